@@ -1,0 +1,88 @@
+import { isUtf8 } from 'node:buffer';
+import type { Aedes, Client, PublishPacket } from 'aedes';
+import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
+import { encodeEvent, type Event } from '../protocol/event.ts';
+import { CONSUMED_TOPIC, eventTopic, parseEventTopic } from '../protocol/topics.ts';
+import type { EventLog } from './event-log.ts';
+import type { Logger } from './logger.ts';
+
+/**
+ * Turns publishes on `ns/<namespace>/<key>` into events: validates topic and payload, appends to the log, and only
+ * then lets Aedes send the PUBACK (Aedes acks right after `authorizePublish`, before its own storage).
+ * Stored events are fanned out from one place, in offset order, as JSON envelopes; the raw publish itself is
+ * diverted to a topic nobody can subscribe to.
+ */
+export class EventGateway {
+  readonly #log: EventLog;
+  readonly #logger: Logger;
+  readonly #maxPayloadBytes: number;
+
+  constructor(broker: Aedes, log: EventLog, logger: Logger, maxPayloadBytes: number) {
+    this.#log = log;
+    this.#logger = logger;
+    this.#maxPayloadBytes = maxPayloadBytes;
+    log.onCommitted((events) => {
+      for (const event of events)
+        broker.publish(envelopePacket(event), (error) => this.#fanOutFailed(event, error));
+    });
+  }
+
+  /** Validates and stores one publish; calls back (acks) only once it is durable. */
+  accept(client: Client, packet: PublishPacket, callback: (error?: Error | null) => void): void {
+    let input;
+    try {
+      input = this.#validate(client, packet);
+    } catch (error) {
+      this.reject(client, packet.topic, toAIFlowError(error), callback);
+      return;
+    }
+    this.#log.append(input).then(
+      () => {
+        packet.topic = CONSUMED_TOPIC;
+        packet.retain = false;
+        callback(null);
+      },
+      (error: unknown) => this.reject(client, packet.topic, toAIFlowError(error, 'STORAGE_FAILED'), callback),
+    );
+  }
+
+  /** MQTT 3.1.1 has no negative PUBACK: the offending client is disconnected, with the reason logged. */
+  reject(client: Client, topic: string, error: AIFlowError, callback: (error?: Error | null) => void): void {
+    this.#logger.warn('publish rejected, client disconnected', {
+      client: client.id,
+      topic: topic.slice(0, 200),
+      code: error.code,
+      reason: error.message,
+    });
+    callback(error);
+  }
+
+  #validate(client: Client, packet: PublishPacket) {
+    const { namespace, key } = parseEventTopic(packet.topic);
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    if (payload.length > this.#maxPayloadBytes) {
+      throw new AIFlowError(
+        'PAYLOAD_TOO_LARGE',
+        `payload is ${payload.length} bytes, the limit is ${this.#maxPayloadBytes}`,
+      );
+    }
+    if (!isUtf8(payload)) throw new AIFlowError('INVALID_PAYLOAD', 'payload is not valid UTF-8');
+    return { namespace, key, value: payload.toString('utf8'), sender: client.id, context: null };
+  }
+
+  #fanOutFailed(event: Event, error: Error | undefined): void {
+    if (error) this.#logger.error('fan-out failed', { offset: event.offset, reason: error.message });
+  }
+}
+
+function envelopePacket(event: Event): PublishPacket {
+  return {
+    cmd: 'publish',
+    topic: eventTopic(event.namespace, event.key),
+    payload: encodeEvent(event),
+    // Events are durable, so subscribers get them at up to QoS 1, whatever QoS the producer used.
+    qos: 1,
+    retain: false,
+    dup: false,
+  };
+}

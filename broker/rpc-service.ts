@@ -1,0 +1,85 @@
+import type { Aedes, Client, PublishPacket } from 'aedes';
+import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
+import { LIMITS } from '../protocol/limits.ts';
+import {
+  parseRpcRequest,
+  peekRequestId,
+  type RpcMethods,
+  type RpcRequest,
+  type RpcReply,
+} from '../protocol/rpc.ts';
+import { replyTopic } from '../protocol/topics.ts';
+import type { EventLog } from './event-log.ts';
+import type { Logger } from './logger.ts';
+
+const REPLY_TARGET = /^[^+#/\0]{1,256}$/;
+
+/** Answers the request/reply queries published on `$aiflow/rpc`, on the requester's reply topic. */
+export class RpcService {
+  readonly #broker: Aedes;
+  readonly #log: EventLog;
+  readonly #logger: Logger;
+
+  constructor(broker: Aedes, log: EventLog, logger: Logger) {
+    this.#broker = broker;
+    this.#log = log;
+    this.#logger = logger;
+  }
+
+  handle(client: Client, packet: PublishPacket): void {
+    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    let request: RpcRequest;
+    try {
+      request = parseRpcRequest(payload);
+      if (request.replyTo !== undefined && !REPLY_TARGET.test(request.replyTo)) {
+        throw new AIFlowError('INVALID_REQUEST', 'replyTo must be 1-256 characters without +, #, / or NUL');
+      }
+    } catch (error) {
+      this.#fail(client.id, peekRequestId(payload) ?? '', toAIFlowError(error, 'INVALID_REQUEST'));
+      return;
+    }
+    const target = request.replyTo ?? client.id;
+    this.#execute(request, client.id).then(
+      (result) => this.#reply(target, { id: request.id, result }),
+      (error: unknown) => this.#fail(target, request.id, toAIFlowError(error)),
+    );
+  }
+
+  async #execute(request: RpcRequest, clientId: string): Promise<unknown> {
+    switch (request.method) {
+      case 'events.send': {
+        const p = request.params as RpcMethods['events.send']['params'];
+        return this.#log.append({ ...p, sender: p.sender ?? clientId });
+      }
+      case 'events.list': {
+        const p = request.params as RpcMethods['events.list']['params'];
+        return { events: this.#log.list(p, p.limit ?? LIMITS.defaultListLimit) };
+      }
+      case 'events.count':
+        return this.#log.count(request.params as RpcMethods['events.count']['params']);
+      case 'events.timeToOffset': {
+        const p = request.params as RpcMethods['events.timeToOffset']['params'];
+        return { offset: this.#log.timeToOffset(p.time) };
+      }
+    }
+  }
+
+  #fail(target: string, id: string, error: AIFlowError): void {
+    this.#logger.warn('request failed', { client: target, id, code: error.code, reason: error.message });
+    this.#reply(target, { id, error: error.toJSON() });
+  }
+
+  #reply(target: string, reply: RpcReply): void {
+    const packet: PublishPacket = {
+      cmd: 'publish',
+      topic: replyTopic(target),
+      payload: Buffer.from(JSON.stringify(reply)),
+      qos: 1,
+      retain: false,
+      dup: false,
+    };
+    this.#broker.publish(packet, (error) => {
+      if (error) this.#logger.error('reply failed', { client: target, reason: error.message });
+    });
+  }
+}

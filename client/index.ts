@@ -1,0 +1,10 @@
+export {
+  AIFlowNotificationClient,
+  type ListFilter,
+  type ListenerOptions,
+  type NotificationClientEvents,
+  type NotificationClientOptions,
+} from './notification-client.ts';
+export type { ListenerProcessor } from './listener.ts';
+export { AIFlowError, type ErrorCode } from '../protocol/errors.ts';
+export type { Event } from '../protocol/event.ts';

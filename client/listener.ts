@@ -1,0 +1,142 @@
+import type { Event } from '../protocol/event.ts';
+import type { EventFilter } from '../protocol/rpc.ts';
+import { eventTopic, namespaceFilter } from '../protocol/topics.ts';
+
+/** What users implement to receive events (the counterpart of the original `ListenerProcessor`). */
+export interface ListenerProcessor {
+  /** Called with events in offset order, never twice with the same event. May be async. */
+  process(events: Event[]): void | Promise<void>;
+}
+
+export interface ListenerDeps {
+  /** Reads one page of the log, ordered by offset. */
+  fetch(filter: EventFilter, limit: number): Promise<Event[]>;
+  /** Reports a processor that threw; the listener goes on with the next events. */
+  onProcessorError(error: unknown, events: Event[]): void;
+  /** Reports a failed catch-up read; it is tried again on the next reconnect. */
+  onFetchError(error: unknown): void;
+}
+
+const PAGE = 1_000;
+const RETRY_MS = 1_000;
+
+/**
+ * One registered listener. Live messages are delivered as they come; after every (re)subscribe the listener
+ * reads what it missed from the log, buffering live messages meanwhile. A cursor (the highest offset handed to
+ * the processor) removes duplicates, so the processor sees each event once, in offset order, with no gap.
+ */
+export class Listener {
+  readonly id: string;
+  readonly namespace: string;
+  readonly keys: ReadonlySet<string> | null;
+  readonly #processor: ListenerProcessor;
+  readonly #deps: ListenerDeps;
+  #cursor: number;
+  #syncing = false;
+  #generation = 0;
+  #buffer: Event[] = [];
+  #queue: Event[] = [];
+  #pumping: Promise<void> | null = null;
+  #stopped = false;
+  #retry: NodeJS.Timeout | undefined;
+
+  constructor(
+    id: string,
+    filter: { namespace: string; keys: string[] | null; afterOffset: number },
+    processor: ListenerProcessor,
+    deps: ListenerDeps,
+  ) {
+    this.id = id;
+    this.namespace = filter.namespace;
+    this.keys = filter.keys && filter.keys.length > 0 ? new Set(filter.keys) : null;
+    this.#cursor = filter.afterOffset;
+    this.#processor = processor;
+    this.#deps = deps;
+  }
+
+  /** The MQTT topic filters this listener needs. */
+  topics(): string[] {
+    return this.keys
+      ? [...this.keys].map((key) => eventTopic(this.namespace, key))
+      : [namespaceFilter(this.namespace)];
+  }
+
+  /** The highest offset handed over so far. */
+  get cursor(): number {
+    return this.#cursor;
+  }
+
+  matches(event: Event): boolean {
+    return event.namespace === this.namespace && (this.keys === null || this.keys.has(event.key));
+  }
+
+  onLiveEvent(event: Event): void {
+    if (this.#stopped || !this.matches(event)) return;
+    if (this.#syncing) this.#buffer.push(event);
+    else this.#enqueue([event]);
+  }
+
+  /**
+   * Reads everything after the cursor from the log; call once the subscriptions are acknowledged.
+   * A failed read is reported and retried, with live events still held back, so no gap can open.
+   */
+  async catchUp(): Promise<void> {
+    const generation = ++this.#generation;
+    this.#syncing = true;
+    try {
+      for (;;) {
+        const page = await this.#deps.fetch(
+          {
+            namespace: this.namespace,
+            keys: this.keys ? [...this.keys] : undefined,
+            beginOffset: this.#cursor,
+          },
+          PAGE,
+        );
+        if (generation !== this.#generation || this.#stopped) return;
+        this.#enqueue(page);
+        if (page.length < PAGE) break;
+      }
+    } catch (error) {
+      if (generation !== this.#generation || this.#stopped) return;
+      this.#deps.onFetchError(error);
+      this.#retry = setTimeout(() => void this.catchUp(), RETRY_MS);
+      return;
+    }
+    this.#buffer.sort((a, b) => a.offset - b.offset);
+    this.#enqueue(this.#buffer);
+    this.#buffer = [];
+    this.#syncing = false;
+  }
+
+  /** Stops delivery; resolves once the processor has returned from the batch it is in. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#retry);
+    this.#queue = [];
+    await this.#pumping;
+  }
+
+  #enqueue(events: Event[]): void {
+    for (const event of events) {
+      if (event.offset <= this.#cursor) continue;
+      this.#cursor = event.offset;
+      this.#queue.push(event);
+    }
+    if (this.#queue.length > 0) this.#pumping ??= this.#pump();
+  }
+
+  /** Hands queued events to the processor one batch at a time; events arriving meanwhile form the next batch. */
+  async #pump(): Promise<void> {
+    while (this.#queue.length > 0 && !this.#stopped) {
+      const batch = this.#queue;
+      this.#queue = [];
+      try {
+        await this.#processor.process(batch);
+      } catch (error) {
+        this.#deps.onProcessorError(error, batch);
+      }
+    }
+    this.#pumping = null;
+  }
+}

@@ -1,0 +1,35 @@
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { AIFlowError } from '../protocol/errors.ts';
+
+/**
+ * Connects MQTT.js and disables Nagle's algorithm on every (re)connection: a request followed by its ack on one
+ * socket otherwise waits for the peer's delayed ACK, adding about 40 ms to each round trip.
+ * Rejects with SERVER_NOT_RUNNING if the first connection fails; later drops reconnect on their own.
+ */
+export function connectMqtt(url: string, options: IClientOptions): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(url, { ...options, reconnectPeriod: 0 });
+    const noDelay = () => {
+      const stream = client.stream as { setNoDelay?: (on: boolean) => void } | undefined;
+      stream?.setNoDelay?.(true);
+    };
+    client.on('connect', noDelay);
+    const fail = (error: Error) => {
+      client.removeListener('connect', ready);
+      client.end(true);
+      reject(
+        new AIFlowError('SERVER_NOT_RUNNING', `cannot connect to ${url}: ${error.message}`, { cause: error }),
+      );
+    };
+    const ready = () => {
+      client.removeListener('error', fail);
+      client.removeListener('close', closedEarly);
+      client.options.reconnectPeriod = options.reconnectPeriod ?? 1000;
+      resolve(client);
+    };
+    const closedEarly = () => fail(new Error('connection closed'));
+    client.once('error', fail);
+    client.once('close', closedEarly);
+    client.once('connect', ready);
+  });
+}

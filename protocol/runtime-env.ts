@@ -1,0 +1,24 @@
+/**
+ * Environment variables through which a task process (or any program) configures the SDK and the CLI.
+ * The scheduler sets them for every task execution, so code inside a task needs no arguments.
+ */
+export const RUNTIME_ENV = {
+  /** MQTT URL of the server, e.g. `mqtt://localhost:1883`. */
+  server: 'AIFLOW_SERVER',
+  /** Namespace of the events sent and listened to. */
+  namespace: 'AIFLOW_NAMESPACE',
+  /** Sender recorded on events sent. */
+  sender: 'AIFLOW_SENDER',
+  /** Context recorded on events sent (JSON; inside a task it names the workflow execution). */
+  context: 'AIFLOW_CONTEXT',
+} as const;
+
+export const DEFAULT_SERVER_URL = 'mqtt://localhost:1883';
+
+export function fromEnv(
+  name: keyof typeof RUNTIME_ENV,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const value = env[RUNTIME_ENV[name]];
+  return value === undefined || value === '' ? undefined : value;
+}
