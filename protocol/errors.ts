@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'INVALID_OPTION',
   'PORT_IN_USE',
   'SERVER_NOT_RUNNING',
+  'SERVER_ALREADY_RUNNING',
   'INTERNAL',
 ] as const;
 

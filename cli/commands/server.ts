@@ -1,0 +1,115 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Command, Option } from 'commander';
+import { BROKER_DEFAULTS, createLogger, isLogLevel, startBroker } from '../../broker/index.ts';
+import { AIFlowError } from '../../protocol/errors.ts';
+import { LIMITS } from '../../protocol/limits.ts';
+import {
+  databaseFile,
+  defaultHome,
+  ensureHome,
+  isAlive,
+  removeServerRecord,
+  runningServer,
+  writeServerRecord,
+} from '../home.ts';
+import type { CliIO } from '../io.ts';
+import { parseNonNegativeInt, parsePort } from '../options.ts';
+
+const DEFAULT_WS_PORT = 9001;
+const STOP_TIMEOUT_MS = 15_000;
+
+interface StartOptions {
+  port: number;
+  host: string;
+  home?: string;
+  wsPort: number | false;
+  maxPayloadBytes: number;
+  logLevel: string;
+}
+
+export function serverCommand(io: CliIO): Command {
+  const server = new Command('server').description('run the aiflow server (MQTT broker and event log)');
+  const homeOption = () =>
+    new Option('--home <dir>', 'data folder [env: AIFLOW_HOME] (default: "~/.aiflow")');
+
+  server
+    .command('start')
+    .description('start the server in the foreground (Ctrl-C or `aiflow server stop` stops it)')
+    .addOption(
+      new Option('--port <n>', 'MQTT port')
+        .env('AIFLOW_PORT')
+        .default(BROKER_DEFAULTS.port)
+        .argParser(parsePort),
+    )
+    .addOption(
+      new Option('--host <addr>', 'address to listen on').env('AIFLOW_HOST').default(BROKER_DEFAULTS.host),
+    )
+    .addOption(homeOption())
+    .addOption(
+      new Option('--ws-port <n>', 'MQTT over WebSocket port')
+        .env('AIFLOW_WS_PORT')
+        .default(DEFAULT_WS_PORT)
+        .argParser(parsePort),
+    )
+    .addOption(new Option('--no-ws', 'do not serve MQTT over WebSocket'))
+    .addOption(
+      new Option('--max-payload-bytes <n>', 'largest event payload')
+        .env('AIFLOW_MAX_PAYLOAD_BYTES')
+        .default(LIMITS.defaultMaxPayloadBytes)
+        .argParser(parseNonNegativeInt),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'debug, info, warn or error').env('AIFLOW_LOG_LEVEL').default('info'),
+    )
+    .action(async (options: StartOptions) => {
+      if (!isLogLevel(options.logLevel)) {
+        throw new AIFlowError('INVALID_OPTION', `log level must be debug, info, warn or error`);
+      }
+      const home = ensureHome(options.home ?? defaultHome(io.env));
+      const existing = runningServer(home);
+      if (existing && existing.pid !== process.pid) {
+        throw new AIFlowError(
+          'SERVER_ALREADY_RUNNING',
+          `a server is already running for ${home} (pid ${existing.pid})`,
+        );
+      }
+      const broker = await startBroker({
+        dbFile: databaseFile(home),
+        port: options.port,
+        host: options.host,
+        wsPort: options.wsPort === false ? null : options.wsPort,
+        maxPayloadBytes: options.maxPayloadBytes,
+        logger: createLogger(options.logLevel),
+      });
+      writeServerRecord(home, { pid: process.pid, url: broker.url });
+      const ws = broker.wsPort === null ? 'off' : `ws://${options.host}:${broker.wsPort}`;
+      io.stdout(`aiflow server listening on ${broker.url} (WebSocket ${ws}, data in ${home})\n`);
+      await io.untilStopped();
+      await broker.close();
+      removeServerRecord(home);
+      io.stdout('aiflow server stopped\n');
+    });
+
+  server
+    .command('stop')
+    .description('stop the server started from the same home folder')
+    .addOption(homeOption())
+    .action(async (options: { home?: string }) => {
+      const home = options.home ?? defaultHome(io.env);
+      const record = runningServer(home);
+      if (!record) throw new AIFlowError('SERVER_NOT_RUNNING', `no server is running for ${home}`);
+      process.kill(record.pid, 'SIGTERM');
+      const deadline = Date.now() + STOP_TIMEOUT_MS;
+      while (isAlive(record.pid)) {
+        if (Date.now() > deadline) {
+          throw new AIFlowError(
+            'TIMEOUT',
+            `server (pid ${record.pid}) did not stop within ${STOP_TIMEOUT_MS} ms`,
+          );
+        }
+        await sleep(50);
+      }
+      io.stdout(`aiflow server stopped (pid ${record.pid})\n`);
+    });
+  return server;
+}

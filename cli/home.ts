@@ -1,0 +1,51 @@
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export const HOME_ENV = 'AIFLOW_HOME';
+
+/** The server's data folder: `--home`, else `$AIFLOW_HOME`, else `~/.aiflow`. */
+export function defaultHome(env: NodeJS.ProcessEnv): string {
+  return env[HOME_ENV] || join(homedir(), '.aiflow');
+}
+
+export function ensureHome(home: string): string {
+  mkdirSync(home, { recursive: true });
+  return home;
+}
+
+export const databaseFile = (home: string) => join(home, 'aiflow.db');
+const pidFile = (home: string) => join(home, 'server.pid');
+
+export interface ServerRecord {
+  pid: number;
+  url: string;
+}
+
+export function writeServerRecord(home: string, record: ServerRecord): void {
+  writeFileSync(pidFile(home), JSON.stringify(record) + '\n');
+}
+
+export function removeServerRecord(home: string): void {
+  rmSync(pidFile(home), { force: true });
+}
+
+/** The running server of this home, or undefined when none runs (a stale record is ignored). */
+export function runningServer(home: string): ServerRecord | undefined {
+  let record: ServerRecord;
+  try {
+    record = JSON.parse(readFileSync(pidFile(home), 'utf8')) as ServerRecord;
+  } catch {
+    return undefined;
+  }
+  return isAlive(record.pid) ? record : undefined;
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,63 @@
+import YAML from 'yaml';
+import { AIFlowError } from '../protocol/errors.ts';
+import type { Event } from '../protocol/event.ts';
+
+export const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export function parseOutputFormat(value: string): OutputFormat {
+  if ((OUTPUT_FORMATS as readonly string[]).includes(value)) return value as OutputFormat;
+  throw new AIFlowError(
+    'INVALID_OPTION',
+    `output format must be one of ${OUTPUT_FORMATS.join(', ')}, got ${value}`,
+  );
+}
+
+/** Renders rows as an aligned text table with a header line. */
+export function table(columns: string[], rows: string[][]): string {
+  const widths = columns.map((c, i) => Math.max(c.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(columns), ...rows.map(line)].join('\n') + '\n';
+}
+
+const EVENT_COLUMNS = ['OFFSET', 'KEY', 'VALUE', 'NAMESPACE', 'SENDER', 'CONTEXT', 'CREATE TIME'];
+
+function eventRow(e: Event): string[] {
+  return [
+    String(e.offset),
+    e.key,
+    oneLine(e.value),
+    e.namespace,
+    e.sender,
+    oneLine(e.context ?? ''),
+    new Date(e.createTime).toISOString(),
+  ];
+}
+
+function oneLine(text: string, max = 60): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** Formats data for stdout: `json` and `yaml` print the data as is; `table` uses the given renderer. */
+export function render(format: OutputFormat, data: unknown, asTable: () => string): string {
+  if (format === 'json') return JSON.stringify(data, null, 2) + '\n';
+  if (format === 'yaml') return YAML.stringify(data);
+  return asTable();
+}
+
+export function renderEvents(format: OutputFormat, events: Event[]): string {
+  return render(format, events, () => table(EVENT_COLUMNS, events.map(eventRow)));
+}
+
+/** One event as it arrives (`event listen`): a table row, one JSON document per line, or one YAML document. */
+export function renderStreamedEvent(format: OutputFormat, event: Event, first: boolean): string {
+  if (format === 'json') return JSON.stringify(event) + '\n';
+  if (format === 'yaml') return '---\n' + YAML.stringify(event);
+  const rendered = table(EVENT_COLUMNS, [eventRow(event)]).split('\n');
+  return (first ? rendered.slice(0, 2) : rendered.slice(1, 2)).join('\n') + '\n';
+}

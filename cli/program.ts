@@ -1,0 +1,39 @@
+import { Command, CommanderError } from 'commander';
+import { toAIFlowError } from '../protocol/errors.ts';
+import { eventCommand } from './commands/event.ts';
+import { serverCommand } from './commands/server.ts';
+import type { CliIO } from './io.ts';
+
+export function createProgram(io: CliIO): Command {
+  const program = new Command('aiflow')
+    .description('event-driven workflow scheduler on MQTT')
+    .version('0.1.0')
+    .showSuggestionAfterError();
+  program.addCommand(serverCommand(io));
+  program.addCommand(eventCommand(io));
+  applyToAll(program, (command) =>
+    command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }),
+  );
+  return program;
+}
+
+/**
+ * Runs one command line and returns the exit code: 0, 1 for a failed command (one line on stderr:
+ * `aiflow: <CODE>: <reason>`), or Commander's code for usage errors (it prints its own message).
+ */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  try {
+    await createProgram(io).parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode;
+    const e = toAIFlowError(error);
+    io.stderr(`aiflow: ${e.code}: ${e.message}\n`);
+    return 1;
+  }
+}
+
+function applyToAll(command: Command, apply: (command: Command) => void): void {
+  apply(command);
+  for (const sub of command.commands) applyToAll(sub, apply);
+}
