@@ -128,6 +128,8 @@ export class Listener {
 
   /** Hands queued events to the processor one batch at a time; events arriving meanwhile form the next batch. */
   async #pump(): Promise<void> {
+    // Never finish synchronously: `#pumping` must be assigned before it is cleared below.
+    await null;
     while (this.#queue.length > 0 && !this.#stopped) {
       const batch = this.#queue;
       this.#queue = [];
