@@ -263,7 +263,7 @@ test('connecting to a server that is not running is a clear error', async () => 
   await assert.rejects(AIFlowNotificationClient.connect({ server: `mqtt://127.0.0.1:${port}` }), {
     code: 'SERVER_NOT_RUNNING',
   });
-  assert.throws(() => AIFlowNotificationClient.connect({ namespace: 'bad ns' }), {
+  await assert.rejects(AIFlowNotificationClient.connect({ namespace: 'bad ns' }), {
     code: 'INVALID_NAMESPACE',
   });
 });
