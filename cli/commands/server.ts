@@ -22,7 +22,9 @@ interface StartOptions {
   port: number;
   host: string;
   home?: string;
-  wsPort: number | false;
+  wsPort: number;
+  /** False with `--no-ws`. */
+  ws: boolean;
   maxPayloadBytes: number;
   logLevel: string;
 }
@@ -77,7 +79,7 @@ export function serverCommand(io: CliIO): Command {
         dbFile: databaseFile(home),
         port: options.port,
         host: options.host,
-        wsPort: options.wsPort === false ? null : options.wsPort,
+        wsPort: options.ws ? options.wsPort : null,
         maxPayloadBytes: options.maxPayloadBytes,
         logger: createLogger(options.logLevel),
       });
