@@ -3,7 +3,10 @@ export interface CliIO {
   stdout(text: string): void;
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
-  /** Resolves when a foreground command (`server start`, `event listen`) should stop. */
+  /**
+   * Resolves when a foreground command (`server start`, `event listen`) should stop. Call it before starting
+   * the work, so that a signal arriving during start-up is not lost.
+   */
   untilStopped(): Promise<void>;
 }
 
@@ -14,8 +17,15 @@ export function processIO(): CliIO {
     env: process.env,
     untilStopped: () =>
       new Promise((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
+        // The first SIGINT/SIGTERM asks for a graceful stop; a second Ctrl-C forces the exit.
+        let signals = 0;
+        const onSignal = (signal: NodeJS.Signals) => {
+          signals += 1;
+          if (signals > 1 && signal === 'SIGINT') process.exit(130);
+          resolve();
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
       }),
   };
 }

@@ -133,6 +133,7 @@ export function eventCommand(io: CliIO): Command {
     .addOption(beginTimeOption())
     .addOption(outputOption())
     .action(async (o: FilterOptions) => {
+      const stopRequested = io.untilStopped();
       await withClient(o, async (client) => {
         let first = true;
         await client.registerListener(
@@ -148,7 +149,7 @@ export function eventCommand(io: CliIO): Command {
         );
         if (o.output === 'table')
           io.stderr(`listening on ${o.server}, namespace ${o.namespace} (Ctrl-C to stop)\n`);
-        await io.untilStopped();
+        await stopRequested;
       });
     });
   return event;

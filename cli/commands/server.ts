@@ -67,6 +67,7 @@ export function serverCommand(io: CliIO): Command {
       if (!isLogLevel(options.logLevel)) {
         throw new AIFlowError('INVALID_OPTION', `log level must be debug, info, warn or error`);
       }
+      const stopRequested = io.untilStopped();
       const home = ensureHome(options.home ?? defaultHome(io.env));
       const existing = runningServer(home);
       if (existing && existing.pid !== process.pid) {
@@ -86,7 +87,7 @@ export function serverCommand(io: CliIO): Command {
       writeServerRecord(home, { pid: process.pid, url: broker.url });
       const ws = broker.wsPort === null ? 'off' : `ws://${options.host}:${broker.wsPort}`;
       io.stdout(`aiflow server listening on ${broker.url} (WebSocket ${ws}, data in ${home})\n`);
-      await io.untilStopped();
+      await stopRequested;
       await broker.close();
       removeServerRecord(home);
       io.stdout('aiflow server stopped\n');

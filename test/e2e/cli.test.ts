@@ -230,8 +230,8 @@ test('server stop stops the server of a home folder, and says when none runs', a
   const { exec } = cli();
   const stopped = await exec('server', 'stop', '--home', home);
   assert.equal(stopped.code, 0, stopped.stderr);
-  const [code] = (await exited) as [number | null];
-  assert.equal(code, 0, 'graceful exit');
+  const [code, signal] = (await exited) as [number | null, string | null];
+  assert.deepEqual([code, signal], [0, null], 'graceful exit');
   const again = await exec('server', 'stop', '--home', home);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /^aiflow: SERVER_NOT_RUNNING: no server is running for /);
