@@ -65,6 +65,18 @@ const beginTimeOption = () =>
     parseTime,
   );
 
+/** The options shared by `list` and `count`: where to ask, and every filter of the log. */
+function withFilterOptions(command: Command): Command {
+  return command
+    .addOption(serverOption())
+    .addOption(namespaceOption())
+    .addOption(keyOption())
+    .addOption(senderOption())
+    .addOption(beginOffsetOption())
+    .addOption(endOffsetOption())
+    .addOption(beginTimeOption());
+}
+
 export function eventCommand(io: CliIO): Command {
   const event = new Command('event').description('send, list, count and listen to events');
 
@@ -80,19 +92,11 @@ export function eventCommand(io: CliIO): Command {
     .addOption(outputOption())
     .action(async (key: string, value: string, o: ClientOptions & { sender?: string; context?: string }) => {
       const stored = await withClient(o, (client) => client.sendEvent(key, value));
-      io.stdout(o.output === 'table' ? renderEvents(o.output, [stored]) : render(o.output, stored, () => ''));
+      io.stdout(render(o.output, stored, () => renderEvents('table', [stored])));
     });
 
-  event
-    .command('list')
+  withFilterOptions(event.command('list'))
     .description('list events in offset order')
-    .addOption(serverOption())
-    .addOption(namespaceOption())
-    .addOption(keyOption())
-    .addOption(senderOption())
-    .addOption(beginOffsetOption())
-    .addOption(endOffsetOption())
-    .addOption(beginTimeOption())
     .addOption(new Option('--limit <n>', 'at most this many events').argParser(parseNonNegativeInt))
     .addOption(outputOption())
     .action(async (o: FilterOptions & { limit?: number }) => {
@@ -100,16 +104,8 @@ export function eventCommand(io: CliIO): Command {
       io.stdout(renderEvents(o.output, events));
     });
 
-  event
-    .command('count')
+  withFilterOptions(event.command('count'))
     .description('count events, in total and per sender')
-    .addOption(serverOption())
-    .addOption(namespaceOption())
-    .addOption(keyOption())
-    .addOption(senderOption())
-    .addOption(beginOffsetOption())
-    .addOption(endOffsetOption())
-    .addOption(beginTimeOption())
     .addOption(outputOption())
     .action(async (o: FilterOptions) => {
       const counts = await withClient(o, (client) => client.countEvents(filterOf(o)));
