@@ -1,0 +1,45 @@
+import type { TaskStatus, WorkflowExecutionStatus } from './status.ts';
+
+/**
+ * Status changes are events in the workflow's namespace, on reserved keys that only the scheduler may send:
+ * `$task/<workflow>/<task>` and `$workflow/<workflow>`. The value is the status; the context is JSON.
+ * Their MQTT copies are retained, so a subscriber sees the last known status at once.
+ */
+export const RESERVED_KEY_PREFIX = '$';
+
+export function taskStatusKey(workflow: string, task: string): string {
+  return `$task/${workflow}/${task}`;
+}
+
+export function workflowStatusKey(workflow: string): string {
+  return `$workflow/${workflow}`;
+}
+
+export interface TaskStatusContext {
+  workflowExecutionId: number;
+  workflow: string;
+  task: string;
+  taskExecutionId: number;
+  sequence: number;
+  status: TaskStatus;
+  /** Why a task failed or stopped (exit code, timeout, ...), when known. */
+  reason?: string;
+}
+
+export interface WorkflowStatusContext {
+  workflowExecutionId: number;
+  workflow: string;
+  status: WorkflowExecutionStatus;
+}
+
+/** The workflow execution named by an event's context, if its context is JSON with `workflowExecutionId`. */
+export function contextWorkflowExecutionId(context: string | null): number | undefined {
+  if (context === null) return undefined;
+  try {
+    const parsed = JSON.parse(context) as { workflowExecutionId?: unknown };
+    const id = parsed?.workflowExecutionId;
+    return Number.isSafeInteger(id) ? (id as number) : undefined;
+  } catch {
+    return undefined;
+  }
+}
