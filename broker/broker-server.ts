@@ -10,6 +10,8 @@ import { Aedes, type Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
+import { SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
+import { BrokerAccess } from './access.ts';
 import { EventGateway } from './event-gateway.ts';
 import { EventLog } from './event-log.ts';
 import { createFrameGuard } from './frame-guard.ts';
@@ -32,6 +34,8 @@ export interface BrokerOptions {
   durability?: 'full' | 'normal';
   /** @defaultValue a logger writing `info` and above to stderr */
   logger?: Logger;
+  /** Password of the scheduler's MQTT user `aiflow-scheduler`; null: no scheduler may connect. @defaultValue null */
+  schedulerToken?: string | null;
 }
 
 export const BROKER_DEFAULTS = {
@@ -40,6 +44,7 @@ export const BROKER_DEFAULTS = {
   wsPort: null,
   maxPayloadBytes: LIMITS.defaultMaxPayloadBytes,
   durability: 'full',
+  schedulerToken: null,
 } as const;
 
 // Room for the topic (at most 65,535 bytes) and headers beyond the payload limit, so that a payload slightly over
@@ -71,23 +76,28 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   const logger = options.logger ?? createLogger();
   const log = EventLog.open(o.dbFile, { durability: o.durability });
   const refusedClients = new WeakSet<Client>();
+  const access = new BrokerAccess(o.schedulerToken);
   const aedes = await Aedes.createBroker({ drainTimeout: 30_000 });
-  const gateway = new EventGateway(aedes, log, logger, o.maxPayloadBytes);
-  const rpc = new RpcService(aedes, log, logger);
+  const gateway = new EventGateway(aedes, log, logger, o.maxPayloadBytes, access);
+  const rpc = new RpcService(aedes, log, logger, access);
 
   aedes.preConnect = (client, packet, callback) => {
     // [MQTT-3.1.3-8] an empty client id requires a clean session; refused in authenticate with return code 2.
     if (packet.clientId === '' && packet.clean === false) refusedClients.add(client);
     callback(null, true);
   };
-  aedes.authenticate = (client, _username, _password, callback) => {
-    if (!refusedClients.has(client)) return callback(null, true);
-    logger.warn('connection refused: empty client id with a persistent session [MQTT-3.1.3-8]');
-    callback(Object.assign(new Error('identifier rejected'), { returnCode: 2 as const }), false);
+  aedes.authenticate = (client, username, password, callback) => {
+    if (refusedClients.has(client)) {
+      logger.warn('connection refused: empty client id with a persistent session [MQTT-3.1.3-8]');
+      return callback(Object.assign(new Error('identifier rejected'), { returnCode: 2 as const }), false);
+    }
+    if (access.authenticate(client, username, password)) return callback(null, true);
+    logger.warn('connection refused: wrong scheduler credentials', { client: client.id });
+    callback(Object.assign(new Error('bad user name or password'), { returnCode: 4 as const }), false);
   };
   aedes.authorizePublish = (client, packet, callback) => {
     if (client === null) return callback(null);
-    switch (routePublish(packet.topic)) {
+    switch (routePublish(packet.topic, access.isPrivileged(client))) {
       case 'event':
         return gateway.accept(client, packet, callback);
       case 'rpc':
@@ -106,10 +116,15 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
     }
   };
   aedes.authorizeSubscribe = (client, subscription, callback) => {
-    if (maySubscribe(subscription.topic)) return callback(null, subscription);
+    const privileged = access.isPrivileged(client);
+    if (maySubscribe(subscription.topic, privileged)) {
+      if (privileged && subscription.topic === SCHEDULER_RPC_TOPIC) access.schedulerSubscribed(client);
+      return callback(null, subscription);
+    }
     logger.warn('subscription refused', { client: client.id, topic: subscription.topic });
     callback(null, null);
   };
+  aedes.on('clientDisconnect', (client) => access.clientGone(client));
   aedes.on('clientError', (client, error) => {
     logger.warn('client error', { client: client.id, reason: error.message });
   });

@@ -2,7 +2,8 @@ import { isUtf8 } from 'node:buffer';
 import type { Aedes, Client, PublishPacket } from 'aedes';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
 import { encodeEvent, type Event } from '../protocol/event.ts';
-import { CONSUMED_TOPIC, eventTopic, parseEventTopic } from '../protocol/topics.ts';
+import { CONSUMED_TOPIC, eventTopic, isReservedKey, parseEventTopic } from '../protocol/topics.ts';
+import type { BrokerAccess } from './access.ts';
 import type { EventLog } from './event-log.ts';
 import type { Logger } from './logger.ts';
 
@@ -16,11 +17,13 @@ export class EventGateway {
   readonly #log: EventLog;
   readonly #logger: Logger;
   readonly #maxPayloadBytes: number;
+  readonly #access: BrokerAccess;
 
-  constructor(broker: Aedes, log: EventLog, logger: Logger, maxPayloadBytes: number) {
+  constructor(broker: Aedes, log: EventLog, logger: Logger, maxPayloadBytes: number, access: BrokerAccess) {
     this.#log = log;
     this.#logger = logger;
     this.#maxPayloadBytes = maxPayloadBytes;
+    this.#access = access;
     log.onCommitted((events) => {
       for (const event of events)
         broker.publish(envelopePacket(event), (error) => this.#fanOutFailed(event, error));
@@ -59,6 +62,7 @@ export class EventGateway {
 
   #validate(client: Client, packet: PublishPacket) {
     const { namespace, key } = parseEventTopic(packet.topic);
+    if (isReservedKey(key) && !this.#access.isPrivileged(client)) throw reservedKeyError(key);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     if (payload.length > this.#maxPayloadBytes) {
       throw new AIFlowError(
@@ -82,7 +86,15 @@ function envelopePacket(event: Event): PublishPacket {
     payload: encodeEvent(event),
     // Events are durable, so subscribers get them at up to QoS 1, whatever QoS the producer used.
     qos: 1,
-    retain: false,
+    // Status events are retained: one per workflow and task, so a new subscriber sees the last status at once.
+    retain: isReservedKey(event.key),
     dup: false,
   };
+}
+
+export function reservedKeyError(key: string): AIFlowError {
+  return new AIFlowError(
+    'RESERVED_TOPIC',
+    `key ${JSON.stringify(key)} is reserved for the scheduler's status events`,
+  );
 }

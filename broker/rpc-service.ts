@@ -4,11 +4,14 @@ import { LIMITS } from '../protocol/limits.ts';
 import {
   parseRpcRequest,
   peekRequestId,
+  type ForwardedRequest,
   type RpcMethods,
   type RpcRequest,
   type RpcReply,
 } from '../protocol/rpc.ts';
-import { replyTopic } from '../protocol/topics.ts';
+import { isReservedKey, replyTopic, SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
+import type { BrokerAccess } from './access.ts';
+import { reservedKeyError } from './event-gateway.ts';
 import type { EventLog } from './event-log.ts';
 import type { Logger } from './logger.ts';
 
@@ -19,16 +22,18 @@ export class RpcService {
   readonly #broker: Aedes;
   readonly #log: EventLog;
   readonly #logger: Logger;
+  readonly #access: BrokerAccess;
 
-  constructor(broker: Aedes, log: EventLog, logger: Logger) {
+  constructor(broker: Aedes, log: EventLog, logger: Logger, access: BrokerAccess) {
     this.#broker = broker;
     this.#log = log;
     this.#logger = logger;
+    this.#access = access;
   }
 
   handle(client: Client, packet: PublishPacket): void {
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
-    let request: RpcRequest;
+    let request: ReturnType<typeof parseRpcRequest>;
     try {
       request = parseRpcRequest(payload);
       if (request.replyTo !== undefined && !REPLY_TARGET.test(request.replyTo)) {
@@ -39,16 +44,35 @@ export class RpcService {
       return;
     }
     const target = request.replyTo ?? client.id;
-    this.#execute(request, client.id).then(
+    if ('forward' in request) {
+      this.#forward({ id: request.id, method: request.method, params: request.params, replyTo: target });
+      return;
+    }
+    const privileged = this.#access.isPrivileged(client);
+    this.#execute(request, client.id, privileged).then(
       (result) => this.#reply(target, { id: request.id, result }),
       (error: unknown) => this.#fail(target, request.id, toAIFlowError(error)),
     );
   }
 
-  async #execute(request: RpcRequest, clientId: string): Promise<unknown> {
+  /** Scheduler methods go to the scheduler, which answers the requester directly. */
+  #forward(request: ForwardedRequest): void {
+    if (!this.#access.schedulerOnline) {
+      this.#fail(
+        request.replyTo,
+        request.id,
+        new AIFlowError('SCHEDULER_NOT_RUNNING', 'no scheduler is connected'),
+      );
+      return;
+    }
+    this.#publish(SCHEDULER_RPC_TOPIC, JSON.stringify(request));
+  }
+
+  async #execute(request: RpcRequest, clientId: string, privileged: boolean): Promise<unknown> {
     switch (request.method) {
       case 'events.send': {
         const p = request.params as RpcMethods['events.send']['params'];
+        if (isReservedKey(p.key) && !privileged) throw reservedKeyError(p.key);
         return this.#log.append({ ...p, sender: p.sender ?? clientId });
       }
       case 'events.list': {
@@ -70,16 +94,20 @@ export class RpcService {
   }
 
   #reply(target: string, reply: RpcReply): void {
+    this.#publish(replyTopic(target), JSON.stringify(reply));
+  }
+
+  #publish(topic: string, payload: string): void {
     const packet: PublishPacket = {
       cmd: 'publish',
-      topic: replyTopic(target),
-      payload: Buffer.from(JSON.stringify(reply)),
+      topic,
+      payload: Buffer.from(payload),
       qos: 1,
       retain: false,
       dup: false,
     };
     this.#broker.publish(packet, (error) => {
-      if (error) this.#logger.error('reply failed', { client: target, reason: error.message });
+      if (error) this.#logger.error('publish failed', { topic, reason: error.message });
     });
   }
 }

@@ -1,10 +1,17 @@
-import { isReservedTopic, replyTopicOwner, RPC_REQUEST_TOPIC } from '../protocol/topics.ts';
+import {
+  isReservedTopic,
+  replyTopicOwner,
+  RPC_REQUEST_TOPIC,
+  SCHEDULER_RPC_TOPIC,
+} from '../protocol/topics.ts';
 
 export type PublishRoute = 'event' | 'rpc' | 'reserved' | 'plain';
 
 /** Which path a client's publish takes. */
-export function routePublish(topic: string): PublishRoute {
+export function routePublish(topic: string, privileged = false): PublishRoute {
   if (topic === RPC_REQUEST_TOPIC) return 'rpc';
+  // The scheduler answers forwarded requests on the requesters' reply topics.
+  if (privileged && replyTopicOwner(topic) !== undefined) return 'plain';
   if (isReservedTopic(topic)) return 'reserved';
   if (topic === 'ns' || topic.startsWith('ns/')) return 'event';
   return 'plain';
@@ -12,10 +19,11 @@ export function routePublish(topic: string): PublishRoute {
 
 /**
  * Reserved topics may be read only where the contract says so: a client reads reply topics
- * (`$aiflow/reply/<id>`); requests and consumed publishes are never delivered to anyone.
+ * (`$aiflow/reply/<id>`), the scheduler its request topic; consumed publishes are never delivered to anyone.
  */
-export function maySubscribe(filter: string): boolean {
+export function maySubscribe(filter: string, privileged = false): boolean {
   if (!isReservedTopic(filter) && !filter.startsWith('$aiflow')) return true;
+  if (filter === SCHEDULER_RPC_TOPIC) return privileged;
   const owner = replyTopicOwner(filter);
   return owner !== undefined && owner.length > 0 && !/[+#/]/.test(owner);
 }

@@ -129,8 +129,30 @@ function parseParams(method: RpcMethod, p: Json): RpcMethods[RpcMethod]['params'
   }
 }
 
-/** Parses and validates a request payload; throws INVALID_REQUEST, UNKNOWN_METHOD or a grammar error. */
-export function parseRpcRequest(payload: Buffer): RpcRequest {
+/** Methods served by the scheduler; the broker forwards them unparsed to `$aiflow/scheduler/rpc`. */
+const SCHEDULER_METHOD =
+  /^(namespace|workflow|workflowExecution|taskExecution|workflowSchedule|workflowTrigger)\.[a-zA-Z]+$/;
+
+export function isSchedulerMethod(method: string): boolean {
+  return SCHEDULER_METHOD.test(method);
+}
+
+/** A request for the scheduler: its params are validated there. */
+export interface ForwardedRequest {
+  id: string;
+  method: string;
+  params: Record<string, unknown>;
+  /** The client id the reply goes to. */
+  replyTo: string;
+}
+
+/**
+ * Parses and validates a request payload; throws INVALID_REQUEST, UNKNOWN_METHOD or a grammar error.
+ * Scheduler methods come back with their params unparsed (`forward: true`).
+ */
+export function parseRpcRequest(
+  payload: Buffer,
+): RpcRequest | (Omit<ForwardedRequest, 'replyTo'> & { replyTo?: string; forward: true }) {
   let raw: unknown;
   try {
     raw = JSON.parse(payload.toString('utf8'));
@@ -142,13 +164,15 @@ export function parseRpcRequest(payload: Buffer): RpcRequest {
   if (!isString(r.id) || r.id.length === 0 || r.id.length > 128)
     fail('id must be a string of 1-128 characters');
   if (!isString(r.method)) fail('method must be a string');
-  if (!(RPC_METHODS as readonly string[]).includes(r.method)) {
-    throw new AIFlowError('UNKNOWN_METHOD', `unknown method ${JSON.stringify(r.method)}`);
-  }
   const params = r.params ?? {};
   if (typeof params !== 'object' || params === null || Array.isArray(params))
     fail('params must be an object');
   const replyTo = optional(r, 'replyTo', isString, 'a string');
+  if (isSchedulerMethod(r.method))
+    return { id: r.id, method: r.method, params: params as Json, replyTo, forward: true };
+  if (!(RPC_METHODS as readonly string[]).includes(r.method)) {
+    throw new AIFlowError('UNKNOWN_METHOD', `unknown method ${JSON.stringify(r.method)}`);
+  }
   const method = r.method as RpcMethod;
   return { id: r.id, method, params: parseParams(method, params as Json), replyTo };
 }

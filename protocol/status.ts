@@ -12,7 +12,13 @@ export const TASK_STATUSES = [
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** A live task execution blocks START: at most one live execution per task inside a workflow execution. */
-export const LIVE_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set(['init', 'queued', 'running', 'retrying', 'stopping']);
+export const LIVE_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set([
+  'init',
+  'queued',
+  'running',
+  'retrying',
+  'stopping',
+]);
 export const FINISHED_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set(['success', 'failed', 'stopped']);
 
 /** Statuses of a workflow execution. */

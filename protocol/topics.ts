@@ -8,6 +8,10 @@ export const RESERVED_ROOT = '$aiflow/';
 /** Clients publish request/reply queries here (see `rpc.ts`). */
 export const RPC_REQUEST_TOPIC = '$aiflow/rpc';
 const REPLY_ROOT = '$aiflow/reply/';
+/** The scheduler receives forwarded requests here; only the scheduler may subscribe. */
+export const SCHEDULER_RPC_TOPIC = '$aiflow/scheduler/rpc';
+/** MQTT user name of the scheduler; its password is the server's scheduler token. */
+export const SCHEDULER_USERNAME = 'aiflow-scheduler';
 /** Where the server routes the publishes it has already turned into events; nobody may subscribe to it. */
 export const CONSUMED_TOPIC = '$aiflow/consumed';
 
@@ -72,6 +76,11 @@ export function isReservedTopic(topic: string): boolean {
 /** The topic on which the server answers the requests of one client. */
 export function replyTopic(clientId: string): string {
   return REPLY_ROOT + clientId;
+}
+
+/** Keys starting with `$` (status events) may be sent only by the scheduler. */
+export function isReservedKey(key: string): boolean {
+  return key.startsWith('$');
 }
 
 export function replyTopicOwner(topic: string): string | undefined {
