@@ -1,0 +1,59 @@
+import type {
+  NamespaceRecord,
+  OutboxRecord,
+  SnapshotRecord,
+  TaskExecutionRecord,
+  TimerRecord,
+  UnitOfWork,
+  WorkflowExecutionRecord,
+  WorkflowRecord,
+} from './records.ts';
+
+/**
+ * The scheduler's persistence. Every method is async so that a networked backend (PostgreSQL) can implement it;
+ * the scheduler keeps its working set in memory and writes each input's effects with one `commit`.
+ */
+export interface MetadataStore {
+  addNamespace(name: string): Promise<NamespaceRecord>;
+  listNamespaces(): Promise<NamespaceRecord[]>;
+  deleteNamespace(name: string): Promise<void>;
+
+  /** Creates the workflow or points it at the new snapshot (re-enabling nothing: `enabled` is kept). */
+  saveUpload(upload: Omit<SnapshotRecord, 'id' | 'workflowId' | 'createTime'>): Promise<{
+    workflow: WorkflowRecord;
+    snapshot: SnapshotRecord;
+  }>;
+  listWorkflows(namespace: string): Promise<WorkflowRecord[]>;
+  getWorkflow(namespace: string, name: string): Promise<WorkflowRecord | undefined>;
+  setWorkflowEnabled(id: number, enabled: boolean): Promise<void>;
+  /** Deletes the workflow with its snapshots and (finished) executions. */
+  deleteWorkflow(id: number): Promise<void>;
+  getSnapshot(id: number): Promise<SnapshotRecord | undefined>;
+
+  listWorkflowExecutions(workflowId: number): Promise<WorkflowExecutionRecord[]>;
+  getWorkflowExecution(id: number): Promise<WorkflowExecutionRecord | undefined>;
+  deleteWorkflowExecution(id: number): Promise<void>;
+  listTaskExecutions(workflowExecutionId: number): Promise<TaskExecutionRecord[]>;
+  getTaskExecution(id: number): Promise<TaskExecutionRecord | undefined>;
+
+  /** What a restarting scheduler needs: enabled workflows' snapshots, live executions, state, timers, outbox. */
+  loadRecovery(): Promise<Recovery>;
+  commit(work: UnitOfWork): Promise<void>;
+  /** Removes published status events from the outbox. */
+  deleteOutbox(ids: number[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Recovery {
+  workflows: WorkflowRecord[];
+  snapshots: SnapshotRecord[];
+  /** Executions still running, with all their task executions. */
+  runningExecutions: WorkflowExecutionRecord[];
+  taskExecutions: TaskExecutionRecord[];
+  states: { scope: string; name: string; value: unknown }[];
+  timers: TimerRecord[];
+  outbox: OutboxRecord[];
+  checkpoint: number;
+  /** Next free ids, so the scheduler can name new rows before it commits them. */
+  nextIds: { workflowExecution: number; taskExecution: number; timer: number; outbox: number };
+}

@@ -1,0 +1,99 @@
+import type { TaskStatus, WorkflowExecutionStatus } from '../../protocol/status.ts';
+import type { WorkflowSpec } from '../../workflow/spec.ts';
+
+/** The rows of the metadata store, as the scheduler and the CLI see them. Times are ms since the epoch. */
+export interface NamespaceRecord {
+  name: string;
+  createTime: number;
+}
+
+export interface WorkflowRecord {
+  id: number;
+  namespace: string;
+  name: string;
+  enabled: boolean;
+  /** The snapshot new executions run on (the latest upload). */
+  snapshotId: number;
+  createTime: number;
+  updateTime: number;
+}
+
+export interface SnapshotRecord {
+  id: number;
+  workflowId: number;
+  /** The uploaded module, as text: task processes and the condition sandbox load it from here. */
+  fileName: string;
+  source: string;
+  spec: WorkflowSpec;
+  createTime: number;
+}
+
+export type RunType = 'manual' | 'schedule' | 'trigger';
+
+export interface WorkflowExecutionRecord {
+  id: number;
+  workflowId: number;
+  snapshotId: number;
+  namespace: string;
+  workflow: string;
+  status: WorkflowExecutionStatus;
+  runType: RunType;
+  beginTime: number;
+  endTime: number | null;
+}
+
+export interface TaskExecutionRecord {
+  id: number;
+  workflowExecutionId: number;
+  task: string;
+  /** 1, 2, 3… per (workflow execution, task). */
+  sequence: number;
+  /** 1 for the first try; a retry increments it on the same task execution. */
+  attempt: number;
+  status: TaskStatus;
+  pid: number | null;
+  beginTime: number;
+  endTime: number | null;
+  reason: string | null;
+}
+
+/** A timer kept in the database, so that it survives restarts: fed back to the scheduler when due. */
+export interface TimerRecord {
+  id: number;
+  dueTime: number;
+  kind: 'retry';
+  taskExecutionId: number;
+}
+
+/** A status event committed with the change that caused it, published afterwards (at least once, deduplicated). */
+export interface OutboxRecord {
+  id: number;
+  namespace: string;
+  key: string;
+  value: string;
+  context: string;
+}
+
+/** One atomic set of writes: everything one input (event, task report, request) changed. */
+export interface UnitOfWork {
+  workflowExecutions: WorkflowExecutionRecord[];
+  taskExecutions: TaskExecutionRecord[];
+  /** Value state by scope (`execution:<id>`), JSON values; `undefined` deletes. */
+  states: { scope: string; name: string; value: unknown }[];
+  timers: TimerRecord[];
+  deletedTimers: number[];
+  outbox: OutboxRecord[];
+  /** The last event offset fully processed, stored with its effects. */
+  checkpoint?: number;
+}
+
+export function emptyUnitOfWork(): UnitOfWork {
+  return {
+    workflowExecutions: [],
+    taskExecutions: [],
+    states: [],
+    timers: [],
+    deletedTimers: [],
+    outbox: [],
+  };
+}

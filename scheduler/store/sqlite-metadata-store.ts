@@ -1,0 +1,317 @@
+import Database from 'better-sqlite3';
+import { AIFlowError } from '../../protocol/errors.ts';
+import type { MetadataStore, Recovery } from './metadata-store.ts';
+import type {
+  NamespaceRecord,
+  OutboxRecord,
+  SnapshotRecord,
+  TaskExecutionRecord,
+  TimerRecord,
+  UnitOfWork,
+  WorkflowExecutionRecord,
+  WorkflowRecord,
+} from './records.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS namespaces (name TEXT PRIMARY KEY, create_time INTEGER NOT NULL);
+INSERT OR IGNORE INTO namespaces VALUES ('default', 0);
+CREATE TABLE IF NOT EXISTS workflows (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, namespace TEXT NOT NULL REFERENCES namespaces(name), name TEXT NOT NULL,
+  enabled INTEGER NOT NULL, snapshot_id INTEGER NOT NULL, create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
+  UNIQUE (namespace, name));
+CREATE TABLE IF NOT EXISTS snapshots (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, workflow_id INTEGER NOT NULL, file_name TEXT NOT NULL, source TEXT NOT NULL,
+  spec TEXT NOT NULL, create_time INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS workflow_executions (
+  id INTEGER PRIMARY KEY, workflow_id INTEGER NOT NULL, snapshot_id INTEGER NOT NULL, namespace TEXT NOT NULL,
+  workflow TEXT NOT NULL, status TEXT NOT NULL, run_type TEXT NOT NULL, begin_time INTEGER NOT NULL, end_time INTEGER);
+CREATE INDEX IF NOT EXISTS executions_by_status ON workflow_executions (status);
+CREATE TABLE IF NOT EXISTS task_executions (
+  id INTEGER PRIMARY KEY, workflow_execution_id INTEGER NOT NULL, task TEXT NOT NULL, sequence INTEGER NOT NULL,
+  attempt INTEGER NOT NULL, status TEXT NOT NULL, pid INTEGER, begin_time INTEGER NOT NULL, end_time INTEGER,
+  reason TEXT, UNIQUE (workflow_execution_id, task, sequence));
+CREATE TABLE IF NOT EXISTS states (scope TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, name));
+CREATE TABLE IF NOT EXISTS timers (id INTEGER PRIMARY KEY, due_time INTEGER NOT NULL, kind TEXT NOT NULL, task_execution_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, context TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), offset INTEGER NOT NULL);
+INSERT OR IGNORE INTO checkpoint VALUES (1, 0);
+`;
+
+type Row = Record<string, unknown>;
+
+const workflowOf = (r: Row): WorkflowRecord => ({
+  id: r.id as number,
+  namespace: r.namespace as string,
+  name: r.name as string,
+  enabled: r.enabled === 1,
+  snapshotId: r.snapshot_id as number,
+  createTime: r.create_time as number,
+  updateTime: r.update_time as number,
+});
+const snapshotOf = (r: Row): SnapshotRecord => ({
+  id: r.id as number,
+  workflowId: r.workflow_id as number,
+  fileName: r.file_name as string,
+  source: r.source as string,
+  spec: JSON.parse(r.spec as string) as SnapshotRecord['spec'],
+  createTime: r.create_time as number,
+});
+const executionOf = (r: Row): WorkflowExecutionRecord => ({
+  id: r.id as number,
+  workflowId: r.workflow_id as number,
+  snapshotId: r.snapshot_id as number,
+  namespace: r.namespace as string,
+  workflow: r.workflow as string,
+  status: r.status as WorkflowExecutionRecord['status'],
+  runType: r.run_type as WorkflowExecutionRecord['runType'],
+  beginTime: r.begin_time as number,
+  endTime: (r.end_time as number | null) ?? null,
+});
+const taskExecutionOf = (r: Row): TaskExecutionRecord => ({
+  id: r.id as number,
+  workflowExecutionId: r.workflow_execution_id as number,
+  task: r.task as string,
+  sequence: r.sequence as number,
+  attempt: r.attempt as number,
+  status: r.status as TaskExecutionRecord['status'],
+  pid: (r.pid as number | null) ?? null,
+  beginTime: r.begin_time as number,
+  endTime: (r.end_time as number | null) ?? null,
+  reason: (r.reason as string | null) ?? null,
+});
+
+/** The embedded metadata store: one SQLite file (WAL) beside the event log. */
+export class SqliteMetadataStore implements MetadataStore {
+  readonly #db: Database.Database;
+
+  private constructor(db: Database.Database) {
+    this.#db = db;
+  }
+
+  static open(file: string): SqliteMetadataStore {
+    try {
+      const db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.exec(SCHEMA);
+      return new SqliteMetadataStore(db);
+    } catch (error) {
+      throw new AIFlowError(
+        'STORAGE_FAILED',
+        `cannot open the metadata store ${file}: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  async addNamespace(name: string): Promise<NamespaceRecord> {
+    const createTime = Date.now();
+    const info = this.#db.prepare('INSERT OR IGNORE INTO namespaces VALUES (?, ?)').run(name, createTime);
+    if (info.changes === 0) throw new AIFlowError('ALREADY_EXISTS', `namespace ${name} already exists`);
+    return { name, createTime };
+  }
+
+  async listNamespaces(): Promise<NamespaceRecord[]> {
+    return this.#all('SELECT name, create_time FROM namespaces ORDER BY name').map((r) => ({
+      name: r.name as string,
+      createTime: r.create_time as number,
+    }));
+  }
+
+  async deleteNamespace(name: string): Promise<void> {
+    this.#db.prepare('DELETE FROM namespaces WHERE name = ?').run(name);
+  }
+
+  async saveUpload(upload: Omit<SnapshotRecord, 'id' | 'workflowId' | 'createTime'>) {
+    const now = Date.now();
+    return this.#db.transaction(() => {
+      const { namespace, name } = upload.spec;
+      let workflow = this.#one('SELECT * FROM workflows WHERE namespace = ? AND name = ?', namespace, name);
+      if (!workflow) {
+        const info = this.#db
+          .prepare(
+            'INSERT INTO workflows (namespace, name, enabled, snapshot_id, create_time, update_time) VALUES (?, ?, 1, 0, ?, ?)',
+          )
+          .run(namespace, name, now, now);
+        workflow = { id: Number(info.lastInsertRowid) };
+      }
+      const workflowId = workflow.id as number;
+      const snapshot = this.#db
+        .prepare(
+          'INSERT INTO snapshots (workflow_id, file_name, source, spec, create_time) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(workflowId, upload.fileName, upload.source, JSON.stringify(upload.spec), now);
+      const snapshotId = Number(snapshot.lastInsertRowid);
+      this.#db
+        .prepare('UPDATE workflows SET snapshot_id = ?, update_time = ? WHERE id = ?')
+        .run(snapshotId, now, workflowId);
+      return {
+        workflow: workflowOf(this.#one('SELECT * FROM workflows WHERE id = ?', workflowId)!),
+        snapshot: { ...upload, id: snapshotId, workflowId, createTime: now },
+      };
+    })();
+  }
+
+  async listWorkflows(namespace: string): Promise<WorkflowRecord[]> {
+    return this.#all('SELECT * FROM workflows WHERE namespace = ? ORDER BY name', namespace).map(workflowOf);
+  }
+
+  async getWorkflow(namespace: string, name: string): Promise<WorkflowRecord | undefined> {
+    const row = this.#one('SELECT * FROM workflows WHERE namespace = ? AND name = ?', namespace, name);
+    return row && workflowOf(row);
+  }
+
+  async setWorkflowEnabled(id: number, enabled: boolean): Promise<void> {
+    this.#db
+      .prepare('UPDATE workflows SET enabled = ?, update_time = ? WHERE id = ?')
+      .run(enabled ? 1 : 0, Date.now(), id);
+  }
+
+  async deleteWorkflow(id: number): Promise<void> {
+    this.#db.transaction(() => {
+      const executions = this.#all('SELECT id FROM workflow_executions WHERE workflow_id = ?', id);
+      for (const e of executions) this.#deleteExecution(e.id as number);
+      this.#db.prepare('DELETE FROM snapshots WHERE workflow_id = ?').run(id);
+      this.#db.prepare('DELETE FROM workflows WHERE id = ?').run(id);
+    })();
+  }
+
+  async getSnapshot(id: number): Promise<SnapshotRecord | undefined> {
+    const row = this.#one('SELECT * FROM snapshots WHERE id = ?', id);
+    return row && snapshotOf(row);
+  }
+
+  async listWorkflowExecutions(workflowId: number): Promise<WorkflowExecutionRecord[]> {
+    return this.#all('SELECT * FROM workflow_executions WHERE workflow_id = ? ORDER BY id', workflowId).map(
+      executionOf,
+    );
+  }
+
+  async getWorkflowExecution(id: number): Promise<WorkflowExecutionRecord | undefined> {
+    const row = this.#one('SELECT * FROM workflow_executions WHERE id = ?', id);
+    return row && executionOf(row);
+  }
+
+  async deleteWorkflowExecution(id: number): Promise<void> {
+    this.#db.transaction(() => this.#deleteExecution(id))();
+  }
+
+  #deleteExecution(id: number): void {
+    this.#db.prepare('DELETE FROM task_executions WHERE workflow_execution_id = ?').run(id);
+    this.#db.prepare('DELETE FROM states WHERE scope = ?').run(`execution:${id}`);
+    this.#db.prepare('DELETE FROM workflow_executions WHERE id = ?').run(id);
+  }
+
+  async listTaskExecutions(workflowExecutionId: number): Promise<TaskExecutionRecord[]> {
+    return this.#all(
+      'SELECT * FROM task_executions WHERE workflow_execution_id = ? ORDER BY id',
+      workflowExecutionId,
+    ).map(taskExecutionOf);
+  }
+
+  async getTaskExecution(id: number): Promise<TaskExecutionRecord | undefined> {
+    const row = this.#one('SELECT * FROM task_executions WHERE id = ?', id);
+    return row && taskExecutionOf(row);
+  }
+
+  async loadRecovery(): Promise<Recovery> {
+    const workflows = this.#all('SELECT * FROM workflows ORDER BY id').map(workflowOf);
+    const runningExecutions = this.#all(
+      "SELECT * FROM workflow_executions WHERE status IN ('init', 'running') ORDER BY id",
+    ).map(executionOf);
+    const snapshotIds = new Set([
+      ...workflows.map((w) => w.snapshotId),
+      ...runningExecutions.map((e) => e.snapshotId),
+    ]);
+    const snapshots = [...snapshotIds].flatMap((id) => {
+      const row = this.#one('SELECT * FROM snapshots WHERE id = ?', id);
+      return row ? [snapshotOf(row)] : [];
+    });
+    const taskExecutions = runningExecutions.flatMap((e) =>
+      this.#all('SELECT * FROM task_executions WHERE workflow_execution_id = ? ORDER BY id', e.id).map(
+        taskExecutionOf,
+      ),
+    );
+    const max = (table: string) =>
+      ((this.#one(`SELECT MAX(id) AS m FROM ${table}`)?.m as number | null) ?? 0) + 1;
+    return {
+      workflows,
+      snapshots,
+      runningExecutions,
+      taskExecutions,
+      states: this.#all('SELECT * FROM states').map((r) => ({
+        scope: r.scope as string,
+        name: r.name as string,
+        value: JSON.parse(r.value as string) as unknown,
+      })),
+      timers: this.#all('SELECT * FROM timers ORDER BY due_time').map((r) => ({
+        id: r.id as number,
+        dueTime: r.due_time as number,
+        kind: r.kind as TimerRecord['kind'],
+        taskExecutionId: r.task_execution_id as number,
+      })),
+      outbox: this.#all('SELECT * FROM outbox ORDER BY id') as unknown as OutboxRecord[],
+      checkpoint: this.#one('SELECT offset FROM checkpoint')!.offset as number,
+      nextIds: {
+        workflowExecution: max('workflow_executions'),
+        taskExecution: max('task_executions'),
+        timer: max('timers'),
+        outbox: max('outbox'),
+      },
+    };
+  }
+
+  async commit(work: UnitOfWork): Promise<void> {
+    this.#db.transaction(() => {
+      const upsertExecution = this.#db.prepare(
+        'INSERT OR REPLACE INTO workflow_executions VALUES (@id, @workflowId, @snapshotId, @namespace, @workflow, @status, @runType, @beginTime, @endTime)',
+      );
+      for (const e of work.workflowExecutions) upsertExecution.run(e);
+      const upsertTask = this.#db.prepare(
+        'INSERT OR REPLACE INTO task_executions VALUES (@id, @workflowExecutionId, @task, @sequence, @attempt, @status, @pid, @beginTime, @endTime, @reason)',
+      );
+      for (const t of work.taskExecutions) upsertTask.run(t);
+      for (const s of work.states) {
+        if (s.value === undefined)
+          this.#db.prepare('DELETE FROM states WHERE scope = ? AND name = ?').run(s.scope, s.name);
+        else
+          this.#db
+            .prepare('INSERT OR REPLACE INTO states VALUES (?, ?, ?)')
+            .run(s.scope, s.name, JSON.stringify(s.value));
+      }
+      for (const t of work.timers) {
+        this.#db
+          .prepare('INSERT OR REPLACE INTO timers VALUES (?, ?, ?, ?)')
+          .run(t.id, t.dueTime, t.kind, t.taskExecutionId);
+      }
+      for (const id of work.deletedTimers) this.#db.prepare('DELETE FROM timers WHERE id = ?').run(id);
+      for (const o of work.outbox) {
+        this.#db
+          .prepare('INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?)')
+          .run(o.id, o.namespace, o.key, o.value, o.context);
+      }
+      if (work.checkpoint !== undefined)
+        this.#db.prepare('UPDATE checkpoint SET offset = MAX(offset, ?)').run(work.checkpoint);
+    })();
+  }
+
+  /** Removes published status events from the outbox. */
+  async deleteOutbox(ids: number[]): Promise<void> {
+    const remove = this.#db.prepare('DELETE FROM outbox WHERE id = ?');
+    this.#db.transaction(() => ids.forEach((id) => remove.run(id)))();
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #all(sql: string, ...args: unknown[]): Row[] {
+    return this.#db.prepare(sql).all(...args) as Row[];
+  }
+
+  #one(sql: string, ...args: unknown[]): Row | undefined {
+    return this.#db.prepare(sql).get(...args) as Row | undefined;
+  }
+}
