@@ -13,7 +13,8 @@ export const workflowExecutionMachine = setup({
   types: { events: {} as WorkflowExecutionEvent },
   actions: {
     stopTasks: () => undefined,
-    ended: () => undefined,
+    /** Entered a final status (given as params: a snapshot read during an entry action is the previous one). */
+    ended: (_, _params: { status: 'success' | 'failed' | 'stopped' }) => undefined,
   },
   guards: {
     outcomeIs: ({ event }, outcome: 'success' | 'failed' | 'stopped') =>
@@ -33,9 +34,9 @@ export const workflowExecutionMachine = setup({
         ],
       },
     },
-    success: { type: 'final', entry: 'ended' },
-    failed: { type: 'final', entry: 'ended' },
-    stopped: { type: 'final', entry: ['stopTasks', 'ended'] },
+    success: { type: 'final', entry: { type: 'ended', params: { status: 'success' } } },
+    failed: { type: 'final', entry: { type: 'ended', params: { status: 'failed' } } },
+    stopped: { type: 'final', entry: ['stopTasks', { type: 'ended', params: { status: 'stopped' } }] },
   },
 });
 

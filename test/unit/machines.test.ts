@@ -101,7 +101,7 @@ test('a workflow execution settles to the outcome given, or stops its tasks when
   for (const outcome of outcomes) {
     const ended: string[] = [];
     const actor = createActor(
-      workflowExecutionMachine.provide({ actions: { ended: () => ended.push(outcome) } }),
+      workflowExecutionMachine.provide({ actions: { ended: (_, { status }) => ended.push(status) } }),
     ).start();
     actor.send({ type: 'execution.settled', outcome });
     assert.equal(actor.getSnapshot().value, outcome);
