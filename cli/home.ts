@@ -14,7 +14,6 @@ export function ensureHome(home: string): string {
   return home;
 }
 
-export const databaseFile = (home: string) => join(home, 'aiflow.db');
 const pidFile = (home: string) => join(home, 'server.pid');
 
 export interface ServerRecord {

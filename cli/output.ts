@@ -61,3 +61,35 @@ export function renderStreamedEvent(format: OutputFormat, event: Event, first: b
   const rendered = table(EVENT_COLUMNS, [eventRow(event)]).split('\n');
   return (first ? rendered.slice(0, 2) : rendered.slice(1, 2)).join('\n') + '\n';
 }
+
+/** One column of a record table: its header and how to print a record's cell. */
+export type Column<T> = [header: string, cell: (record: T) => unknown];
+
+/** Records as a table (chosen columns), or as JSON / YAML (the whole records). */
+export function renderRecords<T>(format: OutputFormat, records: T[], columns: Column<T>[]): string {
+  return render(format, records, () =>
+    table(
+      columns.map(([header]) => header),
+      records.map((r) => columns.map(([, cell]) => formatCell(cell(r)))),
+    ),
+  );
+}
+
+/** One record: a two-column table of its fields, or JSON / YAML. */
+export function renderRecord(format: OutputFormat, record: object): string {
+  return render(format, record, () =>
+    table(
+      ['FIELD', 'VALUE'],
+      Object.entries(record)
+        .filter(([, value]) => typeof value !== 'object' || value === null)
+        .map(([field, value]) => [field, formatCell(value)]),
+    ),
+  );
+}
+
+export const time = (ms: unknown) => (typeof ms === 'number' && ms > 0 ? new Date(ms).toISOString() : '');
+
+function formatCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  return oneLine(String(value));
+}

@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { toAIFlowError } from '../protocol/errors.ts';
 import { eventCommand } from './commands/event.ts';
+import { taskExecutionCommand, workflowExecutionCommand } from './commands/execution.ts';
+import { namespaceCommand } from './commands/namespace.ts';
+import { workflowCommand } from './commands/workflow.ts';
 import { serverCommand } from './commands/server.ts';
 import type { CliIO } from './io.ts';
 
@@ -10,6 +13,10 @@ export function createProgram(io: CliIO): Command {
     .version('0.1.0')
     .showSuggestionAfterError();
   program.addCommand(serverCommand(io));
+  program.addCommand(namespaceCommand(io));
+  program.addCommand(workflowCommand(io));
+  program.addCommand(workflowExecutionCommand(io));
+  program.addCommand(taskExecutionCommand(io));
   program.addCommand(eventCommand(io));
   applyToAll(program, (command) =>
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }),

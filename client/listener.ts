@@ -1,6 +1,6 @@
 import type { Event } from '../protocol/event.ts';
 import type { EventFilter } from '../protocol/rpc.ts';
-import { eventTopic, namespaceFilter } from '../protocol/topics.ts';
+import { EVENT_TOPIC_ROOT, eventTopic, namespaceFilter } from '../protocol/topics.ts';
 
 /** What users implement to receive events (the counterpart of the original `ListenerProcessor`). */
 export interface ListenerProcessor {
@@ -27,7 +27,8 @@ const RETRY_MS = 1_000;
  */
 export class Listener {
   readonly id: string;
-  readonly namespace: string;
+  /** Null: every namespace (the scheduler's view). */
+  readonly namespace: string | null;
   readonly keys: ReadonlySet<string> | null;
   readonly #processor: ListenerProcessor;
   readonly #deps: ListenerDeps;
@@ -42,7 +43,7 @@ export class Listener {
 
   constructor(
     id: string,
-    filter: { namespace: string; keys: string[] | null; afterOffset: number },
+    filter: { namespace: string | null; keys: string[] | null; afterOffset: number },
     processor: ListenerProcessor,
     deps: ListenerDeps,
   ) {
@@ -56,9 +57,9 @@ export class Listener {
 
   /** The MQTT topic filters this listener needs. */
   topics(): string[] {
-    return this.keys
-      ? [...this.keys].map((key) => eventTopic(this.namespace, key))
-      : [namespaceFilter(this.namespace)];
+    if (this.namespace === null) return [`${EVENT_TOPIC_ROOT}/#`];
+    const namespace = this.namespace;
+    return this.keys ? [...this.keys].map((key) => eventTopic(namespace, key)) : [namespaceFilter(namespace)];
   }
 
   /** The highest offset handed over so far. */
@@ -67,7 +68,10 @@ export class Listener {
   }
 
   matches(event: Event): boolean {
-    return event.namespace === this.namespace && (this.keys === null || this.keys.has(event.key));
+    return (
+      (this.namespace === null || event.namespace === this.namespace) &&
+      (this.keys === null || this.keys.has(event.key))
+    );
   }
 
   onLiveEvent(event: Event): void {
@@ -87,7 +91,7 @@ export class Listener {
       for (;;) {
         const page = await this.#deps.fetch(
           {
-            namespace: this.namespace,
+            namespace: this.namespace ?? undefined,
             keys: this.keys ? [...this.keys] : undefined,
             beginOffset: this.#cursor,
           },

@@ -28,6 +28,8 @@ export interface NotificationClientOptions {
   connectTimeoutMs?: number;
   /** Pause between reconnection attempts. @defaultValue 500 */
   reconnectPeriodMs?: number;
+  /** MQTT user name and password, for servers that require them (the scheduler's own connection). */
+  credentials?: { username: string; password: string };
 }
 
 export interface ListenerOptions {
@@ -37,6 +39,8 @@ export interface ListenerOptions {
   beginOffset?: number;
   /** Receive events with `createTime >= beginTime`. Without either option: events from now on. */
   beginTime?: Date | number;
+  /** Receive the events of every namespace, not only the client's (for the scheduler and monitoring tools). */
+  allNamespaces?: boolean;
 }
 
 export type ListFilter = Omit<EventFilter, 'keys'> & { keys?: string[]; limit?: number };
@@ -81,6 +85,8 @@ export class AIFlowNotificationClient extends EventEmitter<NotificationClientEve
       resubscribe: false, // subscriptions are restored by the client itself, before listeners catch up
       reconnectPeriod: o.reconnectPeriodMs,
       connectTimeout: o.connectTimeoutMs,
+      username: o.credentials?.username,
+      password: o.credentials?.password,
     });
     const rpc = new RpcChannel(mqttClient, o.clientId, o.requestTimeoutMs);
     const client = new AIFlowNotificationClient(mqttClient, rpc, o);
@@ -165,7 +171,8 @@ export class AIFlowNotificationClient extends EventEmitter<NotificationClientEve
     this.#assertOpen();
     const keys = options.eventKeys?.map(validateKey) ?? null;
     const afterOffset = await this.#startOffset(options);
-    const listener = new Listener(randomUUID(), { namespace: this.namespace, keys, afterOffset }, processor, {
+    const namespace = options.allNamespaces ? null : this.namespace;
+    const listener = new Listener(randomUUID(), { namespace, keys, afterOffset }, processor, {
       fetch: (filter, limit) => this.#page(filter, limit),
       onProcessorError: (error, events) => this.#reportListenerError(listener.id, error, events),
       onFetchError: (error) => this.#reportListenerError(listener.id, error, []),
@@ -251,6 +258,7 @@ interface ResolvedOptions {
   requestTimeoutMs: number;
   connectTimeoutMs: number;
   reconnectPeriodMs: number;
+  credentials: { username: string; password: string } | undefined;
 }
 
 function resolveOptions(options: NotificationClientOptions): ResolvedOptions {
@@ -270,5 +278,6 @@ function resolveOptions(options: NotificationClientOptions): ResolvedOptions {
     requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs ?? 30_000),
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs ?? 10_000),
     reconnectPeriodMs: positive('reconnectPeriodMs', options.reconnectPeriodMs ?? 500),
+    credentials: options.credentials,
   };
 }

@@ -41,6 +41,11 @@ export class RpcChannel {
   }
 
   call<M extends RpcMethod>(method: M, params: RpcMethods[M]['params']): Promise<RpcMethods[M]['result']> {
+    return this.request(method, params) as Promise<RpcMethods[M]['result']>;
+  }
+
+  /** Any method, including the scheduler's (`workflow.list`, …), whose params the server validates. */
+  request(method: string, params: object): Promise<unknown> {
     const id = randomUUID();
     const payload = JSON.stringify({ id, method, params });
     return new Promise((resolve, reject) => {
@@ -48,7 +53,7 @@ export class RpcChannel {
         this.#pending.delete(id);
         reject(new AIFlowError('TIMEOUT', `${method} got no reply within ${this.#timeoutMs} ms`));
       }, this.#timeoutMs);
-      this.#pending.set(id, { payload, resolve: resolve as (r: unknown) => void, reject, timer });
+      this.#pending.set(id, { payload, resolve, reject, timer });
       this.#send(payload);
     });
   }

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
-import { BROKER_DEFAULTS, createLogger, isLogLevel, startBroker } from '../../broker/index.ts';
+import { startServer } from '../../server/index.ts';
+import { BROKER_DEFAULTS, createLogger, isLogLevel } from '../../broker/index.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import {
-  databaseFile,
   defaultHome,
   ensureHome,
   isAlive,
@@ -30,7 +30,9 @@ interface StartOptions {
 }
 
 export function serverCommand(io: CliIO): Command {
-  const server = new Command('server').description('run the aiflow server (MQTT broker and event log)');
+  const server = new Command('server').description(
+    'run the aiflow server (MQTT broker, event log and scheduler)',
+  );
   const homeOption = () =>
     new Option('--home <dir>', 'data folder [env: AIFLOW_HOME] (default: "~/.aiflow")');
 
@@ -76,19 +78,20 @@ export function serverCommand(io: CliIO): Command {
           `a server is already running for ${home} (pid ${existing.pid})`,
         );
       }
-      const broker = await startBroker({
-        dbFile: databaseFile(home),
+      const server = await startServer({
+        home,
         port: options.port,
         host: options.host,
         wsPort: options.ws ? options.wsPort : null,
         maxPayloadBytes: options.maxPayloadBytes,
         logger: createLogger(options.logLevel),
       });
+      const broker = server.broker;
       writeServerRecord(home, { pid: process.pid, url: broker.url });
       const ws = broker.wsPort === null ? 'off' : `ws://${options.host}:${broker.wsPort}`;
       io.stdout(`aiflow server listening on ${broker.url} (WebSocket ${ws}, data in ${home})\n`);
       await stopRequested;
-      await broker.close();
+      await server.close();
       removeServerRecord(home);
       io.stdout('aiflow server stopped\n');
     });

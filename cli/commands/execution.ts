@@ -1,0 +1,172 @@
+import { Command } from 'commander';
+import type { CliIO } from '../io.ts';
+import { namespaceOption, outputOption, serverOption } from '../options.ts';
+import { renderRecord, renderRecords, time, type Column, type OutputFormat } from '../output.ts';
+import { callScheduler } from '../scheduler-call.ts';
+
+interface Options {
+  server: string;
+  namespace: string;
+  output: OutputFormat;
+}
+
+interface ExecutionRow {
+  id: number;
+  workflow: string;
+  namespace: string;
+  status: string;
+  runType: string;
+  snapshotId: number;
+  beginTime: number;
+  endTime: number | null;
+}
+
+interface TaskRow {
+  id: number;
+  workflowExecutionId: number;
+  task: string;
+  sequence: number;
+  attempt: number;
+  status: string;
+  beginTime: number;
+  endTime: number | null;
+  reason: string | null;
+}
+
+const EXECUTION_COLUMNS: Column<ExecutionRow>[] = [
+  ['ID', (r) => r.id],
+  ['WORKFLOW', (r) => r.workflow],
+  ['STATUS', (r) => r.status],
+  ['RUN TYPE', (r) => r.runType],
+  ['SNAPSHOT', (r) => r.snapshotId],
+  ['BEGIN', (r) => time(r.beginTime)],
+  ['END', (r) => time(r.endTime)],
+];
+
+const TASK_COLUMNS: Column<TaskRow>[] = [
+  ['ID', (r) => r.id],
+  ['TASK', (r) => r.task],
+  ['SEQ', (r) => r.sequence],
+  ['TRY', (r) => r.attempt],
+  ['STATUS', (r) => r.status],
+  ['BEGIN', (r) => time(r.beginTime)],
+  ['END', (r) => time(r.endTime)],
+  ['REASON', (r) => r.reason],
+];
+
+export function workflowExecutionCommand(io: CliIO): Command {
+  const command = new Command('workflow-execution').description(
+    'start, stop, list, show and delete executions',
+  );
+  const base = (name: string) =>
+    command.command(name).addOption(serverOption()).addOption(namespaceOption()).addOption(outputOption());
+
+  base('start')
+    .argument('<workflow>')
+    .action(async (workflow: string, o: Options) => {
+      const { id } = await callScheduler<{ id: number }>(o.server, 'workflowExecution.start', {
+        namespace: o.namespace,
+        workflow,
+      });
+      io.stdout(o.output === 'table' ? `workflow execution ${id} started\n` : renderRecord(o.output, { id }));
+    });
+  base('stop')
+    .argument('<execution-id>')
+    .action(async (id: string, o: Options) => {
+      await callScheduler(o.server, 'workflowExecution.stop', { workflowExecutionId: id });
+      io.stdout(`workflow execution ${id} stopped\n`);
+    });
+  base('stop-all')
+    .argument('<workflow>')
+    .action(async (workflow: string, o: Options) => {
+      const { stopped } = await callScheduler<{ stopped: number[] }>(o.server, 'workflowExecution.stopAll', {
+        namespace: o.namespace,
+        workflow,
+      });
+      io.stdout(
+        `${stopped.length} workflow execution(s) stopped${stopped.length ? `: ${stopped.join(', ')}` : ''}\n`,
+      );
+    });
+  base('list')
+    .argument('<workflow>')
+    .action(async (workflow: string, o: Options) => {
+      const rows = await callScheduler<ExecutionRow[]>(o.server, 'workflowExecution.list', {
+        namespace: o.namespace,
+        workflow,
+      });
+      io.stdout(renderRecords(o.output, rows, EXECUTION_COLUMNS));
+    });
+  base('show')
+    .argument('<execution-id>')
+    .action(async (id: string, o: Options) => {
+      const row = await callScheduler<ExecutionRow & { taskExecutions: TaskRow[] }>(
+        o.server,
+        'workflowExecution.show',
+        { workflowExecutionId: id },
+      );
+      if (o.output !== 'table') return io.stdout(renderRecord(o.output, row));
+      io.stdout(
+        renderRecord(o.output, row) + '\n' + renderRecords(o.output, row.taskExecutions, TASK_COLUMNS),
+      );
+    });
+  base('delete')
+    .argument('<execution-id>')
+    .action(async (id: string, o: Options) => {
+      await callScheduler(o.server, 'workflowExecution.delete', { workflowExecutionId: id });
+      io.stdout(`workflow execution ${id} deleted\n`);
+    });
+  return command;
+}
+
+export function taskExecutionCommand(io: CliIO): Command {
+  const command = new Command('task-execution').description(
+    'start, stop, list and show task executions, and logs',
+  );
+  const base = (name: string) => command.command(name).addOption(serverOption()).addOption(outputOption());
+
+  base('start')
+    .argument('<execution-id>')
+    .argument('<task>')
+    .action(async (id: string, task: string, o: Options) => {
+      const started = await callScheduler<{ id: number }>(o.server, 'taskExecution.start', {
+        workflowExecutionId: id,
+        task,
+      });
+      io.stdout(
+        o.output === 'table' ? `task execution ${started.id} started\n` : renderRecord(o.output, started),
+      );
+    });
+  base('stop')
+    .argument('<execution-id>')
+    .argument('<task>')
+    .action(async (id: string, task: string, o: Options) => {
+      await callScheduler(o.server, 'taskExecution.stop', { workflowExecutionId: id, task });
+      io.stdout(`task ${task} of workflow execution ${id} stopping\n`);
+    });
+  base('list')
+    .argument('<execution-id>')
+    .action(async (id: string, o: Options) => {
+      const rows = await callScheduler<TaskRow[]>(o.server, 'taskExecution.list', {
+        workflowExecutionId: id,
+      });
+      io.stdout(renderRecords(o.output, rows, TASK_COLUMNS));
+    });
+  base('show')
+    .argument('<task-execution-id>')
+    .action(async (id: string, o: Options) => {
+      io.stdout(
+        renderRecord(o.output, await callScheduler(o.server, 'taskExecution.show', { taskExecutionId: id })),
+      );
+    });
+  command
+    .command('logs')
+    .argument('<task-execution-id>')
+    .addOption(serverOption())
+    .action(async (id: string, o: Options) => {
+      const { log } = await callScheduler<{ log: string }>(o.server, 'taskExecution.logs', {
+        taskExecutionId: id,
+      });
+      io.stdout(log);
+    });
+  return command;
+}

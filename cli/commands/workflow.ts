@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Command } from 'commander';
+import { AIFlowError } from '../../protocol/errors.ts';
+import type { CliIO } from '../io.ts';
+import { namespaceOption, outputOption, serverOption } from '../options.ts';
+import { renderRecord, renderRecords, time, type OutputFormat } from '../output.ts';
+import { callScheduler } from '../scheduler-call.ts';
+
+interface Options {
+  server: string;
+  namespace: string;
+  output: OutputFormat;
+}
+
+interface WorkflowRow {
+  id: number;
+  namespace: string;
+  name: string;
+  enabled: boolean;
+  snapshotId: number;
+  createTime: number;
+  updateTime: number;
+}
+
+const COLUMNS: [string, (r: WorkflowRow) => unknown][] = [
+  ['ID', (r) => r.id],
+  ['NAMESPACE', (r) => r.namespace],
+  ['NAME', (r) => r.name],
+  ['ENABLED', (r) => r.enabled],
+  ['SNAPSHOT', (r) => r.snapshotId],
+  ['UPDATED', (r) => time(r.updateTime)],
+];
+
+export function workflowCommand(io: CliIO): Command {
+  const workflow = new Command('workflow').description(
+    'upload, list, show, enable, disable and delete workflows',
+  );
+
+  workflow
+    .command('upload')
+    .description('upload a workflow module (.ts or .js); each upload is a new snapshot')
+    .argument('<file>')
+    .addOption(serverOption())
+    .addOption(outputOption())
+    .action(async (file: string, o: Options) => {
+      let source: string;
+      try {
+        source = readFileSync(file, 'utf8');
+      } catch (error) {
+        throw new AIFlowError('NOT_FOUND', `cannot read ${file}: ${(error as Error).message}`);
+      }
+      const saved = await callScheduler<
+        { namespace: string; name: string; snapshotId: number; tasks: number }[]
+      >(o.server, 'workflow.upload', { fileName: basename(file), source });
+      io.stdout(
+        renderRecords(o.output, saved, [
+          ['NAMESPACE', (r) => r.namespace],
+          ['WORKFLOW', (r) => r.name],
+          ['SNAPSHOT', (r) => r.snapshotId],
+          ['TASKS', (r) => r.tasks],
+        ]),
+      );
+    });
+
+  workflow
+    .command('list')
+    .addOption(serverOption())
+    .addOption(namespaceOption())
+    .addOption(outputOption())
+    .action(async (o: Options) => {
+      const rows = await callScheduler<WorkflowRow[]>(o.server, 'workflow.list', { namespace: o.namespace });
+      io.stdout(renderRecords(o.output, rows, COLUMNS));
+    });
+
+  workflow
+    .command('show')
+    .argument('<workflow>')
+    .addOption(serverOption())
+    .addOption(namespaceOption())
+    .addOption(outputOption())
+    .action(async (name: string, o: Options) => {
+      const row = await callScheduler<WorkflowRow & { spec?: { tasks: { name: string }[] } }>(
+        o.server,
+        'workflow.show',
+        { namespace: o.namespace, workflow: name },
+      );
+      const tasks = row.spec?.tasks.map((t) => t.name).join(', ') ?? '';
+      io.stdout(
+        o.output === 'table' ? renderRecord(o.output, { ...row, tasks }) : renderRecord(o.output, row),
+      );
+    });
+
+  for (const [command, done] of [
+    ['enable', 'enabled'],
+    ['disable', 'disabled'],
+    ['delete', 'deleted'],
+  ] as const) {
+    workflow
+      .command(command)
+      .argument('<workflow>')
+      .addOption(serverOption())
+      .addOption(namespaceOption())
+      .action(async (name: string, o: Options) => {
+        await callScheduler(o.server, `workflow.${command}`, { namespace: o.namespace, workflow: name });
+        io.stdout(`workflow ${o.namespace}.${name} ${done}\n`);
+      });
+  }
+  return workflow;
+}

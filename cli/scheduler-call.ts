@@ -1,0 +1,15 @@
+import { SchedulerClient } from '../client/scheduler-client.ts';
+
+/** Connects to the server, calls one scheduler method and always closes the connection. */
+export async function callScheduler<T>(
+  server: string,
+  method: string,
+  params: Record<string, unknown>,
+): Promise<T> {
+  const client = await SchedulerClient.connect({ server });
+  try {
+    return await client.call<T>(method, params);
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,408 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { AIFlowError } from '../../protocol/errors.ts';
+import {
+  resolveExecutorOptions,
+  validateAdoptRecord,
+  validateSubmitRequest,
+  type AdoptRecord,
+  type LocalTaskExecutorOptions,
+  type ResolvedExecutorOptions,
+  type SubmitRequest,
+} from './executor-options.ts';
+import { errorReason, settleOutcome } from './outcome.ts';
+import { isRunnerAlive, signalGroup } from './process-group.ts';
+import {
+  isProcessRecord,
+  isStopRequest,
+  isTaskEnd,
+  readJson,
+  taskFiles,
+  writeJsonAtomic,
+  type RunnerSpec,
+  type StopRequest,
+  type TaskFiles,
+  type TaskOutcome,
+} from './task-files.ts';
+
+/** Absolute paths, so a runner can start in any folder (`--import tsx` alone resolves from the cwd). */
+const RUNNER_FILE = fileURLToPath(new URL('./task-runner.ts', import.meta.url));
+const TSX_LOADER = import.meta.resolve('tsx');
+
+export interface TaskStarted {
+  taskExecutionId: number;
+  /** Pid of the runner, leader of the task's process group: what the scheduler records for `adopt`. */
+  pid: number;
+}
+
+export interface TaskFinished extends TaskOutcome {
+  taskExecutionId: number;
+}
+
+export interface RunningTask {
+  taskExecutionId: number;
+  pid: number;
+  startTime: number;
+}
+
+export interface LocalTaskExecutorEvents {
+  /** A runner process was spawned (or found alive again by a repeated `submit` after a restart). */
+  started: [TaskStarted];
+  /** Exactly once per task execution submitted or adopted, unless the executor is closed first. */
+  finished: [TaskFinished];
+}
+
+interface Entry {
+  id: number;
+  pid: number;
+  startTime: number;
+  timeoutMs: number | null;
+  files: TaskFiles;
+  /** Undefined for an adopted runner: not our child, so its end is found by polling. */
+  child: ChildProcess | undefined;
+  /** Set once the executor starts killing it; the first of stop and timeout decides the verdict. */
+  stop: StopRequest | undefined;
+  deadline: unknown;
+  killTimer: unknown;
+}
+
+/**
+ * Runs each task execution as a detached `task-runner` process and tells how it ended.
+ *
+ * Events are emitted synchronously from inside the calls and from process exits: attach listeners before calling.
+ * Runners survive the executor (and the scheduler) on a graceful `close()`; the next executor gets them back with
+ * `adopt()` from the pids the scheduler recorded, or from `submit()` of the same id, which never starts a task
+ * execution a second time: the spec file, created exclusively before the spawn, is the claim.
+ */
+export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
+  readonly #o: ResolvedExecutorOptions;
+  /** Insertion order is FIFO order, and removal of a stopped task is O(1). */
+  readonly #queue = new Map<number, SubmitRequest>();
+  readonly #running = new Map<number, Entry>();
+  /** Ids finished in this process, so a replayed submit is a no-op. */
+  readonly #finished = new Set<number>();
+  readonly #waiters = new Map<number, (() => void)[]>();
+  #pollTimer: unknown;
+  #pumping = false;
+  #closing: Promise<void> | undefined;
+  #closed = false;
+
+  /** Validates the options (AIFlowError `INVALID_OPTION`); does no I/O. */
+  constructor(options: LocalTaskExecutorOptions) {
+    super();
+    this.#o = resolveExecutorOptions(options);
+  }
+
+  get dataDir(): string {
+    return this.#o.dataDir;
+  }
+
+  logPath(taskExecutionId: number): string {
+    return taskFiles(this.#o.dataDir, taskExecutionId).log;
+  }
+
+  /** Ids and pids of the runners counted against parallelism, for the scheduler to persist. */
+  running(): RunningTask[] {
+    return [...this.#running.values()].map((e) => ({
+      taskExecutionId: e.id,
+      pid: e.pid,
+      startTime: e.startTime,
+    }));
+  }
+
+  /** Starts the task execution, or queues it when `parallelism` run already. A known id is a no-op. */
+  async submit(request: SubmitRequest): Promise<void> {
+    this.#assertOpen();
+    const r = validateSubmitRequest(request);
+    if (this.#isKnown(r.taskExecutionId)) return;
+    if (existsSync(taskFiles(this.#o.dataDir, r.taskExecutionId).spec)) return this.#resume(r);
+    this.#queue.set(r.taskExecutionId, r);
+    this.#pump();
+  }
+
+  /**
+   * Stops a task execution: a queued one finishes `stopped` without ever starting; a running one gets SIGTERM
+   * on its process group, SIGKILL after `stopGraceMs`. Resolves once it finished (or the executor closed).
+   * Unknown and finished ids: no-op.
+   */
+  async stop(taskExecutionId: number): Promise<void> {
+    if (this.#closed) return;
+    if (this.#queue.delete(taskExecutionId)) {
+      this.#finish(taskExecutionId, {
+        status: 'stopped',
+        exitCode: null,
+        signal: null,
+        reason: 'stopped before start',
+      });
+      return;
+    }
+    const entry = this.#running.get(taskExecutionId);
+    if (entry === undefined) return;
+    const finished = this.#waitFor(taskExecutionId);
+    this.#kill(entry, { status: 'stopped', reason: 'stopped on request' });
+    await finished;
+  }
+
+  /** Watches runners started by an earlier executor; they count against parallelism and can be stopped. */
+  async adopt(records: AdoptRecord[]): Promise<void> {
+    this.#assertOpen();
+    records.forEach(validateAdoptRecord);
+    for (const r of records) {
+      if (this.#running.has(r.taskExecutionId) || this.#finished.has(r.taskExecutionId)) continue;
+      this.#queue.delete(r.taskExecutionId); // it started in an earlier life: never start it again
+      this.#watch({ ...r, timeoutMs: r.timeoutMs ?? null });
+    }
+    this.#poll();
+  }
+
+  /**
+   * Idempotent. By default runners keep running (detached) for the next executor to adopt, and queued tasks are
+   * dropped without an event: they never started, so the scheduler submits them again. With `stopTasks`, queued
+   * and running tasks are stopped and their `finished` events emitted before it resolves.
+   */
+  close(options: { stopTasks?: boolean } = {}): Promise<void> {
+    this.#closing ??= this.#close(options.stopTasks ?? false);
+    return this.#closing;
+  }
+
+  async #close(stopTasks: boolean): Promise<void> {
+    if (stopTasks) {
+      const ids = [...this.#queue.keys(), ...this.#running.keys()];
+      await Promise.all(ids.map((id) => this.stop(id)));
+    }
+    this.#closed = true;
+    this.#o.clock.clearTimeout(this.#pollTimer);
+    for (const entry of this.#running.values()) {
+      this.#clearTimers(entry);
+      entry.child?.unref(); // the scheduler may exit while its tasks go on
+    }
+    this.#running.clear();
+    this.#queue.clear();
+    for (const resolvers of this.#waiters.values()) resolvers.forEach((resolve) => resolve());
+    this.#waiters.clear();
+  }
+
+  #assertOpen(): void {
+    if (this.#closing !== undefined) throw new AIFlowError('CLIENT_CLOSED', 'the task executor is closed');
+  }
+
+  #isKnown(id: number): boolean {
+    return this.#queue.has(id) || this.#running.has(id) || this.#finished.has(id);
+  }
+
+  #pump(): void {
+    if (this.#pumping) return; // a launch that fails finishes at once and calls back here
+    this.#pumping = true;
+    try {
+      // Nothing new starts once closing began (close with stopTasks frees slots as it stops tasks).
+      while (this.#closing === undefined && this.#running.size < this.#o.parallelism) {
+        const next = this.#queue.values().next();
+        if (next.done === true) break;
+        this.#queue.delete(next.value.taskExecutionId);
+        this.#launch(next.value);
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #launch(request: SubmitRequest): void {
+    const id = request.taskExecutionId;
+    const files = taskFiles(this.#o.dataDir, id);
+    const spec: RunnerSpec = {
+      taskExecutionId: id,
+      operator: request.operator,
+      env: request.env,
+      logFile: files.log,
+      statusFile: files.status,
+      stopFile: files.stop,
+      ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
+    };
+    let child: ChildProcess;
+    try {
+      mkdirSync(this.#o.dataDir, { recursive: true });
+      writeFileSync(files.spec, JSON.stringify(spec), { flag: 'wx' }); // the claim: at most one launch per id
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return this.#resume(request);
+      return this.#finish(id, failure(`cannot start the task: ${errorReason(error)}`));
+    }
+    try {
+      const logFd = openSync(files.log, 'a');
+      try {
+        child = spawn(process.execPath, ['--import', TSX_LOADER, RUNNER_FILE, files.spec], {
+          detached: true, // its own process group: one signal reaches the task and all it started
+          stdio: ['ignore', logFd, logFd], // the runner's own failures land in the task's log too
+        });
+      } finally {
+        closeSync(logFd);
+      }
+    } catch (error) {
+      return this.#finish(id, this.#readEnd(files, undefined, failure(errorReason(error))));
+    }
+    child.on('error', () => {}); // a failed kill() is reported here; the exit decides the outcome
+    const pid = child.pid;
+    if (pid === undefined) {
+      return this.#finish(id, this.#readEnd(files, undefined, failure('cannot spawn the task runner')));
+    }
+    const startTime = this.#o.clock.now();
+    try {
+      writeJsonAtomic(files.pid, { pid, startTime }); // lets a resubmit after a crash find the runner
+    } catch {
+      // The scheduler's record of `started` is the primary way back to this runner.
+    }
+    const entry = this.#track({ id, pid, startTime, timeoutMs: request.timeoutMs, files, child });
+    child.once('exit', (code, signal) => this.#onExit(entry, code, signal));
+    this.emit('started', { taskExecutionId: id, pid });
+  }
+
+  /** A submit of an id whose spec file exists: an earlier executor launched it, so follow that launch. */
+  #resume(request: SubmitRequest): void {
+    const id = request.taskExecutionId;
+    const files = taskFiles(this.#o.dataDir, id);
+    const record = readQuietly(files.pid, isProcessRecord);
+    if (record === undefined) {
+      // Claimed but no pid recorded: its executor died around the spawn. Running it now could run it twice.
+      return this.#finish(id, this.#readEnd(files, undefined, failure('task process disappeared')));
+    }
+    this.#watch({
+      taskExecutionId: id,
+      pid: record.pid,
+      startTime: record.startTime,
+      timeoutMs: request.timeoutMs,
+    });
+    this.emit('started', { taskExecutionId: id, pid: record.pid });
+    this.#poll();
+  }
+
+  #watch(record: Required<AdoptRecord>): void {
+    const files = taskFiles(this.#o.dataDir, record.taskExecutionId);
+    const entry = this.#track({ ...record, id: record.taskExecutionId, files, child: undefined });
+    // An earlier executor was killing it when it closed: finish the job (a repeated SIGTERM is harmless).
+    const stop = readQuietly(files.stop, isStopRequest);
+    if (stop !== undefined) this.#kill(entry, stop);
+  }
+
+  #track(e: Omit<Entry, 'stop' | 'deadline' | 'killTimer'>): Entry {
+    const entry: Entry = { ...e, stop: undefined, deadline: undefined, killTimer: undefined };
+    this.#running.set(entry.id, entry);
+    if (entry.timeoutMs !== null) {
+      const timeoutMs = entry.timeoutMs;
+      const remaining = Math.max(0, entry.startTime + timeoutMs - this.#o.clock.now());
+      entry.deadline = this.#o.clock.setTimeout(
+        () => this.#kill(entry, { status: 'failed', reason: `timeout after ${timeoutMs} ms` }),
+        remaining,
+      );
+    }
+    return entry;
+  }
+
+  /** SIGTERM to the group now, SIGKILL after the grace period. The stop request on file tells the runner why. */
+  #kill(entry: Entry, request: StopRequest): void {
+    if (entry.stop !== undefined || this.#running.get(entry.id) !== entry) return;
+    entry.stop = request;
+    try {
+      writeJsonAtomic(entry.files.stop, request);
+    } catch {
+      // The runner then reports a plain stop; the kill matters more than its wording.
+    }
+    this.#signal(entry, 'SIGTERM');
+    entry.killTimer = this.#o.clock.setTimeout(() => this.#signal(entry, 'SIGKILL'), this.#o.stopGraceMs);
+  }
+
+  #signal(entry: Entry, signal: NodeJS.Signals): void {
+    // Our child's pid cannot be reused before its exit event; an adopted pid could be, so check it is our runner.
+    if (entry.child === undefined && !isRunnerAlive(entry.pid, entry.files.spec)) return;
+    try {
+      signalGroup(entry.pid, signal);
+    } catch {
+      // EPERM: nothing more this process can do; the exit or the poll still ends the task
+    }
+  }
+
+  #onExit(entry: Entry, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.#running.get(entry.id) !== entry) return; // closed meanwhile
+    // What the task started in the background must not outlive its status (the group id is still reserved
+    // while any of them lives, so this cannot reach another program's group).
+    this.#signal(entry, 'SIGKILL');
+    const reason =
+      signal !== null
+        ? `task runner killed by signal ${signal}`
+        : `task runner exited with code ${code} without a status`;
+    this.#finish(entry.id, this.#readEnd(entry.files, entry.stop, failure(reason, code, signal)));
+  }
+
+  /** Finds the end of adopted runners; re-arms itself while there are some. */
+  #poll(): void {
+    this.#o.clock.clearTimeout(this.#pollTimer);
+    this.#pollTimer = undefined;
+    if (this.#closed) return;
+    for (const entry of [...this.#running.values()]) {
+      if (entry.child !== undefined || isRunnerAlive(entry.pid, entry.files.spec)) continue;
+      this.#finish(entry.id, this.#readEnd(entry.files, entry.stop, failure('task process disappeared')));
+    }
+    const adopted = [...this.#running.values()].some((e) => e.child === undefined);
+    if (adopted && !this.#closed)
+      this.#pollTimer = this.#o.clock.setTimeout(() => this.#poll(), this.#o.pollIntervalMs);
+  }
+
+  /**
+   * How a runner that is gone ended: its status file when it wrote one. Otherwise (killed, crashed, never
+   * started) the stop's verdict if it was being killed, else `fallback`; written as the status file so anyone
+   * reading it later (a resubmit, an adopt) agrees.
+   */
+  #readEnd(files: TaskFiles, stop: StopRequest | undefined, fallback: TaskOutcome): TaskOutcome {
+    const end = readQuietly(files.status, isTaskEnd);
+    if (end !== undefined)
+      return { status: end.status, exitCode: end.exitCode, signal: end.signal, reason: end.reason };
+    const outcome = settleOutcome(fallback, stop ?? readQuietly(files.stop, isStopRequest), false);
+    try {
+      writeJsonAtomic(files.status, { ...outcome, endTime: this.#o.clock.now() });
+    } catch {
+      // The event still carries the outcome.
+    }
+    return outcome;
+  }
+
+  #finish(id: number, outcome: TaskOutcome): void {
+    const entry = this.#running.get(id);
+    if (entry !== undefined) this.#clearTimers(entry);
+    this.#running.delete(id);
+    this.#finished.add(id);
+    try {
+      this.emit('finished', { taskExecutionId: id, ...outcome });
+    } finally {
+      // Even if a listener threw: the waiters and the queue must not stall.
+      this.#waiters.get(id)?.forEach((resolve) => resolve());
+      this.#waiters.delete(id);
+      this.#pump();
+    }
+  }
+
+  #waitFor(id: number): Promise<void> {
+    return new Promise((resolve) => {
+      const list = this.#waiters.get(id) ?? [];
+      list.push(resolve);
+      this.#waiters.set(id, list);
+    });
+  }
+
+  #clearTimers(entry: Entry): void {
+    this.#o.clock.clearTimeout(entry.deadline);
+    this.#o.clock.clearTimeout(entry.killTimer);
+  }
+}
+
+function failure(reason: string, exitCode: number | null = null, signal: string | null = null): TaskOutcome {
+  return { status: 'failed', exitCode, signal, reason };
+}
+
+/** A file the executor cannot read counts as absent: the fallback outcome applies. */
+function readQuietly<T>(file: string, isValid: (value: unknown) => value is T): T | undefined {
+  try {
+    return readJson(file, isValid);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,162 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The files of one task execution in the executor's data folder. They are the only channel between the executor
+ * and a task runner, so a restarted executor can find out everything about a runner it did not start.
+ */
+export interface TaskFiles {
+  /** {@link RunnerSpec}: what to run. Created exclusively: its existence means "this execution was launched". */
+  spec: string;
+  /** stdout and stderr of the task, appended. */
+  log: string;
+  /** {@link ProcessRecord}: the runner's pid, written right after the spawn. */
+  pid: string;
+  /** {@link TaskEnd}: how the execution ended; written once, atomically. */
+  status: string;
+  /** {@link StopRequest}: why the executor is killing the runner, written before the first signal. */
+  stop: string;
+}
+
+export function taskFiles(dataDir: string, taskExecutionId: number): TaskFiles {
+  const base = join(dataDir, String(taskExecutionId));
+  return {
+    spec: `${base}.spec.json`,
+    log: `${base}.log`,
+    pid: `${base}.pid.json`,
+    status: `${base}.status.json`,
+    stop: `${base}.stop.json`,
+  };
+}
+
+/** Where the output of a task execution goes (`aiflow task-execution logs` reads it). */
+export function logPath(dataDir: string, taskExecutionId: number): string {
+  return taskFiles(dataDir, taskExecutionId).log;
+}
+
+/** What a task execution runs: the executor's form of an OperatorSpec, with what a function task needs to be found. */
+export type TaskOperator =
+  | { type: 'bash'; command: string }
+  /** Calls the function of task `task` of the workflow named `workflow` exported by `moduleFile`. */
+  | { type: 'function'; moduleFile: string; workflow: string; task: string };
+
+export interface RunnerSpec {
+  taskExecutionId: number;
+  operator: TaskOperator;
+  /** Added to the runner's inherited environment. */
+  env: Record<string, string>;
+  logFile: string;
+  statusFile: string;
+  /** Read by the runner when it is signalled, so its status says why it was killed (stop or timeout). */
+  stopFile: string;
+  /** Working directory of the task; absent: the runner's own. */
+  cwd?: string;
+}
+
+export type TaskEndStatus = 'success' | 'failed' | 'stopped';
+
+export interface TaskOutcome {
+  status: TaskEndStatus;
+  /** Exit code of the task's process; null for function tasks and processes killed by a signal. */
+  exitCode: number | null;
+  signal: string | null;
+  /** One line for people: `exit code 3`, `timeout after 500 ms`, the error a function threw… */
+  reason: string;
+}
+
+/** The content of the status file. */
+export interface TaskEnd extends TaskOutcome {
+  endTime: number;
+}
+
+export interface StopRequest {
+  /** `stopped` for a stop, `failed` for a timeout. */
+  status: 'stopped' | 'failed';
+  reason: string;
+}
+
+export interface ProcessRecord {
+  pid: number;
+  startTime: number;
+}
+
+/** Write to a temporary file, then rename: a reader sees the old content or the whole new one, never a part. */
+export function writeJsonAtomic(file: string, value: unknown): void {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(value));
+  renameSync(temp, file);
+}
+
+/** The parsed file, or undefined when it does not exist or does not have the expected shape. */
+export function readJson<T>(file: string, isValid: (value: unknown) => value is T): T | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const value: unknown = JSON.parse(text);
+    return isValid(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const END_STATUSES: readonly unknown[] = ['success', 'failed', 'stopped'];
+
+export function isTaskEnd(value: unknown): value is TaskEnd {
+  return (
+    isRecord(value) &&
+    END_STATUSES.includes(value.status) &&
+    (value.exitCode === null || typeof value.exitCode === 'number') &&
+    (value.signal === null || typeof value.signal === 'string') &&
+    typeof value.reason === 'string' &&
+    typeof value.endTime === 'number'
+  );
+}
+
+export function isStopRequest(value: unknown): value is StopRequest {
+  return (
+    isRecord(value) &&
+    (value.status === 'stopped' || value.status === 'failed') &&
+    typeof value.reason === 'string'
+  );
+}
+
+export function isProcessRecord(value: unknown): value is ProcessRecord {
+  return isRecord(value) && Number.isSafeInteger(value.pid) && typeof value.startTime === 'number';
+}
+
+export function isTaskOperator(value: unknown): value is TaskOperator {
+  if (!isRecord(value)) return false;
+  if (value.type === 'bash') return typeof value.command === 'string';
+  return (
+    value.type === 'function' &&
+    typeof value.moduleFile === 'string' &&
+    typeof value.workflow === 'string' &&
+    typeof value.task === 'string'
+  );
+}
+
+export function isStringRecord(value: unknown): value is Record<string, string> {
+  return isRecord(value) && Object.values(value).every((v) => typeof v === 'string');
+}
+
+export function isRunnerSpec(value: unknown): value is RunnerSpec {
+  return (
+    isRecord(value) &&
+    Number.isSafeInteger(value.taskExecutionId) &&
+    isTaskOperator(value.operator) &&
+    isStringRecord(value.env) &&
+    typeof value.logFile === 'string' &&
+    typeof value.statusFile === 'string' &&
+    typeof value.stopFile === 'string' &&
+    (value.cwd === undefined || typeof value.cwd === 'string')
+  );
+}

@@ -1,0 +1,787 @@
+import { createActor } from 'xstate';
+import { AIFlowNotificationClient } from '../client/notification-client.ts';
+import type { Logger } from '../broker/logger.ts';
+import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
+import type { Event } from '../protocol/event.ts';
+import { DEFAULT_SERVER_URL, RUNTIME_ENV } from '../protocol/runtime-env.ts';
+import { FINISHED_TASK_STATUSES, type TaskStatus } from '../protocol/status.ts';
+import {
+  contextWorkflowExecutionId,
+  taskStatusKey,
+  workflowStatusKey,
+  type TaskStatusContext,
+  type WorkflowStatusContext,
+} from '../protocol/status-events.ts';
+import { SCHEDULER_USERNAME } from '../protocol/topics.ts';
+import { expectedKeys as expectedKeysOf, type TaskSpec } from '../workflow/spec.ts';
+import { isMet, type EvaluationScope } from './conditions.ts';
+import { ConditionSandbox } from './condition-sandbox.ts';
+import { LiveExecution, type TaskSlot } from './execution.ts';
+import { LocalTaskExecutor } from './executor/local-executor.ts';
+import { taskRuntimeEnv } from './executor/runtime.ts';
+import { logPath } from './executor/task-files.ts';
+import { taskExecutionMachine, type TaskExecutionEvent } from './machines/task-execution.machine.ts';
+import { workflowExecutionMachine } from './machines/workflow-execution.machine.ts';
+import { handleSchedulerRequest } from './requests.ts';
+import { RuleIndex } from './rule-index.ts';
+import { SchedulerConnection } from './scheduler-connection.ts';
+import { snapshotModule } from './snapshot-files.ts';
+import type { MetadataStore, Recovery } from './store/metadata-store.ts';
+import {
+  emptyUnitOfWork,
+  type RunType,
+  type SnapshotRecord,
+  type TaskExecutionRecord,
+  type UnitOfWork,
+  type WorkflowRecord,
+} from './store/records.ts';
+
+export interface SchedulerOptions {
+  /** MQTT URL of the broker. @defaultValue `mqtt://localhost:1883` */
+  server?: string;
+  /** The broker's scheduler token (password of the MQTT user `aiflow-scheduler`). */
+  token: string;
+  store: MetadataStore;
+  /** Snapshots and task logs go here. */
+  dataDir: string;
+  logger: Logger;
+  /** Task processes running at once. @defaultValue 10 */
+  parallelism?: number;
+  /** Grace between SIGTERM and SIGKILL when a task is stopped. @defaultValue 10000 */
+  stopGraceMs?: number;
+  /** Longest a custom condition's `isMet` may take; longer counts as not met. @defaultValue 2000 */
+  conditionTimeoutMs?: number;
+  /** Injected clock (tests). @defaultValue Date.now */
+  now?: () => number;
+}
+
+/** A retry encoded in the executor's id: each attempt is a separate run with its own files. */
+const ATTEMPTS_PER_ID = 1000;
+const runId = (taskExecutionId: number, attempt: number) => taskExecutionId * ATTEMPTS_PER_ID + attempt;
+const fromRunId = (id: number) => ({
+  taskExecutionId: Math.floor(id / ATTEMPTS_PER_ID),
+  attempt: id % ATTEMPTS_PER_ID,
+});
+
+/** The work one input (an event, a task report, a request, a timer) does: writes to commit, effects to run after. */
+interface Work {
+  uow: UnitOfWork;
+  effects: (() => void)[];
+}
+
+/**
+ * The event-driven scheduler. It consumes the event log in offset order as an MQTT client, routes each event only
+ * to the executions whose rules expect its key, runs one XState actor per workflow execution and per live task
+ * execution, and commits each input's effects atomically with the offset it processed (so a restart neither loses
+ * nor repeats a task start). Every input is handled one at a time, in arrival order.
+ */
+export class Scheduler {
+  readonly #o: Required<Omit<SchedulerOptions, 'server'>> & { server: string };
+  readonly #store: MetadataStore;
+  readonly #executor: LocalTaskExecutor;
+  readonly #sandbox: ConditionSandbox;
+  readonly #index = new RuleIndex();
+  readonly #live = new Map<number, LiveExecution>();
+  readonly #byTaskExecution = new Map<number, { execution: LiveExecution; task: string }>();
+  readonly #snapshots = new Map<number, SnapshotRecord>();
+  readonly #timers = new Map<number, NodeJS.Timeout>();
+  #ids: Recovery['nextIds'] = { workflowExecution: 1, taskExecution: 1, timer: 1, outbox: 1 };
+  #queue: Promise<unknown> = Promise.resolve();
+  #work: Work | null = null;
+  #events: AIFlowNotificationClient | null = null;
+  #connection: SchedulerConnection | null = null;
+  #closing: Promise<void> | undefined;
+
+  private constructor(options: SchedulerOptions) {
+    this.#o = {
+      server: options.server ?? DEFAULT_SERVER_URL,
+      parallelism: 10,
+      stopGraceMs: 10_000,
+      conditionTimeoutMs: 2_000,
+      now: Date.now,
+      ...options,
+    };
+    this.#store = options.store;
+    this.#executor = new LocalTaskExecutor({
+      dataDir: `${options.dataDir}/tasks`,
+      parallelism: this.#o.parallelism,
+      stopGraceMs: this.#o.stopGraceMs,
+    });
+    this.#sandbox = new ConditionSandbox(this.#o.conditionTimeoutMs);
+  }
+
+  static async start(options: SchedulerOptions): Promise<Scheduler> {
+    const scheduler = new Scheduler(options);
+    try {
+      await scheduler.#start();
+    } catch (error) {
+      await scheduler.close();
+      throw error;
+    }
+    return scheduler;
+  }
+
+  get store(): MetadataStore {
+    return this.#store;
+  }
+
+  async #start(): Promise<void> {
+    const recovery = await this.#store.loadRecovery();
+    this.#recover(recovery);
+    this.#executor.on('started', ({ taskExecutionId, pid }) =>
+      this.#enqueue(() => this.#onTaskStarted(taskExecutionId, pid)),
+    );
+    this.#executor.on('finished', (end) => this.#enqueue(() => this.#onTaskFinished(end)));
+    this.#connection = await SchedulerConnection.connect(this.#o.server, this.#o.token, (method, params) =>
+      this.#enqueue(() => this.handleRequest(method, params)),
+    );
+    await this.#publishOutbox(recovery.outbox);
+    this.#events = await AIFlowNotificationClient.connect({
+      server: this.#o.server,
+      clientId: `aiflow-scheduler-events-${process.pid}`,
+      sender: SCHEDULER_USERNAME,
+      credentials: { username: SCHEDULER_USERNAME, password: this.#o.token },
+    });
+    this.#events.on('listenerError', (error) =>
+      this.#o.logger.error('event processing failed', { reason: toAIFlowError(error).message }),
+    );
+    await this.#events.registerListener(
+      { process: (events) => this.#enqueue(() => this.#onEvents(events)) },
+      { allNamespaces: true, beginOffset: recovery.checkpoint },
+    );
+    this.#o.logger.info('scheduler running', {
+      executions: this.#live.size,
+      checkpoint: recovery.checkpoint,
+    });
+  }
+
+  /** Serialises every input: one is fully processed and committed before the next starts. */
+  #enqueue<T>(input: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(input);
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Runs one input: collects its writes and effects, commits them at once, then performs the effects. */
+  async #transact<T>(body: (work: Work) => Promise<T> | T, checkpoint?: number): Promise<T> {
+    const work: Work = { uow: emptyUnitOfWork(), effects: [] };
+    this.#work = work;
+    let result: T;
+    try {
+      result = await body(work);
+    } finally {
+      this.#work = null;
+    }
+    if (checkpoint !== undefined) work.uow.checkpoint = checkpoint;
+    await this.#store.commit(work.uow);
+    for (const effect of work.effects) effect();
+    if (work.uow.outbox.length > 0) void this.#publishOutbox(work.uow.outbox);
+    return result;
+  }
+
+  #current(): Work {
+    if (!this.#work) throw new AIFlowError('INTERNAL', 'scheduler change outside of a unit of work');
+    return this.#work;
+  }
+
+  // ---- events ----
+
+  async #onEvents(events: Event[]): Promise<void> {
+    for (const event of events) {
+      try {
+        await this.#transact((work) => this.#route(event, work), event.offset);
+      } catch (error) {
+        // Recorded, never silently dropped: the offset is still committed so one bad event cannot block the rest.
+        this.#o.logger.error('event failed', {
+          offset: event.offset,
+          key: event.key,
+          reason: toAIFlowError(error).message,
+        });
+        await this.#store.commit({ ...emptyUnitOfWork(), checkpoint: event.offset });
+      }
+    }
+  }
+
+  async #route(event: Event, work: Work): Promise<void> {
+    const contextId = contextWorkflowExecutionId(event.context);
+    const targets = contextId !== undefined ? [contextId] : this.#index.lookup(event.namespace, event.key);
+    for (const id of targets) {
+      const execution = this.#live.get(id);
+      // Events never cross namespaces, and only running executions react.
+      if (!execution || execution.record.namespace !== event.namespace) continue;
+      if (execution.actor.getSnapshot().value !== 'running') continue;
+      await this.#evaluate(execution, event);
+      if (event.key.startsWith('$task/')) this.#settle(execution, work);
+    }
+  }
+
+  /** Every task is considered independently; within a task, the first matching rule that fires wins. */
+  async #evaluate(execution: LiveExecution, event: Event): Promise<void> {
+    const scope = this.#scope(execution);
+    for (const task of execution.spec.tasks) {
+      for (const rule of task.rules) {
+        const keys = new Set(
+          expectedKeysOf(rule.condition, (name) => taskStatusKey(execution.spec.name, name)),
+        );
+        if (!keys.has(event.key)) continue;
+        if (!(await isMet(rule.condition, event, scope))) continue;
+        if (rule.action === 'start') this.#startTask(execution, task);
+        else if (rule.action === 'stop') this.#stopTask(execution, task.name);
+        else this.#restartTask(execution, task);
+        break;
+      }
+    }
+  }
+
+  #scope(execution: LiveExecution): EvaluationScope {
+    return {
+      workflow: execution.spec.name,
+      taskStatus: (task) => execution.statusOf(task),
+      getState: (name) => execution.state.get(name),
+      setState: (name, value) => {
+        execution.state.set(name, value);
+        this.#current().uow.states.push({ scope: execution.stateScope, name, value });
+      },
+      custom: async (path, event) => {
+        try {
+          const result = await this.#sandbox.evaluate({
+            moduleFile: snapshotModule(this.#o.dataDir, execution.snapshot),
+            workflow: execution.spec.name,
+            path,
+            event,
+            states: Object.fromEntries(execution.state),
+            taskStatuses: Object.fromEntries(
+              [...execution.latest].map(([task, slot]) => [task, slot.record.status]),
+            ) as Record<string, TaskStatus>,
+          });
+          for (const [name, value] of Object.entries(result.updates)) {
+            execution.state.set(name, value);
+            this.#current().uow.states.push({ scope: execution.stateScope, name, value });
+          }
+          return result.met;
+        } catch (error) {
+          this.#o.logger.warn('condition failed, counted as not met', {
+            execution: execution.record.id,
+            condition: path,
+            reason: toAIFlowError(error).message,
+          });
+          return false;
+        }
+      },
+    };
+  }
+
+  // ---- task actions ----
+
+  /** START: nothing if the task has a live execution (stopping included, SPEC §3.6); otherwise a new one. */
+  #startTask(execution: LiveExecution, task: TaskSpec): void {
+    if (execution.actor.getSnapshot().value !== 'running' || execution.isTaskLive(task.name)) return;
+    this.#newTaskExecution(execution, task);
+  }
+
+  /** STOP: stops the live execution; a task that never ran is left alone (SPEC §3.4). */
+  #stopTask(execution: LiveExecution, task: string): void {
+    const slot = execution.latest.get(task);
+    if (slot?.actor && execution.isTaskLive(task)) this.#sendTask(execution, slot, { type: 'task.stop' });
+  }
+
+  /**
+   * RESTART: stops the live execution, if any, and starts a new one at once; the old one stays `stopping` until
+   * its process has exited, and its final report is still recorded.
+   */
+  #restartTask(execution: LiveExecution, task: TaskSpec): void {
+    if (execution.actor.getSnapshot().value !== 'running') return;
+    this.#stopTask(execution, task.name);
+    const previous = execution.latest.get(task.name);
+    if (previous?.actor) this.#retired.set(previous.record.id, previous);
+    this.#newTaskExecution(execution, task);
+  }
+
+  #newTaskExecution(execution: LiveExecution, task: TaskSpec): void {
+    const previous = execution.latest.get(task.name);
+    const record: TaskExecutionRecord = {
+      id: this.#ids.taskExecution++,
+      workflowExecutionId: execution.record.id,
+      task: task.name,
+      sequence: (previous?.record.sequence ?? 0) + 1,
+      attempt: 1,
+      status: 'init',
+      pid: null,
+      beginTime: this.#o.now(),
+      endTime: null,
+      reason: null,
+    };
+    const slot: TaskSlot = { record, actor: this.#taskActor(execution, record, task) };
+    execution.latest.set(task.name, slot);
+    this.#byTaskExecution.set(record.id, { execution, task: task.name });
+    this.#current().uow.taskExecutions.push({ ...record });
+    this.#sendTask(execution, slot, { type: 'task.queue' });
+  }
+
+  /** Older task executions replaced by a RESTART, kept until their process has reported. */
+  readonly #retired = new Map<number, TaskSlot>();
+
+  #taskActor(execution: LiveExecution, record: TaskExecutionRecord, task: TaskSpec) {
+    const machine = taskExecutionMachine.provide({
+      actions: {
+        submit: ({ context }) => this.#submit(execution, record.id, task, context.attempt),
+        stopProcess: ({ context }) => {
+          const id = runId(record.id, context.attempt);
+          this.#current().effects.push(() => void this.#executor.stop(id));
+        },
+        scheduleRetry: ({ context }) => this.#scheduleRetry(record.id, task, context.attempt),
+        cancelRetry: () => this.#cancelRetry(record.id),
+      },
+    });
+    return createActor(machine, { input: { maxRetries: task.retry.maxRetries } }).start();
+  }
+
+  #submit(execution: LiveExecution, taskExecutionId: number, task: TaskSpec, attempt: number): void {
+    const slot = this.#slotOf(taskExecutionId);
+    const sequence = slot?.record.sequence ?? 1;
+    const operator =
+      task.operator.type === 'bash'
+        ? { type: 'bash' as const, command: task.operator.command }
+        : {
+            type: 'function' as const,
+            moduleFile: snapshotModule(this.#o.dataDir, execution.snapshot),
+            workflow: execution.spec.name,
+            task: task.name,
+          };
+    const env = {
+      ...taskRuntimeEnv({
+        namespace: execution.record.namespace,
+        workflowExecutionId: execution.record.id,
+        taskExecutionId,
+        sequence,
+      }),
+      [RUNTIME_ENV.server]: this.#o.server,
+      [RUNTIME_ENV.sender]: `${execution.record.id}_${task.name}_${sequence}`,
+      [RUNTIME_ENV.context]: JSON.stringify({ workflowExecutionId: execution.record.id }),
+    };
+    const request = {
+      taskExecutionId: runId(taskExecutionId, attempt),
+      operator,
+      env,
+      timeoutMs: task.timeoutMs,
+    };
+    this.#current().effects.push(() => {
+      this.#executor.submit(request).catch((error: unknown) => {
+        // The task cannot start (bad spec, closed executor): it fails like any task, so its rules can react.
+        void this.#enqueue(() =>
+          this.#onTaskFinished({
+            taskExecutionId: request.taskExecutionId,
+            status: 'failed',
+            reason: toAIFlowError(error).message,
+          }),
+        );
+      });
+    });
+  }
+
+  #scheduleRetry(taskExecutionId: number, task: TaskSpec, attempt: number): void {
+    const dueTime = this.#o.now() + task.retry.backoffMs * 2 ** (attempt - 1);
+    const timer = { id: this.#ids.timer++, dueTime, kind: 'retry' as const, taskExecutionId };
+    this.#current().uow.timers.push(timer);
+    this.#current().effects.push(() => this.#arm(timer));
+  }
+
+  #cancelRetry(taskExecutionId: number): void {
+    for (const [id, handle] of this.#timers) {
+      if (this.#timerTargets.get(id) !== taskExecutionId) continue;
+      this.#current().uow.deletedTimers.push(id);
+      this.#current().effects.push(() => {
+        clearTimeout(handle);
+        this.#timers.delete(id);
+      });
+    }
+  }
+  readonly #timerTargets = new Map<number, number>();
+
+  #arm(timer: { id: number; dueTime: number; taskExecutionId: number }): void {
+    this.#timerTargets.set(timer.id, timer.taskExecutionId);
+    const handle = setTimeout(
+      () =>
+        void this.#enqueue(() =>
+          this.#transact((work) => {
+            this.#timers.delete(timer.id);
+            this.#timerTargets.delete(timer.id);
+            work.uow.deletedTimers.push(timer.id);
+            const found = this.#byTaskExecution.get(timer.taskExecutionId);
+            const slot = this.#slotOf(timer.taskExecutionId);
+            if (found && slot) this.#sendTask(found.execution, slot, { type: 'task.retryDue' });
+          }),
+        ),
+      Math.max(0, timer.dueTime - this.#o.now()),
+    );
+    this.#timers.set(timer.id, handle);
+  }
+
+  /** Sends an event to a task execution's actor and records what changed (status, status event, settlement). */
+  #sendTask(execution: LiveExecution, slot: TaskSlot, event: TaskExecutionEvent): void {
+    if (!slot.actor) return;
+    const before = slot.record.status;
+    slot.actor.send(event);
+    const snapshot = slot.actor.getSnapshot();
+    const status = snapshot.value as TaskStatus;
+    const changed = status !== before || snapshot.context.attempt !== slot.record.attempt;
+    if (!changed) return;
+    const finished = FINISHED_TASK_STATUSES.has(status);
+    slot.record = {
+      ...slot.record,
+      status,
+      attempt: snapshot.context.attempt,
+      reason: snapshot.context.reason,
+      endTime: finished ? this.#o.now() : null,
+    };
+    if (finished) {
+      slot.actor.stop();
+      slot.actor = null;
+    }
+    const work = this.#current();
+    work.uow.taskExecutions.push({ ...slot.record });
+    if (status !== before) this.#emitTaskStatus(execution, slot.record);
+  }
+
+  #emitTaskStatus(execution: LiveExecution, record: TaskExecutionRecord): void {
+    const context: TaskStatusContext = {
+      workflowExecutionId: execution.record.id,
+      workflow: execution.spec.name,
+      task: record.task,
+      taskExecutionId: record.id,
+      sequence: record.sequence,
+      status: record.status,
+      ...(record.reason ? { reason: record.reason } : {}),
+    };
+    this.#outbox(
+      execution.record.namespace,
+      taskStatusKey(execution.spec.name, record.task),
+      record.status,
+      context,
+    );
+  }
+
+  #outbox(namespace: string, key: string, value: string, context: object): void {
+    this.#current().uow.outbox.push({
+      id: this.#ids.outbox++,
+      namespace,
+      key,
+      value,
+      context: JSON.stringify(context),
+    });
+  }
+
+  /**
+   * Publishes committed status events one at a time, in commit order (subscribers see a task's statuses in the
+   * order they happened). A failure leaves the rest in the outbox; the next start publishes them again.
+   */
+  #publishOutbox(records: UnitOfWork['outbox']): Promise<void> {
+    const connection = this.#connection;
+    if (!connection || records.length === 0) return this.#publishing;
+    this.#publishing = this.#publishing.then(async () => {
+      for (const record of records) {
+        try {
+          await connection.sendStatus({ ...record, id: `aiflow-scheduler-outbox-${record.id}` });
+          await this.#store.deleteOutbox([record.id]);
+        } catch (error) {
+          this.#o.logger.warn('status event not published yet', {
+            key: record.key,
+            reason: toAIFlowError(error).message,
+          });
+          return;
+        }
+      }
+    });
+    return this.#publishing;
+  }
+  #publishing: Promise<void> = Promise.resolve();
+
+  #slotOf(taskExecutionId: number): TaskSlot | undefined {
+    const found = this.#byTaskExecution.get(taskExecutionId);
+    const slot = found?.execution.latest.get(found.task);
+    if (slot?.record.id === taskExecutionId) return slot;
+    return this.#retired.get(taskExecutionId);
+  }
+
+  // ---- executor reports ----
+
+  async #onTaskStarted(id: number, pid: number): Promise<void> {
+    const { taskExecutionId, attempt } = fromRunId(id);
+    await this.#transact((work) => {
+      const found = this.#byTaskExecution.get(taskExecutionId);
+      const slot = this.#slotOf(taskExecutionId);
+      if (!found || !slot || slot.record.attempt !== attempt) return;
+      slot.record = { ...slot.record, pid };
+      work.uow.taskExecutions.push({ ...slot.record });
+      this.#sendTask(found.execution, slot, { type: 'task.started' });
+    });
+  }
+
+  async #onTaskFinished(end: { taskExecutionId: number; status: string; reason: string }): Promise<void> {
+    const { taskExecutionId, attempt } = fromRunId(end.taskExecutionId);
+    await this.#transact(() => {
+      const found = this.#byTaskExecution.get(taskExecutionId);
+      const slot = this.#slotOf(taskExecutionId);
+      if (!found || !slot || slot.record.attempt !== attempt) return;
+      const event: TaskExecutionEvent =
+        end.status === 'success'
+          ? { type: 'task.succeeded' }
+          : end.status === 'stopped'
+            ? { type: 'task.stopped', reason: end.reason }
+            : { type: 'task.failed', reason: end.reason };
+      this.#sendTask(found.execution, slot, event);
+      if (!slot.actor) this.#retired.delete(taskExecutionId);
+      this.#forgetIfDone(found.execution);
+    });
+  }
+
+  // ---- workflow executions ----
+
+  /** Creates a running execution pinned to the workflow's current snapshot and starts its unconditional tasks. */
+  async startExecution(workflow: WorkflowRecord, runType: RunType): Promise<number> {
+    const snapshot = await this.#snapshot(workflow.snapshotId);
+    return this.#transact((work) => {
+      const record = {
+        id: this.#ids.workflowExecution++,
+        workflowId: workflow.id,
+        snapshotId: snapshot.id,
+        namespace: workflow.namespace,
+        workflow: workflow.name,
+        status: 'running' as const,
+        runType,
+        beginTime: this.#o.now(),
+        endTime: null,
+      };
+      const execution = this.#liveExecution(record, snapshot);
+      work.uow.workflowExecutions.push({ ...record });
+      this.#emitExecutionStatus(execution);
+      // SPEC §2.1: every task with no START rule starts at once.
+      for (const task of execution.spec.tasks) {
+        if (!task.rules.some((r) => r.action === 'start')) this.#startTask(execution, task);
+      }
+      this.#settle(execution, work);
+      return record.id;
+    });
+  }
+
+  stopExecution(id: number): Promise<void> {
+    return this.#transact(() => {
+      const execution = this.#live.get(id);
+      if (!execution) throw new AIFlowError('CONFLICT', `workflow execution ${id} is not running`);
+      execution.actor.send({ type: 'execution.stop' });
+    });
+  }
+
+  startTask(executionId: number, taskName: string): Promise<number> {
+    return this.#transact(() => {
+      const execution = this.#requireLive(executionId);
+      const task = execution.task(taskName);
+      if (!task)
+        throw new AIFlowError('NOT_FOUND', `task ${taskName} is not in workflow ${execution.spec.name}`);
+      if (execution.isTaskLive(taskName)) {
+        throw new AIFlowError('CONFLICT', `task ${taskName} already has a live execution`);
+      }
+      this.#startTask(execution, task);
+      return execution.latest.get(taskName)!.record.id;
+    });
+  }
+
+  stopTask(executionId: number, taskName: string): Promise<void> {
+    return this.#transact(() => {
+      const execution = this.#requireLive(executionId);
+      if (!execution.task(taskName)) {
+        throw new AIFlowError('NOT_FOUND', `task ${taskName} is not in workflow ${execution.spec.name}`);
+      }
+      if (!execution.isTaskLive(taskName))
+        throw new AIFlowError('CONFLICT', `task ${taskName} is not running`);
+      this.#stopTask(execution, taskName);
+    });
+  }
+
+  #requireLive(id: number): LiveExecution {
+    const execution = this.#live.get(id);
+    if (!execution) throw new AIFlowError('CONFLICT', `workflow execution ${id} is not running`);
+    return execution;
+  }
+
+  #liveExecution(record: LiveExecution['record'], snapshot: SnapshotRecord, restored = false): LiveExecution {
+    const machine = workflowExecutionMachine.provide({
+      actions: {
+        stopTasks: () => {
+          for (const task of execution.spec.tasks) this.#stopTask(execution, task.name);
+        },
+        ended: (_, { status }) => this.#ended(execution, status),
+      },
+    });
+    const actor = restored
+      ? createActor(machine, { snapshot: machine.resolveState({ value: 'running', context: undefined }) })
+      : createActor(machine);
+    const execution: LiveExecution = new LiveExecution(record, snapshot, actor);
+    this.#live.set(record.id, execution);
+    this.#index.add(record.id, record.namespace, execution.expectedKeys());
+    actor.start();
+    return execution;
+  }
+
+  #ended(execution: LiveExecution, status: 'success' | 'failed' | 'stopped'): void {
+    const record = { ...execution.record, status, endTime: this.#o.now() };
+    Object.assign(execution.record, record);
+    const work = this.#current();
+    work.uow.workflowExecutions.push(record);
+    this.#emitExecutionStatus(execution);
+    this.#index.remove(record.id, record.namespace, execution.expectedKeys());
+    work.effects.push(() => this.#forgetIfDone(execution));
+  }
+
+  /** A finished execution leaves memory once its last task process has reported (a stop takes a moment). */
+  #forgetIfDone(execution: LiveExecution): void {
+    if (execution.actor.getSnapshot().value === 'running') return;
+    if ([...execution.latest.keys()].some((t) => execution.isTaskLive(t))) return;
+    this.#live.delete(execution.record.id);
+    for (const slot of execution.latest.values()) this.#byTaskExecution.delete(slot.record.id);
+  }
+
+  #emitExecutionStatus(execution: LiveExecution): void {
+    const context: WorkflowStatusContext = {
+      workflowExecutionId: execution.record.id,
+      workflow: execution.spec.name,
+      status: execution.record.status,
+    };
+    this.#outbox(
+      execution.record.namespace,
+      workflowStatusKey(execution.spec.name),
+      execution.record.status,
+      context,
+    );
+  }
+
+  #settle(execution: LiveExecution, _work: Work): void {
+    if (execution.actor.getSnapshot().value !== 'running') return;
+    const outcome = execution.settledOutcome();
+    if (outcome) execution.actor.send({ type: 'execution.settled', outcome });
+  }
+
+  async #snapshot(id: number): Promise<SnapshotRecord> {
+    let snapshot = this.#snapshots.get(id);
+    if (!snapshot) {
+      snapshot = await this.#store.getSnapshot(id);
+      if (!snapshot) throw new AIFlowError('NOT_FOUND', `snapshot ${id} does not exist`);
+      this.#snapshots.set(id, snapshot);
+    }
+    return snapshot;
+  }
+
+  // ---- recovery ----
+
+  #recover(recovery: Recovery): void {
+    this.#ids = recovery.nextIds;
+    for (const snapshot of recovery.snapshots) this.#snapshots.set(snapshot.id, snapshot);
+    for (const record of recovery.runningExecutions) {
+      const snapshot = this.#snapshots.get(record.snapshotId);
+      if (!snapshot) continue;
+      const execution = this.#liveExecution(record, snapshot, true);
+      for (const state of recovery.states.filter((s) => s.scope === execution.stateScope)) {
+        execution.state.set(state.name, state.value);
+      }
+      const tasks = recovery.taskExecutions.filter((t) => t.workflowExecutionId === record.id);
+      for (const te of tasks) {
+        const previous = execution.latest.get(te.task);
+        if (previous && previous.record.sequence > te.sequence) continue;
+        const task = execution.task(te.task);
+        const live = !FINISHED_TASK_STATUSES.has(te.status) && task !== undefined;
+        const slot: TaskSlot = {
+          record: te,
+          actor: live ? this.#restoredTaskActor(execution, te, task) : null,
+        };
+        execution.latest.set(te.task, slot);
+        this.#byTaskExecution.set(te.id, { execution, task: te.task });
+      }
+    }
+    // Tasks that were running keep running across a graceful restart: re-attach to them.
+    const adopt = [...this.#live.values()].flatMap((e) =>
+      [...e.latest.values()]
+        .filter((s) => s.actor && s.record.pid !== null && ['running', 'stopping'].includes(s.record.status))
+        .map((s) => ({
+          taskExecutionId: runId(s.record.id, s.record.attempt),
+          pid: s.record.pid!,
+          startTime: s.record.beginTime,
+          timeoutMs: e.task(s.record.task)?.timeoutMs ?? null,
+        })),
+    );
+    if (adopt.length > 0) this.#executor.adopt(adopt);
+    for (const execution of this.#live.values()) {
+      for (const slot of execution.latest.values()) {
+        const task = execution.task(slot.record.task);
+        if (!task || !slot.actor) continue;
+        const id = runId(slot.record.id, slot.record.attempt);
+        // Queued but not yet started: hand it to the executor again (it refuses a run it already launched).
+        if (slot.record.status === 'queued' && slot.record.pid === null) {
+          this.#work = { uow: emptyUnitOfWork(), effects: [] };
+          this.#submit(execution, slot.record.id, task, slot.record.attempt);
+          for (const effect of this.#work.effects) effect();
+          this.#work = null;
+        }
+        if (slot.record.status === 'stopping') void this.#executor.stop(id);
+      }
+    }
+    for (const timer of recovery.timers) this.#arm(timer);
+  }
+
+  #restoredTaskActor(execution: LiveExecution, record: TaskExecutionRecord, task: TaskSpec) {
+    const machine = taskExecutionMachine.provide({
+      actions: {
+        submit: ({ context }) => this.#submit(execution, record.id, task, context.attempt),
+        stopProcess: ({ context }) => {
+          const id = runId(record.id, context.attempt);
+          this.#current().effects.push(() => void this.#executor.stop(id));
+        },
+        scheduleRetry: ({ context }) => this.#scheduleRetry(record.id, task, context.attempt),
+        cancelRetry: () => this.#cancelRetry(record.id),
+      },
+    });
+    const snapshot = machine.resolveState({
+      value: record.status,
+      context: { attempt: record.attempt, maxRetries: task.retry.maxRetries, reason: record.reason },
+    });
+    return createActor(machine, { snapshot, input: { maxRetries: task.retry.maxRetries } }).start();
+  }
+
+  /** Stops consuming, leaves task processes running (the next start adopts them), closes every connection. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#events?.close().catch(() => undefined);
+      await this.#queue.catch(() => undefined);
+      for (const handle of this.#timers.values()) clearTimeout(handle);
+      this.#timers.clear();
+      await this.#connection?.close().catch(() => undefined);
+      this.#sandbox.close();
+      await this.#executor.close();
+      for (const execution of this.#live.values()) {
+        execution.actor.stop();
+        for (const slot of execution.latest.values()) slot.actor?.stop();
+      }
+    })();
+    return this.#closing;
+  }
+
+  /** The live execution, if it is still in memory. */
+  liveExecution(id: number): LiveExecution | undefined {
+    return this.#live.get(id);
+  }
+
+  get dataDir(): string {
+    return this.#o.dataDir;
+  }
+
+  /** Log files of a task execution, one per attempt. */
+  logFiles(taskExecutionId: number, attempts: number): string[] {
+    return Array.from({ length: attempts }, (_, i) =>
+      logPath(`${this.#o.dataDir}/tasks`, runId(taskExecutionId, i + 1)),
+    );
+  }
+
+  /** Requests forwarded by the broker; implemented in `requests.ts`. */
+  handleRequest(method: string, params: Record<string, unknown>): Promise<unknown> {
+    return handleSchedulerRequest(this, method, params);
+  }
+}

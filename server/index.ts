@@ -1,0 +1,1 @@
+export { startServer, type AIFlowServer, type ServerOptions } from './aiflow-server.ts';

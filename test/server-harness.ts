@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import { createLogger, type LogRecord } from '../broker/index.ts';
+import { runCli } from '../cli/program.ts';
+import type { CliIO } from '../cli/io.ts';
+import type { AIFlowNotificationClient, Event } from '../client/index.ts';
+import { FINISHED_WORKFLOW_EXECUTION_STATUSES } from '../protocol/status.ts';
+import { startServer, type AIFlowServer } from '../server/index.ts';
+import { Collector, connectClient, ROOT, tempDir } from './helpers.ts';
+
+export interface TestServer extends AIFlowServer {
+  home: string;
+  records: LogRecord[];
+  /** Runs one CLI command in-process against this server; resolves with its exit code and output. */
+  cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+}
+
+/** Broker + scheduler in-process on port 0, with their own home folder; closed after the test. */
+export async function startTestServer(t: TestContext, home = tempDir(t)): Promise<TestServer> {
+  const records: LogRecord[] = [];
+  const server = await startServer({
+    home,
+    port: 0,
+    durability: 'normal',
+    logger: createLogger('debug', (record) => records.push(record)),
+    scheduler: { stopGraceMs: 2_000, conditionTimeoutMs: 1_000 },
+  });
+  t.after(() => server.close());
+  const cli = async (...argv: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const io: CliIO = {
+      stdout: (s) => (stdout += s),
+      stderr: (s) => (stderr += s),
+      env: {},
+      untilStopped: () => new Promise(() => undefined),
+    };
+    const code = await runCli([...argv, '-s', server.url], io);
+    return { code, stdout, stderr };
+  };
+  return Object.assign(server, { home, records, cli });
+}
+
+export const example = (name: string) => join(ROOT, 'examples', 'workflows', name);
+
+/** Follows the status events of a workflow's executions (key `$workflow/<name>`), from the start of the log. */
+export async function watchExecutions(
+  t: TestContext,
+  server: string,
+  workflow: string,
+  namespace = 'default',
+) {
+  const client: AIFlowNotificationClient = await connectClient(t, server, { namespace });
+  const collector = new Collector();
+  await client.registerListener(collector, { eventKeys: [`$workflow/${workflow}`], beginOffset: 0 });
+  return {
+    /** Resolves with the final status event of execution `id`. */
+    async finished(id: number, timeoutMs = 30_000): Promise<Event> {
+      for (let seen = 1; ; seen++) {
+        const events = await collector.waitFor(seen, timeoutMs);
+        const done = events.find(
+          (e) =>
+            (JSON.parse(e.context ?? '{}') as { workflowExecutionId?: number }).workflowExecutionId === id &&
+            FINISHED_WORKFLOW_EXECUTION_STATUSES.has(e.value as never),
+        );
+        if (done) return done;
+      }
+    },
+  };
+}
+
+/** Follows one task's status events and resolves when it reaches a status. */
+export async function watchTask(t: TestContext, server: string, workflow: string, task: string) {
+  const client = await connectClient(t, server);
+  const collector = new Collector();
+  await client.registerListener(collector, { eventKeys: [`$task/${workflow}/${task}`], beginOffset: 0 });
+  return {
+    async reached(status: string, timeoutMs = 30_000): Promise<Event> {
+      for (let seen = 1; ; seen++) {
+        const events = await collector.waitFor(seen, timeoutMs);
+        const hit = events.find((e) => e.value === status);
+        if (hit) return hit;
+      }
+    },
+    statuses: () => collector.events.map((e) => e.value),
+  };
+}
