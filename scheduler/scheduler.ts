@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createActor } from 'xstate';
 import { AIFlowNotificationClient } from '../client/notification-client.ts';
 import type { Logger } from '../broker/logger.ts';
@@ -126,16 +127,17 @@ export class Scheduler {
   }
 
   async #start(): Promise<void> {
-    const recovery = await this.#store.loadRecovery();
-    this.#recover(recovery);
     this.#executor.on('started', ({ taskExecutionId, pid }) =>
       this.#enqueue(() => this.#onTaskStarted(taskExecutionId, pid)),
     );
     this.#executor.on('finished', (end) => this.#enqueue(() => this.#onTaskFinished(end)));
+    // Listeners first: adopted tasks may report as soon as they are adopted.
+    const recovery = await this.#store.loadRecovery();
+    this.#recover(recovery);
     this.#connection = await SchedulerConnection.connect(this.#o.server, this.#o.token, (method, params) =>
       this.#enqueue(() => this.handleRequest(method, params)),
     );
-    await this.#publishOutbox(recovery.outbox);
+    await this.#publishOutbox([...recovery.outbox, ...this.#unpublished.splice(0)]);
     this.#events = await AIFlowNotificationClient.connect({
       server: this.#o.server,
       clientId: `aiflow-scheduler-events-${process.pid}`,
@@ -464,6 +466,7 @@ export class Scheduler {
   #outbox(namespace: string, key: string, value: string, context: object): void {
     this.#current().uow.outbox.push({
       id: this.#ids.outbox++,
+      eventId: randomUUID(),
       namespace,
       key,
       value,
@@ -477,11 +480,16 @@ export class Scheduler {
    */
   #publishOutbox(records: UnitOfWork['outbox']): Promise<void> {
     const connection = this.#connection;
-    if (!connection || records.length === 0) return this.#publishing;
+    if (!connection) {
+      // Adopted tasks may report before the connection is up: publish once it is.
+      this.#unpublished.push(...records);
+      return this.#publishing;
+    }
+    if (records.length === 0) return this.#publishing;
     this.#publishing = this.#publishing.then(async () => {
       for (const record of records) {
         try {
-          await connection.sendStatus({ ...record, id: `aiflow-scheduler-outbox-${record.id}` });
+          await connection.sendStatus({ ...record, id: record.eventId });
           await this.#store.deleteOutbox([record.id]);
         } catch (error) {
           this.#o.logger.warn('status event not published yet', {
@@ -495,6 +503,7 @@ export class Scheduler {
     return this.#publishing;
   }
   #publishing: Promise<void> = Promise.resolve();
+  #unpublished: UnitOfWork['outbox'] = [];
 
   #slotOf(taskExecutionId: number): TaskSlot | undefined {
     const found = this.#byTaskExecution.get(taskExecutionId);
@@ -746,8 +755,11 @@ export class Scheduler {
     return createActor(machine, { snapshot, input: { maxRetries: task.retry.maxRetries } }).start();
   }
 
-  /** Stops consuming, leaves task processes running (the next start adopts them), closes every connection. */
-  close(): Promise<void> {
+  /**
+   * Stops consuming and closes every connection. Task processes keep running (the next start adopts them)
+   * unless `stopTasks` is set. Idempotent.
+   */
+  close(options: { stopTasks?: boolean } = {}): Promise<void> {
     this.#closing ??= (async () => {
       await this.#events?.close().catch(() => undefined);
       await this.#queue.catch(() => undefined);
@@ -755,7 +767,7 @@ export class Scheduler {
       this.#timers.clear();
       await this.#connection?.close().catch(() => undefined);
       this.#sandbox.close();
-      await this.#executor.close();
+      await this.#executor.close({ stopTasks: options.stopTasks === true });
       for (const execution of this.#live.values()) {
         execution.actor.stop();
         for (const slot of execution.latest.values()) slot.actor?.stop();

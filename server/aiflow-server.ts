@@ -22,8 +22,11 @@ export interface AIFlowServer {
   readonly wsPort: number | null;
   readonly broker: BrokerServer;
   readonly scheduler: Scheduler;
-  /** Stops the scheduler (task processes keep running; the next start adopts them), then the broker. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Stops the scheduler, then the broker. Task processes keep running (the next start adopts them) unless
+   * `stopTasks` is set. Idempotent.
+   */
+  close(options?: { stopTasks?: boolean }): Promise<void>;
 }
 
 export async function startServer(options: ServerOptions): Promise<AIFlowServer> {
@@ -58,9 +61,9 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
     wsPort: broker.wsPort,
     broker,
     scheduler,
-    close: () =>
+    close: (closeOptions = {}) =>
       (closing ??= (async () => {
-        await scheduler.close();
+        await scheduler.close(closeOptions);
         await scheduler.store.close();
         await broker.close();
       })()),

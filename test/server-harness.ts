@@ -16,16 +16,20 @@ export interface TestServer extends AIFlowServer {
 }
 
 /** Broker + scheduler in-process on port 0, with their own home folder; closed after the test. */
-export async function startTestServer(t: TestContext, home = tempDir(t)): Promise<TestServer> {
+export async function startTestServer(
+  t: TestContext,
+  options: { home?: string; port?: number; parallelism?: number } = {},
+): Promise<TestServer> {
+  const home = options.home ?? tempDir(t);
   const records: LogRecord[] = [];
   const server = await startServer({
     home,
-    port: 0,
+    port: options.port ?? 0,
     durability: 'normal',
     logger: createLogger('debug', (record) => records.push(record)),
-    scheduler: { stopGraceMs: 2_000, conditionTimeoutMs: 1_000 },
+    scheduler: { stopGraceMs: 2_000, conditionTimeoutMs: 1_000, parallelism: options.parallelism ?? 10 },
   });
-  t.after(() => server.close());
+  t.after(() => server.close({ stopTasks: true }));
   const cli = async (...argv: string[]) => {
     let stdout = '';
     let stderr = '';

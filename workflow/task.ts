@@ -21,6 +21,8 @@ export interface TaskContext {
   taskExecutionId: number;
   /** 1 for the first execution of the task in its workflow execution, then 2, 3, … */
   sequence: number;
+  /** Aborted when the task is stopped or times out: a long-running function should watch it and return. */
+  signal: AbortSignal;
 }
 
 /** The body of a function task. A returned promise is awaited; throwing (or rejecting) fails the task. */

@@ -68,6 +68,8 @@ export interface TimerRecord {
 /** A status event committed with the change that caused it, published afterwards (at least once, deduplicated). */
 export interface OutboxRecord {
   id: number;
+  /** Idempotency id of the event: stable across restarts, so a repeated publish is stored once. */
+  eventId: string;
   namespace: string;
   key: string;
   value: string;

@@ -32,7 +32,7 @@ CREATE TABLE IF NOT EXISTS task_executions (
   reason TEXT, UNIQUE (workflow_execution_id, task, sequence));
 CREATE TABLE IF NOT EXISTS states (scope TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, name));
 CREATE TABLE IF NOT EXISTS timers (id INTEGER PRIMARY KEY, due_time INTEGER NOT NULL, kind TEXT NOT NULL, task_execution_id INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, context TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, context TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), offset INTEGER NOT NULL);
 INSERT OR IGNORE INTO checkpoint VALUES (1, 0);
 `;
@@ -252,7 +252,14 @@ export class SqliteMetadataStore implements MetadataStore {
         kind: r.kind as TimerRecord['kind'],
         taskExecutionId: r.task_execution_id as number,
       })),
-      outbox: this.#all('SELECT * FROM outbox ORDER BY id') as unknown as OutboxRecord[],
+      outbox: this.#all('SELECT * FROM outbox ORDER BY id').map((r): OutboxRecord => ({
+        id: r.id as number,
+        eventId: r.event_id as string,
+        namespace: r.namespace as string,
+        key: r.key as string,
+        value: r.value as string,
+        context: r.context as string,
+      })),
       checkpoint: this.#one('SELECT offset FROM checkpoint')!.offset as number,
       nextIds: {
         workflowExecution: max('workflow_executions'),
@@ -289,8 +296,8 @@ export class SqliteMetadataStore implements MetadataStore {
       for (const id of work.deletedTimers) this.#db.prepare('DELETE FROM timers WHERE id = ?').run(id);
       for (const o of work.outbox) {
         this.#db
-          .prepare('INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?)')
-          .run(o.id, o.namespace, o.key, o.value, o.context);
+          .prepare('INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?, ?)')
+          .run(o.id, o.eventId, o.namespace, o.key, o.value, o.context);
       }
       if (work.checkpoint !== undefined)
         this.#db.prepare('UPDATE checkpoint SET offset = MAX(offset, ?)').run(work.checkpoint);

@@ -44,6 +44,8 @@ test('loadWorkflows imports a module and returns its workflows (default export f
     namespace: 'default',
     taskExecutionId: 1,
     sequence: 1,
+
+    signal: new AbortController().signal,
   };
   assert.equal(
     train.operator.type === 'function' && (await train.operator.fn({ ...context, workflowExecutionId: 7 })),

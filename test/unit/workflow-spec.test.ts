@@ -121,6 +121,8 @@ test('bash and fn tasks: operator, default retry, timeout and periodic in the sp
     namespace: 'default',
     workflowExecutionId: 1,
     taskExecutionId: 2,
+
+    signal: new AbortController().signal,
   };
   assert.equal(
     task.operator.type === 'function' && (await task.operator.fn({ ...context, sequence: 4 })),

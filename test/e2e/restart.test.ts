@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { freePort, ROOT, tempDir } from '../helpers.ts';
+import { startTestServer, watchExecutions, watchTask } from '../server-harness.ts';
+
+test('a graceful restart in the middle of a run: the workflow completes and every task ran exactly once', async (t) => {
+  const home = tempDir(t);
+  const port = await freePort();
+  const first = await startTestServer(t, { home, port });
+  assert.equal(
+    (await first.cli('workflow', 'upload', join(ROOT, 'test/fixtures/scheduler/chain.ts'))).code,
+    0,
+  );
+  const a = await watchTask(t, first.url, 'chain', 'a');
+  const started = await first.cli('workflow-execution', 'start', 'chain', '-o', 'json');
+  const { id } = JSON.parse(started.stdout) as { id: number };
+  await a.reached('running');
+  await first.close(); // `aiflow server stop`: the task process keeps running
+
+  const second = await startTestServer(t, { home, port });
+  const executions = await watchExecutions(t, second.url, 'chain');
+  assert.equal((await executions.finished(id)).value, 'success');
+  const listed = await second.cli('task-execution', 'list', String(id), '-o', 'json');
+  const rows = JSON.parse(listed.stdout) as { task: string; sequence: number; status: string }[];
+  assert.deepEqual(
+    rows.map((r) => [r.task, r.sequence, r.status]),
+    [
+      ['a', 1, 'success'],
+      ['b', 1, 'success'],
+      ['c', 1, 'success'],
+    ],
+  );
+  const statuses = await second.cli('event', 'list', '-k', '$task/chain/a', '-o', 'json');
+  assert.deepEqual(
+    (JSON.parse(statuses.stdout) as { value: string }[]).map((e) => e.value),
+    ['queued', 'running', 'success'],
+    'no status repeated, none lost',
+  );
+});
