@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { join } from 'node:path';
-import { ROOT } from '../helpers.ts';
+import { writeFileSync } from 'node:fs';
+import { ROOT, tempDir } from '../helpers.ts';
 import { startTestServer, watchExecutions, watchTask, type TestServer } from '../server-harness.ts';
 
 const RULES = join(ROOT, 'test', 'fixtures', 'scheduler', 'rules.ts');
@@ -254,4 +255,34 @@ test('user conditions that throw or loop count as not met and do not stall the s
   assert.ok(reasons.some((r) => String(r.fields.reason).includes('condition bug')));
   assert.ok(reasons.some((r) => String(r.fields.reason).includes('longer than')));
   await server.cli('workflow-execution', 'stop', String(id));
+});
+
+test('§3.8 a running execution keeps the snapshot it started with when the workflow is re-uploaded', async (t) => {
+  const server = await startTestServer(t);
+  const dir = tempDir(t);
+  const version = (v: string) => {
+    const file = join(dir, 'pinned.ts');
+    writeFileSync(
+      file,
+      `import { TaskAction, Workflow } from 'aiflow-mqtt/workflow';\n` +
+        `const w = new Workflow('pinned');\n` +
+        `w.bash('t', 'echo running ${v}').actionOnEventReceived(TaskAction.START, 'go');\n` +
+        `export default w;\n`,
+    );
+    return file;
+  };
+  assert.equal((await server.cli('workflow', 'upload', version('v1'))).code, 0);
+  const executions = await watchExecutions(t, server.url, 'pinned');
+  const old = await start(server, 'pinned');
+  assert.equal((await server.cli('workflow', 'upload', version('v2'))).code, 0);
+  const fresh = await start(server, 'pinned');
+  await send(server, 'go'); // reaches both executions
+  await executions.finished(old);
+  await executions.finished(fresh);
+  const log = async (execution: number) => {
+    const [row] = await tasks(server, execution);
+    return (await server.cli('task-execution', 'logs', String(row!.id))).stdout;
+  };
+  assert.match(await log(old), /running v1/);
+  assert.match(await log(fresh), /running v2/);
 });
