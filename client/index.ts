@@ -6,5 +6,6 @@ export {
   type NotificationClientOptions,
 } from './notification-client.ts';
 export type { ListenerProcessor } from './listener.ts';
+export { SchedulerClient, type SchedulerClientOptions } from './scheduler-client.ts';
 export { AIFlowError, type ErrorCode } from '../protocol/errors.ts';
 export type { Event } from '../protocol/event.ts';
