@@ -3,6 +3,7 @@ import { toAIFlowError } from '../protocol/errors.ts';
 import { eventCommand } from './commands/event.ts';
 import { taskExecutionCommand, workflowExecutionCommand } from './commands/execution.ts';
 import { namespaceCommand } from './commands/namespace.ts';
+import { workflowScheduleCommand, workflowTriggerCommand } from './commands/schedule-trigger.ts';
 import { workflowCommand } from './commands/workflow.ts';
 import { serverCommand } from './commands/server.ts';
 import type { CliIO } from './io.ts';
@@ -17,6 +18,8 @@ export function createProgram(io: CliIO): Command {
   program.addCommand(workflowCommand(io));
   program.addCommand(workflowExecutionCommand(io));
   program.addCommand(taskExecutionCommand(io));
+  program.addCommand(workflowScheduleCommand(io));
+  program.addCommand(workflowTriggerCommand(io));
   program.addCommand(eventCommand(io));
   applyToAll(program, (command) =>
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }),

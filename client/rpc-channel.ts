@@ -20,6 +20,7 @@ export class RpcChannel {
   readonly #timeoutMs: number;
   readonly #pending = new Map<string, PendingRequest>();
   readonly replyTopic: string;
+  #closedWith: AIFlowError | null = null;
 
   constructor(mqtt: MqttClient, clientId: string, timeoutMs: number) {
     this.#mqtt = mqtt;
@@ -46,6 +47,8 @@ export class RpcChannel {
 
   /** Any method, including the scheduler's (`workflow.list`, …), whose params the server validates. */
   request(method: string, params: object): Promise<unknown> {
+    // After close no timer may be started: it would keep the process alive for the whole timeout.
+    if (this.#closedWith) return Promise.reject(this.#closedWith);
     const id = randomUUID();
     const payload = JSON.stringify({ id, method, params });
     return new Promise((resolve, reject) => {
@@ -63,7 +66,9 @@ export class RpcChannel {
     for (const pending of this.#pending.values()) this.#send(pending.payload);
   }
 
+  /** Fails every pending request and every later one with `error` (the channel is closed). */
   rejectAll(error: AIFlowError): void {
+    this.#closedWith = error;
     for (const pending of this.#pending.values()) {
       clearTimeout(pending.timer);
       pending.reject(error);

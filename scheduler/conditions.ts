@@ -23,7 +23,7 @@ export async function isMet(
     expectedKeys(c, (task) => taskStatusKey(scope.workflow, task)).includes(event.key);
   switch (condition.type) {
     case 'event':
-      return true;
+      return condition.value === undefined || condition.value === event.value;
     case 'taskStatus':
       // Reads the latest statuses, not the event: several upstream tasks may have to agree.
       return condition.tasks.every((t) => scope.taskStatus(t.task) === t.status);

@@ -2,11 +2,12 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { basename, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AIFlowError } from '../protocol/errors.ts';
-import { DEFAULT_NAMESPACE, validateNamespace } from '../protocol/topics.ts';
+import { DEFAULT_NAMESPACE, validateKey, validateNamespace } from '../protocol/topics.ts';
+import { describeSchedule, parseScheduleExpression } from './schedule/expression.ts';
 import { loadWorkflowsIsolated } from '../workflow/loader.ts';
 import type { Scheduler } from './scheduler.ts';
 import { snapshotModule } from './snapshot-files.ts';
-import type { WorkflowRecord } from './store/records.ts';
+import type { ScheduleRecord, TriggerRecord, WorkflowRecord } from './store/records.ts';
 
 type Params = Record<string, unknown>;
 
@@ -79,7 +80,9 @@ export async function handleSchedulerRequest(
     case 'workflow.disable': {
       const workflow = await workflowOf(scheduler, params);
       await store.setWorkflowEnabled(workflow.id, method === 'workflow.enable');
-      return { ...workflow, enabled: method === 'workflow.enable' };
+      const updated = { ...workflow, enabled: method === 'workflow.enable' };
+      await scheduler.refreshWorkflow(updated);
+      return updated;
     }
     case 'workflow.delete': {
       const workflow = await workflowOf(scheduler, params);
@@ -90,6 +93,7 @@ export async function handleSchedulerRequest(
           `workflow ${workflow.name} has running executions (${running.map((e) => e.id).join(', ')}); stop them first`,
         );
       }
+      await scheduler.forgetWorkflow(workflow);
       await store.deleteWorkflow(workflow.id);
       return { namespace: workflow.namespace, name: workflow.name };
     }
@@ -150,9 +154,82 @@ export async function handleSchedulerRequest(
         .join('');
       return { taskExecutionId: record.id, log };
     }
+    case 'workflowSchedule.add': {
+      const workflow = await workflowOf(scheduler, params);
+      const expression = text(params, 'expression');
+      describeSchedule(parseScheduleExpression(expression)); // INVALID_SCHEDULE before anything is stored
+      return withDescription(await scheduler.addSchedule(workflow, expression));
+    }
+    case 'workflowSchedule.list':
+      return (await store.listSchedules((await workflowOf(scheduler, params)).id)).map(withDescription);
+    case 'workflowSchedule.show':
+      return withDescription(await scheduleOf(scheduler, params));
+    case 'workflowSchedule.pause':
+      return withDescription(await scheduler.pauseSchedule(await scheduleOf(scheduler, params)));
+    case 'workflowSchedule.resume':
+      return withDescription(await scheduler.resumeSchedule(await scheduleOf(scheduler, params)));
+    case 'workflowSchedule.delete': {
+      const schedule = await scheduleOf(scheduler, params);
+      await scheduler.deleteSchedules([schedule.id]);
+      return { id: schedule.id };
+    }
+    case 'workflowSchedule.deleteAll': {
+      const schedules = await store.listSchedules((await workflowOf(scheduler, params)).id);
+      await scheduler.deleteSchedules(schedules.map((x) => x.id));
+      return { deleted: schedules.map((x) => x.id) };
+    }
+
+    case 'workflowTrigger.add': {
+      const workflow = await workflowOf(scheduler, params);
+      const key = validateKey(text(params, 'eventKey'));
+      const value = params.eventValue === undefined ? undefined : text(params, 'eventValue');
+      return scheduler.addTrigger(workflow, {
+        type: 'event',
+        key,
+        ...(value === undefined ? {} : { value }),
+      });
+    }
+    case 'workflowTrigger.list':
+      return store.listTriggers((await workflowOf(scheduler, params)).id);
+    case 'workflowTrigger.show':
+      return triggerOf(scheduler, params);
+    case 'workflowTrigger.pause':
+    case 'workflowTrigger.resume':
+      return scheduler.setTriggerPaused(
+        await triggerOf(scheduler, params),
+        method === 'workflowTrigger.pause',
+      );
+    case 'workflowTrigger.delete': {
+      const trigger = await triggerOf(scheduler, params);
+      await scheduler.deleteTriggers([trigger.id]);
+      return { id: trigger.id };
+    }
+    case 'workflowTrigger.deleteAll': {
+      const triggers = await store.listTriggers((await workflowOf(scheduler, params)).id);
+      await scheduler.deleteTriggers(triggers.map((x) => x.id));
+      return { deleted: triggers.map((x) => x.id) };
+    }
     default:
       throw new AIFlowError('UNKNOWN_METHOD', `unknown method ${JSON.stringify(method)}`);
   }
+}
+
+async function scheduleOf(scheduler: Scheduler, params: Params): Promise<ScheduleRecord> {
+  const scheduleId = id(params, 'scheduleId');
+  const schedule = await scheduler.store.getSchedule(scheduleId);
+  if (!schedule) throw new AIFlowError('NOT_FOUND', `workflow schedule ${scheduleId} does not exist`);
+  return schedule;
+}
+
+async function triggerOf(scheduler: Scheduler, params: Params): Promise<TriggerRecord> {
+  const triggerId = id(params, 'triggerId');
+  const trigger = await scheduler.store.getTrigger(triggerId);
+  if (!trigger) throw new AIFlowError('NOT_FOUND', `workflow trigger ${triggerId} does not exist`);
+  return trigger;
+}
+
+function withDescription(schedule: ScheduleRecord) {
+  return { ...schedule, description: describeSchedule(parseScheduleExpression(schedule.expression)) };
 }
 
 /** Loads the module in an isolated process (never in the scheduler), then stores one snapshot per workflow. */
@@ -181,6 +258,7 @@ async function upload(scheduler: Scheduler, fileName: string, source: string) {
         source,
         spec,
       });
+      await scheduler.replaceModuleTriggers(workflow, spec.triggers ?? []);
       saved.push({
         namespace: workflow.namespace,
         name: workflow.name,

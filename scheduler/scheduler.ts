@@ -25,6 +25,10 @@ import { taskExecutionMachine, type TaskExecutionEvent } from './machines/task-e
 import { workflowExecutionMachine } from './machines/workflow-execution.machine.ts';
 import { handleSchedulerRequest } from './requests.ts';
 import { RuleIndex } from './rule-index.ts';
+import { nextRunTime, parseScheduleExpression } from './schedule/expression.ts';
+import { SYSTEM_CLOCK, type Clock } from './clock.ts';
+import { WorkflowSchedules } from './workflow-schedules.ts';
+import { WorkflowTriggers } from './workflow-triggers.ts';
 import { SchedulerConnection } from './scheduler-connection.ts';
 import { snapshotModule } from './snapshot-files.ts';
 import type { MetadataStore, Recovery } from './store/metadata-store.ts';
@@ -32,7 +36,10 @@ import {
   emptyUnitOfWork,
   type RunType,
   type SnapshotRecord,
+  type ScheduleRecord,
   type TaskExecutionRecord,
+  type TimerRecord,
+  type TriggerRecord,
   type UnitOfWork,
   type WorkflowRecord,
 } from './store/records.ts';
@@ -52,8 +59,8 @@ export interface SchedulerOptions {
   stopGraceMs?: number;
   /** Longest a custom condition's `isMet` may take; longer counts as not met. @defaultValue 2000 */
   conditionTimeoutMs?: number;
-  /** Injected clock (tests). @defaultValue Date.now */
-  now?: () => number;
+  /** Injected clock (tests drive schedules, retries and periodic tasks with it). @defaultValue the system clock */
+  clock?: Clock;
 }
 
 /** A retry encoded in the executor's id: each attempt is a separate run with its own files. */
@@ -85,7 +92,10 @@ export class Scheduler {
   readonly #live = new Map<number, LiveExecution>();
   readonly #byTaskExecution = new Map<number, { execution: LiveExecution; task: string }>();
   readonly #snapshots = new Map<number, SnapshotRecord>();
-  readonly #timers = new Map<number, NodeJS.Timeout>();
+  readonly #timers = new Map<number, { timer: TimerRecord; handle: unknown }>();
+  readonly #workflows = new Map<number, WorkflowRecord>();
+  readonly #triggers = new WorkflowTriggers();
+  readonly #schedules: WorkflowSchedules;
   #ids: Recovery['nextIds'] = { workflowExecution: 1, taskExecution: 1, timer: 1, outbox: 1 };
   #queue: Promise<unknown> = Promise.resolve();
   #work: Work | null = null;
@@ -99,7 +109,7 @@ export class Scheduler {
       parallelism: 10,
       stopGraceMs: 10_000,
       conditionTimeoutMs: 2_000,
-      now: Date.now,
+      clock: SYSTEM_CLOCK,
       ...options,
     };
     this.#store = options.store;
@@ -109,6 +119,9 @@ export class Scheduler {
       stopGraceMs: this.#o.stopGraceMs,
     });
     this.#sandbox = new ConditionSandbox(this.#o.conditionTimeoutMs);
+    this.#schedules = new WorkflowSchedules(this.#store, this.#o.clock, (schedule) =>
+      this.#enqueue(() => this.#onSchedule(schedule.workflowId)),
+    );
   }
 
   static async start(options: SchedulerOptions): Promise<Scheduler> {
@@ -133,6 +146,8 @@ export class Scheduler {
     this.#executor.on('finished', (end) => this.#enqueue(() => this.#onTaskFinished(end)));
     // Listeners first: adopted tasks may report as soon as they are adopted.
     const recovery = await this.#store.loadRecovery();
+    for (const workflow of recovery.workflows) this.#workflows.set(workflow.id, workflow);
+    this.#triggers.load(await this.#store.listTriggers());
     this.#recover(recovery);
     this.#connection = await SchedulerConnection.connect(this.#o.server, this.#o.token, (method, params) =>
       this.#enqueue(() => this.handleRequest(method, params)),
@@ -151,6 +166,7 @@ export class Scheduler {
       { process: (events) => this.#enqueue(() => this.#onEvents(events)) },
       { allNamespaces: true, beginOffset: recovery.checkpoint },
     );
+    await this.#schedules.start();
     this.#o.logger.info('scheduler running', {
       executions: this.#live.size,
       checkpoint: recovery.checkpoint,
@@ -206,7 +222,9 @@ export class Scheduler {
 
   async #route(event: Event, work: Work): Promise<void> {
     const contextId = contextWorkflowExecutionId(event.context);
+    // Targets are fixed before triggers run: an execution a trigger starts does not see the event that started it.
     const targets = contextId !== undefined ? [contextId] : this.#index.lookup(event.namespace, event.key);
+    await this.#fireTriggers(event);
     for (const id of targets) {
       const execution = this.#live.get(id);
       // Events never cross namespaces, and only running executions react.
@@ -217,9 +235,40 @@ export class Scheduler {
     }
   }
 
+  /** Workflow triggers match on namespace and key only; per workflow, the first trigger met starts one execution. */
+  async #fireTriggers(event: Event): Promise<void> {
+    const matching = this.#triggers.matching(event.namespace, event.key, (id) => this.#workflows.get(id));
+    for (const [workflow, triggers] of matching) {
+      const snapshot = this.#snapshots.get(workflow.snapshotId);
+      if (!snapshot) continue;
+      const scope = this.#triggerScope(workflow, snapshot);
+      for (const trigger of triggers) {
+        if (!(await isMet(trigger.condition, event, scope))) continue;
+        this.#createExecution(workflow, snapshot, 'trigger');
+        break;
+      }
+    }
+  }
+
+  /** Trigger conditions keep their state per workflow, shared by all its triggers. */
+  #triggerScope(workflow: WorkflowRecord, snapshot: SnapshotRecord): EvaluationScope {
+    const stateScope = `workflow:${workflow.id}`;
+    const state = this.#workflowStates.get(workflow.id) ?? new Map<string, unknown>();
+    this.#workflowStates.set(workflow.id, state);
+    return this.#scope({
+      workflow: workflow.name,
+      snapshot,
+      stateScope,
+      state,
+      taskStatus: () => undefined,
+      label: `workflow ${workflow.name}`,
+    });
+  }
+  readonly #workflowStates = new Map<number, Map<string, unknown>>();
+
   /** Every task is considered independently; within a task, the first matching rule that fires wins. */
   async #evaluate(execution: LiveExecution, event: Event): Promise<void> {
-    const scope = this.#scope(execution);
+    const scope = this.#executionScope(execution);
     for (const task of execution.spec.tasks) {
       for (const rule of task.rules) {
         const keys = new Set(
@@ -235,35 +284,55 @@ export class Scheduler {
     }
   }
 
-  #scope(execution: LiveExecution): EvaluationScope {
-    return {
+  #executionScope(execution: LiveExecution): EvaluationScope {
+    return this.#scope({
       workflow: execution.spec.name,
+      snapshot: execution.snapshot,
+      stateScope: execution.stateScope,
+      state: execution.state,
       taskStatus: (task) => execution.statusOf(task),
-      getState: (name) => execution.state.get(name),
-      setState: (name, value) => {
-        execution.state.set(name, value);
-        this.#current().uow.states.push({ scope: execution.stateScope, name, value });
-      },
+      label: `execution ${execution.record.id}`,
+    });
+  }
+
+  /** What conditions may read and change: task statuses, value state (stored with the unit of work), user code. */
+  #scope(target: {
+    workflow: string;
+    snapshot: SnapshotRecord;
+    stateScope: string;
+    state: Map<string, unknown>;
+    taskStatus: (task: string) => TaskStatus | undefined;
+    label: string;
+  }): EvaluationScope {
+    const setState = (name: string, value: unknown) => {
+      target.state.set(name, value);
+      this.#current().uow.states.push({ scope: target.stateScope, name, value });
+    };
+    return {
+      workflow: target.workflow,
+      taskStatus: target.taskStatus,
+      getState: (name) => target.state.get(name),
+      setState,
       custom: async (path, event) => {
         try {
+          const taskStatuses: Record<string, TaskStatus> = {};
+          for (const task of target.snapshot.spec.tasks) {
+            const status = target.taskStatus(task.name);
+            if (status) taskStatuses[task.name] = status;
+          }
           const result = await this.#sandbox.evaluate({
-            moduleFile: snapshotModule(this.#o.dataDir, execution.snapshot),
-            workflow: execution.spec.name,
+            moduleFile: snapshotModule(this.#o.dataDir, target.snapshot),
+            workflow: target.workflow,
             path,
             event,
-            states: Object.fromEntries(execution.state),
-            taskStatuses: Object.fromEntries(
-              [...execution.latest].map(([task, slot]) => [task, slot.record.status]),
-            ) as Record<string, TaskStatus>,
+            states: Object.fromEntries(target.state),
+            taskStatuses,
           });
-          for (const [name, value] of Object.entries(result.updates)) {
-            execution.state.set(name, value);
-            this.#current().uow.states.push({ scope: execution.stateScope, name, value });
-          }
+          for (const [name, value] of Object.entries(result.updates)) setState(name, value);
           return result.met;
         } catch (error) {
           this.#o.logger.warn('condition failed, counted as not met', {
-            execution: execution.record.id,
+            target: target.label,
             condition: path,
             reason: toAIFlowError(error).message,
           });
@@ -309,7 +378,7 @@ export class Scheduler {
       attempt: 1,
       status: 'init',
       pid: null,
-      beginTime: this.#o.now(),
+      beginTime: this.#o.clock.now(),
       endTime: null,
       reason: null,
     };
@@ -382,41 +451,74 @@ export class Scheduler {
   }
 
   #scheduleRetry(taskExecutionId: number, task: TaskSpec, attempt: number): void {
-    const dueTime = this.#o.now() + task.retry.backoffMs * 2 ** (attempt - 1);
-    const timer = { id: this.#ids.timer++, dueTime, kind: 'retry' as const, taskExecutionId };
+    const dueTime = this.#o.clock.now() + task.retry.backoffMs * 2 ** (attempt - 1);
+    this.#addTimer({ id: this.#ids.timer++, dueTime, kind: 'retry', taskExecutionId });
+  }
+
+  #cancelRetry(taskExecutionId: number): void {
+    this.#cancelTimers((t) => t.kind === 'retry' && t.taskExecutionId === taskExecutionId);
+  }
+
+  /** The next tick of a periodic task, from now. */
+  #schedulePeriodic(execution: LiveExecution, task: TaskSpec): void {
+    if (task.periodic === null) return;
+    const dueTime = nextRunTime(parseScheduleExpression(task.periodic), this.#o.clock.now());
+    if (dueTime === null) return;
+    this.#addTimer({
+      id: this.#ids.timer++,
+      dueTime,
+      kind: 'periodic',
+      workflowExecutionId: execution.record.id,
+      task: task.name,
+    });
+  }
+
+  #addTimer(timer: TimerRecord): void {
     this.#current().uow.timers.push(timer);
     this.#current().effects.push(() => this.#arm(timer));
   }
 
-  #cancelRetry(taskExecutionId: number): void {
-    for (const [id, handle] of this.#timers) {
-      if (this.#timerTargets.get(id) !== taskExecutionId) continue;
+  #cancelTimers(match: (timer: TimerRecord) => boolean): void {
+    for (const [id, armed] of this.#timers) {
+      if (!match(armed.timer)) continue;
       this.#current().uow.deletedTimers.push(id);
       this.#current().effects.push(() => {
-        clearTimeout(handle);
+        this.#o.clock.clearTimeout(armed.handle);
         this.#timers.delete(id);
       });
     }
   }
-  readonly #timerTargets = new Map<number, number>();
 
-  #arm(timer: { id: number; dueTime: number; taskExecutionId: number }): void {
-    this.#timerTargets.set(timer.id, timer.taskExecutionId);
-    const handle = setTimeout(
+  /** Arms a stored timer; when due it is fed back as an input (and deleted in the same unit of work). */
+  #arm(timer: TimerRecord): void {
+    const handle = this.#o.clock.setTimeout(
       () =>
         void this.#enqueue(() =>
           this.#transact((work) => {
+            if (!this.#timers.has(timer.id)) return;
             this.#timers.delete(timer.id);
-            this.#timerTargets.delete(timer.id);
             work.uow.deletedTimers.push(timer.id);
-            const found = this.#byTaskExecution.get(timer.taskExecutionId);
-            const slot = this.#slotOf(timer.taskExecutionId);
-            if (found && slot) this.#sendTask(found.execution, slot, { type: 'task.retryDue' });
+            this.#onTimer(timer);
           }),
         ),
-      Math.max(0, timer.dueTime - this.#o.now()),
+      Math.max(0, timer.dueTime - this.#o.clock.now()),
     );
-    this.#timers.set(timer.id, handle);
+    this.#timers.set(timer.id, { timer, handle });
+  }
+
+  #onTimer(timer: TimerRecord): void {
+    if (timer.kind === 'retry') {
+      const found = this.#byTaskExecution.get(timer.taskExecutionId);
+      const slot = this.#slotOf(timer.taskExecutionId);
+      if (found && slot) this.#sendTask(found.execution, slot, { type: 'task.retryDue' });
+      return;
+    }
+    // A periodic tick restarts the task while its execution runs, then waits for the next tick.
+    const execution = this.#live.get(timer.workflowExecutionId);
+    const task = execution?.task(timer.task);
+    if (!execution || !task || execution.actor.getSnapshot().value !== 'running') return;
+    this.#restartTask(execution, task);
+    this.#schedulePeriodic(execution, task);
   }
 
   /** Sends an event to a task execution's actor and records what changed (status, status event, settlement). */
@@ -434,7 +536,7 @@ export class Scheduler {
       status,
       attempt: snapshot.context.attempt,
       reason: snapshot.context.reason,
-      endTime: finished ? this.#o.now() : null,
+      endTime: finished ? this.#o.clock.now() : null,
     };
     if (finished) {
       slot.actor.stop();
@@ -546,31 +648,42 @@ export class Scheduler {
 
   // ---- workflow executions ----
 
-  /** Creates a running execution pinned to the workflow's current snapshot and starts its unconditional tasks. */
+  /** Starts an execution on the workflow's current snapshot (manual start or schedule). */
   async startExecution(workflow: WorkflowRecord, runType: RunType): Promise<number> {
     const snapshot = await this.#snapshot(workflow.snapshotId);
-    return this.#transact((work) => {
-      const record = {
-        id: this.#ids.workflowExecution++,
-        workflowId: workflow.id,
-        snapshotId: snapshot.id,
-        namespace: workflow.namespace,
-        workflow: workflow.name,
-        status: 'running' as const,
-        runType,
-        beginTime: this.#o.now(),
-        endTime: null,
-      };
-      const execution = this.#liveExecution(record, snapshot);
-      work.uow.workflowExecutions.push({ ...record });
-      this.#emitExecutionStatus(execution);
-      // SPEC §2.1: every task with no START rule starts at once.
-      for (const task of execution.spec.tasks) {
-        if (!task.rules.some((r) => r.action === 'start')) this.#startTask(execution, task);
-      }
-      this.#settle(execution, work);
-      return record.id;
-    });
+    return this.#transact(() => this.#createExecution(workflow, snapshot, runType).record.id);
+  }
+
+  /** A schedule fired: a disabled workflow does not run on its schedules (SPEC §3.7). */
+  async #onSchedule(workflowId: number): Promise<void> {
+    const workflow = this.#workflows.get(workflowId);
+    if (!workflow?.enabled) return;
+    await this.startExecution(workflow, 'schedule');
+  }
+
+  /** Creates a running execution pinned to `snapshot` and starts its unconditional tasks (SPEC §2.1). */
+  #createExecution(workflow: WorkflowRecord, snapshot: SnapshotRecord, runType: RunType): LiveExecution {
+    const work = this.#current();
+    const record = {
+      id: this.#ids.workflowExecution++,
+      workflowId: workflow.id,
+      snapshotId: snapshot.id,
+      namespace: workflow.namespace,
+      workflow: workflow.name,
+      status: 'running' as const,
+      runType,
+      beginTime: this.#o.clock.now(),
+      endTime: null,
+    };
+    const execution = this.#liveExecution(record, snapshot);
+    work.uow.workflowExecutions.push({ ...record });
+    this.#emitExecutionStatus(execution);
+    for (const task of execution.spec.tasks) {
+      if (!task.rules.some((r) => r.action === 'start')) this.#startTask(execution, task);
+      this.#schedulePeriodic(execution, task);
+    }
+    this.#settle(execution, work);
+    return execution;
   }
 
   stopExecution(id: number): Promise<void> {
@@ -633,11 +746,12 @@ export class Scheduler {
   }
 
   #ended(execution: LiveExecution, status: 'success' | 'failed' | 'stopped'): void {
-    const record = { ...execution.record, status, endTime: this.#o.now() };
+    const record = { ...execution.record, status, endTime: this.#o.clock.now() };
     Object.assign(execution.record, record);
     const work = this.#current();
     work.uow.workflowExecutions.push(record);
     this.#emitExecutionStatus(execution);
+    this.#cancelTimers((t) => t.kind === 'periodic' && t.workflowExecutionId === record.id);
     this.#index.remove(record.id, record.namespace, execution.expectedKeys());
     work.effects.push(() => this.#forgetIfDone(execution));
   }
@@ -734,6 +848,12 @@ export class Scheduler {
       }
     }
     for (const timer of recovery.timers) this.#arm(timer);
+    for (const state of recovery.states.filter((st) => st.scope.startsWith('workflow:'))) {
+      const workflowId = Number(state.scope.slice('workflow:'.length));
+      const states = this.#workflowStates.get(workflowId) ?? new Map<string, unknown>();
+      states.set(state.name, state.value);
+      this.#workflowStates.set(workflowId, states);
+    }
   }
 
   #restoredTaskActor(execution: LiveExecution, record: TaskExecutionRecord, task: TaskSpec) {
@@ -763,8 +883,9 @@ export class Scheduler {
     this.#closing ??= (async () => {
       await this.#events?.close().catch(() => undefined);
       await this.#queue.catch(() => undefined);
-      for (const handle of this.#timers.values()) clearTimeout(handle);
+      for (const { handle } of this.#timers.values()) this.#o.clock.clearTimeout(handle);
       this.#timers.clear();
+      this.#schedules.close();
       await this.#connection?.close().catch(() => undefined);
       this.#sandbox.close();
       await this.#executor.close({ stopTasks: options.stopTasks === true });
@@ -774,6 +895,68 @@ export class Scheduler {
       }
     })();
     return this.#closing;
+  }
+
+  // ---- workflows, schedules and triggers (requests) ----
+
+  /** Keeps the scheduler's view of a workflow current after an upload, enable or disable. */
+  async refreshWorkflow(workflow: WorkflowRecord): Promise<void> {
+    this.#workflows.set(workflow.id, workflow);
+    await this.#snapshot(workflow.snapshotId);
+  }
+
+  /** After an upload: the module's triggers replace the ones its previous upload declared. */
+  async replaceModuleTriggers(
+    workflow: WorkflowRecord,
+    conditions: TriggerRecord['condition'][],
+  ): Promise<void> {
+    await this.refreshWorkflow(workflow);
+    const old = this.#triggers.forWorkflow(workflow.id).filter((t) => t.origin === 'module');
+    await this.#store.deleteTriggers(old.map((t) => t.id));
+    this.#triggers.remove(old.map((t) => t.id));
+    for (const condition of conditions)
+      this.#triggers.put(await this.#store.addTrigger(workflow.id, condition, 'module'));
+  }
+
+  async forgetWorkflow(workflow: WorkflowRecord): Promise<void> {
+    const schedules = await this.#store.listSchedules(workflow.id);
+    await this.#schedules.delete(schedules.map((s) => s.id));
+    this.#triggers.remove(this.#triggers.forWorkflow(workflow.id).map((t) => t.id));
+    this.#workflows.delete(workflow.id);
+  }
+
+  addSchedule(workflow: WorkflowRecord, expression: string): Promise<ScheduleRecord> {
+    return this.#schedules.add(workflow.id, expression);
+  }
+
+  pauseSchedule(schedule: ScheduleRecord): Promise<ScheduleRecord> {
+    return this.#schedules.pause(schedule);
+  }
+
+  resumeSchedule(schedule: ScheduleRecord): Promise<ScheduleRecord> {
+    return this.#schedules.resume(schedule);
+  }
+
+  deleteSchedules(ids: number[]): Promise<void> {
+    return this.#schedules.delete(ids);
+  }
+
+  async addTrigger(workflow: WorkflowRecord, condition: TriggerRecord['condition']): Promise<TriggerRecord> {
+    const trigger = await this.#store.addTrigger(workflow.id, condition, 'cli');
+    this.#triggers.put(trigger);
+    return trigger;
+  }
+
+  async setTriggerPaused(trigger: TriggerRecord, paused: boolean): Promise<TriggerRecord> {
+    await this.#store.setTriggerPaused(trigger.id, paused);
+    const updated = { ...trigger, paused };
+    this.#triggers.put(updated);
+    return updated;
+  }
+
+  async deleteTriggers(ids: number[]): Promise<void> {
+    await this.#store.deleteTriggers(ids);
+    this.#triggers.remove(ids);
   }
 
   /** The live execution, if it is still in memory. */

@@ -11,8 +11,8 @@ export interface ServerOptions extends Omit<BrokerOptions, 'dbFile' | 'scheduler
   home: string;
   /** @defaultValue a logger writing `info` and above to stderr */
   logger?: Logger;
-  /** Scheduler settings (parallelism, stop grace, condition time-out). */
-  scheduler?: Pick<SchedulerOptions, 'parallelism' | 'stopGraceMs' | 'conditionTimeoutMs'>;
+  /** Scheduler settings (parallelism, stop grace, condition time-out, clock). */
+  scheduler?: Pick<SchedulerOptions, 'parallelism' | 'stopGraceMs' | 'conditionTimeoutMs' | 'clock'>;
 }
 
 /** The broker, its event log and the scheduler, in this process: what `aiflow server start` runs. */

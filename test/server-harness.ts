@@ -5,6 +5,7 @@ import { runCli } from '../cli/program.ts';
 import type { CliIO } from '../cli/io.ts';
 import type { AIFlowNotificationClient, Event } from '../client/index.ts';
 import { FINISHED_WORKFLOW_EXECUTION_STATUSES } from '../protocol/status.ts';
+import type { Clock } from '../scheduler/clock.ts';
 import { startServer, type AIFlowServer } from '../server/index.ts';
 import { Collector, connectClient, ROOT, tempDir } from './helpers.ts';
 
@@ -18,7 +19,7 @@ export interface TestServer extends AIFlowServer {
 /** Broker + scheduler in-process on port 0, with their own home folder; closed after the test. */
 export async function startTestServer(
   t: TestContext,
-  options: { home?: string; port?: number; parallelism?: number } = {},
+  options: { home?: string; port?: number; parallelism?: number; clock?: Clock } = {},
 ): Promise<TestServer> {
   const home = options.home ?? tempDir(t);
   const records: LogRecord[] = [];
@@ -27,7 +28,12 @@ export async function startTestServer(
     port: options.port ?? 0,
     durability: 'normal',
     logger: createLogger('debug', (record) => records.push(record)),
-    scheduler: { stopGraceMs: 2_000, conditionTimeoutMs: 1_000, parallelism: options.parallelism ?? 10 },
+    scheduler: {
+      stopGraceMs: 2_000,
+      conditionTimeoutMs: 1_000,
+      parallelism: options.parallelism ?? 10,
+      ...(options.clock ? { clock: options.clock } : {}),
+    },
   });
   t.after(() => server.close({ stopTasks: true }));
   const cli = async (...argv: string[]) => {

@@ -10,6 +10,8 @@ export interface WorkflowSpec {
   namespace: string;
   /** In declaration order. */
   tasks: TaskSpec[];
+  /** Workflow triggers declared in the module (`workflow.addTrigger(condition)`); paths start with `$trigger/`. */
+  triggers?: ConditionSpec[];
 }
 
 export type TaskAction = 'start' | 'stop' | 'restart';
@@ -45,8 +47,8 @@ export interface RuleSpec {
 }
 
 export type ConditionSpec =
-  /** Met by any event with this key. */
-  | { type: 'event'; key: string }
+  /** Met by any event with this key (and, if given, this value: e.g. `$workflow/etl` with `success`). */
+  | { type: 'event'; key: string; value?: string }
   /** Met when any child is met (children that expect the event's key are evaluated in order, first wins). */
   | { type: 'any'; conditions: ConditionSpec[] }
   /**

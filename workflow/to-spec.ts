@@ -16,12 +16,22 @@ import type { Workflow } from './workflow.ts';
  * built by another copy of this package.
  */
 
+/** Paths of trigger conditions start with this (never a task name: `$` is not allowed in names). */
+export const TRIGGER_PATH = '$trigger';
+
 /**
  * The declarative, JSON-serialisable form of `workflow` that the scheduler works on. It does not validate:
  * call `validateWorkflow` first.
  */
 export function toSpec(workflow: Workflow): WorkflowSpec {
-  return { name: workflow.name, namespace: workflow.namespace, tasks: workflow.tasks.map(taskToSpec) };
+  return {
+    name: workflow.name,
+    namespace: workflow.namespace,
+    tasks: workflow.tasks.map(taskToSpec),
+    triggers: workflow.triggers.map((condition, index) =>
+      conditionToSpec(condition, `${TRIGGER_PATH}/${index}`),
+    ),
+  };
 }
 
 function taskToSpec(task: Task): TaskSpec {
@@ -83,7 +93,10 @@ export function findCondition(workflow: Workflow, path: string): Condition {
   const [taskName = '', ruleIndex, ...childIndexes] = path.split('/');
   const notFound = () => invalid(`workflow ${show(workflow.name)} has no condition at path ${show(path)}`);
   const task = workflow.tasks.find((candidate) => candidate.name === taskName);
-  let condition = task?.rules[parseIndex(ruleIndex)]?.condition;
+  let condition =
+    taskName === TRIGGER_PATH
+      ? workflow.triggers[parseIndex(ruleIndex)]
+      : task?.rules[parseIndex(ruleIndex)]?.condition;
   for (const childIndex of childIndexes) {
     if (condition === undefined) break;
     condition = childConditions(condition)[parseIndex(childIndex)];

@@ -1,3 +1,4 @@
+import { isCondition, type Condition } from './conditions.ts';
 import { DEFAULT_NAMESPACE } from '../protocol/topics.ts';
 import { checkName, checkTaskOptions, invalid, show, type TaskOptions } from './checks.ts';
 import { Task, type TaskFunction, type TaskOperator } from './task.ts';
@@ -32,6 +33,7 @@ export class Workflow {
   readonly name: string;
   readonly namespace: string;
   readonly #tasks = new Map<string, Task>();
+  readonly #triggers: Condition[] = [];
 
   /**
    * @param name - 1-64 characters of A-Z a-z 0-9 _ - . ; unique within its namespace.
@@ -54,6 +56,26 @@ export class Workflow {
   /** The tasks, in declaration order. */
   get tasks(): readonly Task[] {
     return [...this.#tasks.values()];
+  }
+
+  /** The workflow triggers declared in the module, in declaration order. */
+  get triggers(): readonly Condition[] {
+    return [...this.#triggers];
+  }
+
+  /**
+   * Starts a new execution of this workflow whenever `condition` is met by an event of the workflow's namespace
+   * (any execution context). A custom condition's value state is scoped to the workflow: it is shared by every
+   * evaluation of the trigger. Uploading the module again replaces the triggers it declares.
+   *
+   * @throws AIFlowError `INVALID_WORKFLOW` if `condition` is not a Condition.
+   */
+  addTrigger(condition: Condition): this {
+    if (!isCondition(condition)) {
+      throw invalid(`workflow ${show(this.name)}: a trigger must be a Condition, got ${show(condition)}`);
+    }
+    this.#triggers.push(condition);
+    return this;
   }
 
   /**

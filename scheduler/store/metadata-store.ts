@@ -1,4 +1,6 @@
 import type {
+  ScheduleRecord,
+  TriggerRecord,
   NamespaceRecord,
   OutboxRecord,
   SnapshotRecord,
@@ -35,6 +37,23 @@ export interface MetadataStore {
   deleteWorkflowExecution(id: number): Promise<void>;
   listTaskExecutions(workflowExecutionId: number): Promise<TaskExecutionRecord[]>;
   getTaskExecution(id: number): Promise<TaskExecutionRecord | undefined>;
+
+  addSchedule(workflowId: number, expression: string, nextRunTime: number): Promise<ScheduleRecord>;
+  listSchedules(workflowId?: number): Promise<ScheduleRecord[]>;
+  getSchedule(id: number): Promise<ScheduleRecord | undefined>;
+  /** Pause (nextRunTime null), resume or move to the next run. */
+  updateSchedule(id: number, change: { paused: boolean; nextRunTime: number | null }): Promise<void>;
+  deleteSchedules(ids: number[]): Promise<void>;
+
+  addTrigger(
+    workflowId: number,
+    condition: TriggerRecord['condition'],
+    origin: TriggerRecord['origin'],
+  ): Promise<TriggerRecord>;
+  listTriggers(workflowId?: number): Promise<TriggerRecord[]>;
+  getTrigger(id: number): Promise<TriggerRecord | undefined>;
+  setTriggerPaused(id: number, paused: boolean): Promise<void>;
+  deleteTriggers(ids: number[]): Promise<void>;
 
   /** What a restarting scheduler needs: enabled workflows' snapshots, live executions, state, timers, outbox. */
   loadRecovery(): Promise<Recovery>;

@@ -1,5 +1,5 @@
 import type { TaskStatus, WorkflowExecutionStatus } from '../../protocol/status.ts';
-import type { WorkflowSpec } from '../../workflow/spec.ts';
+import type { ConditionSpec, WorkflowSpec } from '../../workflow/spec.ts';
 
 /** The rows of the metadata store, as the scheduler and the CLI see them. Times are ms since the epoch. */
 export interface NamespaceRecord {
@@ -58,11 +58,31 @@ export interface TaskExecutionRecord {
 }
 
 /** A timer kept in the database, so that it survives restarts: fed back to the scheduler when due. */
-export interface TimerRecord {
+export type TimerRecord =
+  | { id: number; dueTime: number; kind: 'retry'; taskExecutionId: number }
+  /** The next tick of a periodic task of a running execution. */
+  | { id: number; dueTime: number; kind: 'periodic'; workflowExecutionId: number; task: string };
+
+/** A workflow schedule: starts an execution at each time its expression gives. */
+export interface ScheduleRecord {
   id: number;
-  dueTime: number;
-  kind: 'retry';
-  taskExecutionId: number;
+  workflowId: number;
+  expression: string;
+  paused: boolean;
+  /** When it fires next; null while paused. */
+  nextRunTime: number | null;
+  createTime: number;
+}
+
+/** A workflow trigger: starts an execution each time its condition is met by an event of the namespace. */
+export interface TriggerRecord {
+  id: number;
+  workflowId: number;
+  condition: ConditionSpec;
+  /** `module`: declared with `addTrigger` (replaced at each upload); `cli`: added with `workflow-trigger add`. */
+  origin: 'module' | 'cli';
+  paused: boolean;
+  createTime: number;
 }
 
 /** A status event committed with the change that caused it, published afterwards (at least once, deduplicated). */

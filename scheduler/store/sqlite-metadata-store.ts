@@ -2,6 +2,8 @@ import Database from 'better-sqlite3';
 import { AIFlowError } from '../../protocol/errors.ts';
 import type { MetadataStore, Recovery } from './metadata-store.ts';
 import type {
+  ScheduleRecord,
+  TriggerRecord,
   NamespaceRecord,
   OutboxRecord,
   SnapshotRecord,
@@ -31,7 +33,13 @@ CREATE TABLE IF NOT EXISTS task_executions (
   attempt INTEGER NOT NULL, status TEXT NOT NULL, pid INTEGER, begin_time INTEGER NOT NULL, end_time INTEGER,
   reason TEXT, UNIQUE (workflow_execution_id, task, sequence));
 CREATE TABLE IF NOT EXISTS states (scope TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, name));
-CREATE TABLE IF NOT EXISTS timers (id INTEGER PRIMARY KEY, due_time INTEGER NOT NULL, kind TEXT NOT NULL, task_execution_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS timers (id INTEGER PRIMARY KEY, due_time INTEGER NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS schedules (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, workflow_id INTEGER NOT NULL, expression TEXT NOT NULL, paused INTEGER NOT NULL,
+  next_run_time INTEGER, create_time INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS triggers (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, workflow_id INTEGER NOT NULL, condition TEXT NOT NULL, origin TEXT NOT NULL,
+  paused INTEGER NOT NULL, create_time INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, context TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), offset INTEGER NOT NULL);
 INSERT OR IGNORE INTO checkpoint VALUES (1, 0);
@@ -66,6 +74,22 @@ const executionOf = (r: Row): WorkflowExecutionRecord => ({
   runType: r.run_type as WorkflowExecutionRecord['runType'],
   beginTime: r.begin_time as number,
   endTime: (r.end_time as number | null) ?? null,
+});
+const scheduleOf = (r: Row): ScheduleRecord => ({
+  id: r.id as number,
+  workflowId: r.workflow_id as number,
+  expression: r.expression as string,
+  paused: r.paused === 1,
+  nextRunTime: (r.next_run_time as number | null) ?? null,
+  createTime: r.create_time as number,
+});
+const triggerOf = (r: Row): TriggerRecord => ({
+  id: r.id as number,
+  workflowId: r.workflow_id as number,
+  condition: JSON.parse(r.condition as string) as TriggerRecord['condition'],
+  origin: r.origin as TriggerRecord['origin'],
+  paused: r.paused === 1,
+  createTime: r.create_time as number,
 });
 const taskExecutionOf = (r: Row): TaskExecutionRecord => ({
   id: r.id as number,
@@ -174,6 +198,9 @@ export class SqliteMetadataStore implements MetadataStore {
       const executions = this.#all('SELECT id FROM workflow_executions WHERE workflow_id = ?', id);
       for (const e of executions) this.#deleteExecution(e.id as number);
       this.#db.prepare('DELETE FROM snapshots WHERE workflow_id = ?').run(id);
+      this.#db.prepare('DELETE FROM schedules WHERE workflow_id = ?').run(id);
+      this.#db.prepare('DELETE FROM triggers WHERE workflow_id = ?').run(id);
+      this.#db.prepare('DELETE FROM states WHERE scope = ?').run(`workflow:${id}`);
       this.#db.prepare('DELETE FROM workflows WHERE id = ?').run(id);
     })();
   }
@@ -216,6 +243,83 @@ export class SqliteMetadataStore implements MetadataStore {
     return row && taskExecutionOf(row);
   }
 
+  async addSchedule(workflowId: number, expression: string, nextRunTime: number): Promise<ScheduleRecord> {
+    const createTime = Date.now();
+    const info = this.#db
+      .prepare(
+        'INSERT INTO schedules (workflow_id, expression, paused, next_run_time, create_time) VALUES (?, ?, 0, ?, ?)',
+      )
+      .run(workflowId, expression, nextRunTime, createTime);
+    return {
+      id: Number(info.lastInsertRowid),
+      workflowId,
+      expression,
+      paused: false,
+      nextRunTime,
+      createTime,
+    };
+  }
+
+  async listSchedules(workflowId?: number): Promise<ScheduleRecord[]> {
+    const rows =
+      workflowId === undefined
+        ? this.#all('SELECT * FROM schedules ORDER BY id')
+        : this.#all('SELECT * FROM schedules WHERE workflow_id = ? ORDER BY id', workflowId);
+    return rows.map(scheduleOf);
+  }
+
+  async getSchedule(id: number): Promise<ScheduleRecord | undefined> {
+    const row = this.#one('SELECT * FROM schedules WHERE id = ?', id);
+    return row && scheduleOf(row);
+  }
+
+  async updateSchedule(id: number, change: { paused: boolean; nextRunTime: number | null }): Promise<void> {
+    this.#db
+      .prepare('UPDATE schedules SET paused = ?, next_run_time = ? WHERE id = ?')
+      .run(change.paused ? 1 : 0, change.nextRunTime, id);
+  }
+
+  async deleteSchedules(ids: number[]): Promise<void> {
+    const remove = this.#db.prepare('DELETE FROM schedules WHERE id = ?');
+    this.#db.transaction(() => ids.forEach((id) => remove.run(id)))();
+  }
+
+  async addTrigger(
+    workflowId: number,
+    condition: TriggerRecord['condition'],
+    origin: TriggerRecord['origin'],
+  ): Promise<TriggerRecord> {
+    const createTime = Date.now();
+    const info = this.#db
+      .prepare(
+        'INSERT INTO triggers (workflow_id, condition, origin, paused, create_time) VALUES (?, ?, ?, 0, ?)',
+      )
+      .run(workflowId, JSON.stringify(condition), origin, createTime);
+    return { id: Number(info.lastInsertRowid), workflowId, condition, origin, paused: false, createTime };
+  }
+
+  async listTriggers(workflowId?: number): Promise<TriggerRecord[]> {
+    const rows =
+      workflowId === undefined
+        ? this.#all('SELECT * FROM triggers ORDER BY id')
+        : this.#all('SELECT * FROM triggers WHERE workflow_id = ? ORDER BY id', workflowId);
+    return rows.map(triggerOf);
+  }
+
+  async getTrigger(id: number): Promise<TriggerRecord | undefined> {
+    const row = this.#one('SELECT * FROM triggers WHERE id = ?', id);
+    return row && triggerOf(row);
+  }
+
+  async setTriggerPaused(id: number, paused: boolean): Promise<void> {
+    this.#db.prepare('UPDATE triggers SET paused = ? WHERE id = ?').run(paused ? 1 : 0, id);
+  }
+
+  async deleteTriggers(ids: number[]): Promise<void> {
+    const remove = this.#db.prepare('DELETE FROM triggers WHERE id = ?');
+    this.#db.transaction(() => ids.forEach((id) => remove.run(id)))();
+  }
+
   async loadRecovery(): Promise<Recovery> {
     const workflows = this.#all('SELECT * FROM workflows ORDER BY id').map(workflowOf);
     const runningExecutions = this.#all(
@@ -246,12 +350,10 @@ export class SqliteMetadataStore implements MetadataStore {
         name: r.name as string,
         value: JSON.parse(r.value as string) as unknown,
       })),
-      timers: this.#all('SELECT * FROM timers ORDER BY due_time').map((r) => ({
-        id: r.id as number,
-        dueTime: r.due_time as number,
-        kind: r.kind as TimerRecord['kind'],
-        taskExecutionId: r.task_execution_id as number,
-      })),
+      timers: this.#all('SELECT * FROM timers ORDER BY due_time').map(
+        (r) =>
+          ({ id: r.id, dueTime: r.due_time, kind: r.kind, ...JSON.parse(r.target as string) }) as TimerRecord,
+      ),
       outbox: this.#all('SELECT * FROM outbox ORDER BY id').map((r): OutboxRecord => ({
         id: r.id as number,
         eventId: r.event_id as string,
@@ -289,9 +391,10 @@ export class SqliteMetadataStore implements MetadataStore {
             .run(s.scope, s.name, JSON.stringify(s.value));
       }
       for (const t of work.timers) {
+        const { id, dueTime, kind, ...target } = t;
         this.#db
           .prepare('INSERT OR REPLACE INTO timers VALUES (?, ?, ?, ?)')
-          .run(t.id, t.dueTime, t.kind, t.taskExecutionId);
+          .run(id, dueTime, kind, JSON.stringify(target));
       }
       for (const id of work.deletedTimers) this.#db.prepare('DELETE FROM timers WHERE id = ?').run(id);
       for (const o of work.outbox) {

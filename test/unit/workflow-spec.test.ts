@@ -70,6 +70,7 @@ test('a workflow has a name, the default namespace unless given, and its tasks i
     name: 'x',
     namespace: 'ops',
     tasks: [],
+    triggers: [],
   });
 });
 
@@ -345,4 +346,23 @@ test('a custom condition keeps its count in value state, not in the object', asy
 
 test('a task knows its status key', () => {
   assert.equal(new Workflow('wf').bash('t', 'true').statusKey, '$task/wf/t');
+});
+
+test('workflow triggers go into the spec with their own paths, and can be found again', async () => {
+  const { Condition, SingleEventCondition } = await import('../../workflow/index.ts');
+  const workflow = new Workflow('consumer');
+  workflow.bash('t', 'true');
+  class Custom extends Condition {
+    isMet(event: Event): boolean {
+      return event.value === 'success';
+    }
+  }
+  const custom = new Custom(['$workflow/producer']);
+  workflow.addTrigger(new SingleEventCondition('door/open')).addTrigger(custom);
+  assert.deepEqual(toSpec(workflow).triggers, [
+    { type: 'event', key: 'door/open' },
+    { type: 'custom', path: '$trigger/1', keys: ['$workflow/producer'] },
+  ]);
+  assert.equal(findCondition(workflow, '$trigger/1'), custom);
+  assert.throws(() => workflow.addTrigger('door/open' as never), { code: 'INVALID_WORKFLOW' });
 });

@@ -1,0 +1,1 @@
+export { SYSTEM_CLOCK, type Clock } from './executor/executor-options.ts';
