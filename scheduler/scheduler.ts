@@ -17,6 +17,7 @@ import { SCHEDULER_USERNAME } from '../protocol/topics.ts';
 import { expectedKeys as expectedKeysOf, type TaskSpec } from '../workflow/spec.ts';
 import { isMet, type EvaluationScope } from './conditions.ts';
 import { ConditionSandbox } from './condition-sandbox.ts';
+import { conditionScope, type ScopeTarget } from './condition-scope.ts';
 import { LiveExecution, type TaskSlot } from './execution.ts';
 import { LocalTaskExecutor } from './executor/local-executor.ts';
 import { taskRuntimeEnv } from './executor/runtime.ts';
@@ -295,51 +296,13 @@ export class Scheduler {
     });
   }
 
-  /** What conditions may read and change: task statuses, value state (stored with the unit of work), user code. */
-  #scope(target: {
-    workflow: string;
-    snapshot: SnapshotRecord;
-    stateScope: string;
-    state: Map<string, unknown>;
-    taskStatus: (task: string) => TaskStatus | undefined;
-    label: string;
-  }): EvaluationScope {
-    const setState = (name: string, value: unknown) => {
-      target.state.set(name, value);
-      this.#current().uow.states.push({ scope: target.stateScope, name, value });
-    };
-    return {
-      workflow: target.workflow,
-      taskStatus: target.taskStatus,
-      getState: (name) => target.state.get(name),
-      setState,
-      custom: async (path, event) => {
-        try {
-          const taskStatuses: Record<string, TaskStatus> = {};
-          for (const task of target.snapshot.spec.tasks) {
-            const status = target.taskStatus(task.name);
-            if (status) taskStatuses[task.name] = status;
-          }
-          const result = await this.#sandbox.evaluate({
-            moduleFile: snapshotModule(this.#o.dataDir, target.snapshot),
-            workflow: target.workflow,
-            path,
-            event,
-            states: Object.fromEntries(target.state),
-            taskStatuses,
-          });
-          for (const [name, value] of Object.entries(result.updates)) setState(name, value);
-          return result.met;
-        } catch (error) {
-          this.#o.logger.warn('condition failed, counted as not met', {
-            target: target.label,
-            condition: path,
-            reason: toAIFlowError(error).message,
-          });
-          return false;
-        }
-      },
-    };
+  #scope(target: ScopeTarget): EvaluationScope {
+    return conditionScope(target, {
+      sandbox: this.#sandbox,
+      dataDir: this.#o.dataDir,
+      logger: this.#o.logger,
+      recordState: (scope, name, value) => this.#current().uow.states.push({ scope, name, value }),
+    });
   }
 
   // ---- task actions ----
@@ -392,7 +355,16 @@ export class Scheduler {
   /** Older task executions replaced by a RESTART, kept until their process has reported. */
   readonly #retired = new Map<number, TaskSlot>();
 
-  #taskActor(execution: LiveExecution, record: TaskExecutionRecord, task: TaskSpec) {
+  /**
+   * The actor of one task execution, its side effects bound to this scheduler; `restoreFrom` resumes a stored
+   * execution in its stored status (entry actions are not replayed).
+   */
+  #taskActor(
+    execution: LiveExecution,
+    record: TaskExecutionRecord,
+    task: TaskSpec,
+    restoreFrom?: TaskExecutionRecord,
+  ) {
     const machine = taskExecutionMachine.provide({
       actions: {
         submit: ({ context }) => this.#submit(execution, record.id, task, context.attempt),
@@ -404,7 +376,18 @@ export class Scheduler {
         cancelRetry: () => this.#cancelRetry(record.id),
       },
     });
-    return createActor(machine, { input: { maxRetries: task.retry.maxRetries } }).start();
+    const input = { maxRetries: task.retry.maxRetries };
+    const snapshot =
+      restoreFrom &&
+      machine.resolveState({
+        value: restoreFrom.status,
+        context: {
+          attempt: restoreFrom.attempt,
+          maxRetries: task.retry.maxRetries,
+          reason: restoreFrom.reason,
+        },
+      });
+    return createActor(machine, snapshot ? { snapshot, input } : { input }).start();
   }
 
   #submit(execution: LiveExecution, taskExecutionId: number, task: TaskSpec, attempt: number): void {
@@ -814,7 +797,7 @@ export class Scheduler {
         const live = !FINISHED_TASK_STATUSES.has(te.status) && task !== undefined;
         const slot: TaskSlot = {
           record: te,
-          actor: live ? this.#restoredTaskActor(execution, te, task) : null,
+          actor: live ? this.#taskActor(execution, te, task, te) : null,
         };
         execution.latest.set(te.task, slot);
         this.#byTaskExecution.set(te.id, { execution, task: te.task });
@@ -854,25 +837,6 @@ export class Scheduler {
       states.set(state.name, state.value);
       this.#workflowStates.set(workflowId, states);
     }
-  }
-
-  #restoredTaskActor(execution: LiveExecution, record: TaskExecutionRecord, task: TaskSpec) {
-    const machine = taskExecutionMachine.provide({
-      actions: {
-        submit: ({ context }) => this.#submit(execution, record.id, task, context.attempt),
-        stopProcess: ({ context }) => {
-          const id = runId(record.id, context.attempt);
-          this.#current().effects.push(() => void this.#executor.stop(id));
-        },
-        scheduleRetry: ({ context }) => this.#scheduleRetry(record.id, task, context.attempt),
-        cancelRetry: () => this.#cancelRetry(record.id),
-      },
-    });
-    const snapshot = machine.resolveState({
-      value: record.status,
-      context: { attempt: record.attempt, maxRetries: task.retry.maxRetries, reason: record.reason },
-    });
-    return createActor(machine, { snapshot, input: { maxRetries: task.retry.maxRetries } }).start();
   }
 
   /**
