@@ -210,13 +210,15 @@ export class Scheduler {
       try {
         await this.#transact((work) => this.#route(event, work), event.offset);
       } catch (error) {
-        // Recorded, never silently dropped: the offset is still committed so one bad event cannot block the rest.
-        this.#o.logger.error('event failed', {
-          offset: event.offset,
-          key: event.key,
-          reason: toAIFlowError(error).message,
+        // Recorded, never silently dropped: stored with its reason, and the offset is committed so that one bad
+        // event cannot block the rest. Nothing of its own unit of work was written.
+        const reason = toAIFlowError(error).message;
+        this.#o.logger.error('event failed', { offset: event.offset, key: event.key, reason });
+        await this.#store.commit({
+          ...emptyUnitOfWork(),
+          checkpoint: event.offset,
+          failedEvent: { offset: event.offset, key: event.key, reason },
         });
-        await this.#store.commit({ ...emptyUnitOfWork(), checkpoint: event.offset });
       }
     }
   }

@@ -58,6 +58,8 @@ export interface MetadataStore {
   /** What a restarting scheduler needs: enabled workflows' snapshots, live executions, state, timers, outbox. */
   loadRecovery(): Promise<Recovery>;
   commit(work: UnitOfWork): Promise<void>;
+  /** Events whose processing failed, with the reason (`commit` with `failedEvent` records one). */
+  listFailedEvents(): Promise<{ offset: number; key: string; reason: string; time: number }[]>;
   /** Removes published status events from the outbox. */
   deleteOutbox(ids: number[]): Promise<void>;
   close(): Promise<void>;

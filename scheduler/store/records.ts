@@ -107,6 +107,8 @@ export interface UnitOfWork {
   outbox: OutboxRecord[];
   /** The last event offset fully processed, stored with its effects. */
   checkpoint?: number;
+  /** An event whose processing failed: kept with the reason, never silently dropped. */
+  failedEvent?: { offset: number; key: string; reason: string };
 }
 
 export function emptyUnitOfWork(): UnitOfWork {

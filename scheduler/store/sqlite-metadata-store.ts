@@ -41,6 +41,7 @@ CREATE TABLE IF NOT EXISTS triggers (
   id INTEGER PRIMARY KEY AUTOINCREMENT, workflow_id INTEGER NOT NULL, condition TEXT NOT NULL, origin TEXT NOT NULL,
   paused INTEGER NOT NULL, create_time INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, context TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS failed_events (offset INTEGER PRIMARY KEY, key TEXT NOT NULL, reason TEXT NOT NULL, time INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), offset INTEGER NOT NULL);
 INSERT OR IGNORE INTO checkpoint VALUES (1, 0);
 `;
@@ -402,9 +403,24 @@ export class SqliteMetadataStore implements MetadataStore {
           .prepare('INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?, ?)')
           .run(o.id, o.eventId, o.namespace, o.key, o.value, o.context);
       }
+      if (work.failedEvent) {
+        const { offset, key, reason } = work.failedEvent;
+        this.#db
+          .prepare('INSERT OR REPLACE INTO failed_events VALUES (?, ?, ?, ?)')
+          .run(offset, key, reason, Date.now());
+      }
       if (work.checkpoint !== undefined)
         this.#db.prepare('UPDATE checkpoint SET offset = MAX(offset, ?)').run(work.checkpoint);
     })();
+  }
+
+  async listFailedEvents(): Promise<{ offset: number; key: string; reason: string; time: number }[]> {
+    return this.#all('SELECT * FROM failed_events ORDER BY offset') as {
+      offset: number;
+      key: string;
+      reason: string;
+      time: number;
+    }[];
   }
 
   /** Removes published status events from the outbox. */
