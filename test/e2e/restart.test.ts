@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePort, ROOT, tempDir } from '../helpers.ts';
+import { once } from 'node:events';
+import { AIFLOW_BIN, freePort, ROOT, run, startServerProcess, tempDir } from '../helpers.ts';
 import { startTestServer, watchExecutions, watchTask } from '../server-harness.ts';
 
 test('a graceful restart in the middle of a run: the workflow completes and every task ran exactly once', async (t) => {
@@ -36,5 +37,33 @@ test('a graceful restart in the middle of a run: the workflow completes and ever
     (JSON.parse(statuses.stdout) as { value: string }[]).map((e) => e.value),
     ['queued', 'running', 'success'],
     'no status repeated, none lost',
+  );
+});
+
+test('kill -9 of the server in the middle of a run: after a restart the workflow completes, each task once', async (t) => {
+  const home = tempDir(t);
+  const port = await freePort();
+  const url = `mqtt://127.0.0.1:${port}`;
+  const aiflow = (...args: string[]) => run(process.execPath, [AIFLOW_BIN, ...args, '-s', url]);
+  const server = await startServerProcess(t, { home, port });
+  assert.equal((await aiflow('workflow', 'upload', join(ROOT, 'test/fixtures/scheduler/chain.ts'))).code, 0);
+  const a = await watchTask(t, url, 'chain', 'a');
+  const started = await aiflow('workflow-execution', 'start', 'chain', '-o', 'json');
+  const { id } = JSON.parse(started.stdout) as { id: number };
+  await a.reached('running');
+  server.kill('SIGKILL');
+  await once(server, 'exit');
+
+  await startServerProcess(t, { home, port });
+  const executions = await watchExecutions(t, url, 'chain');
+  assert.equal((await executions.finished(id)).value, 'success');
+  const listed = await aiflow('task-execution', 'list', String(id), '-o', 'json');
+  assert.deepEqual(
+    (JSON.parse(listed.stdout) as { task: string; status: string }[]).map((r) => [r.task, r.status]),
+    [
+      ['a', 'success'],
+      ['b', 'success'],
+      ['c', 'success'],
+    ],
   );
 });
