@@ -31,6 +31,7 @@ import { SYSTEM_CLOCK, type Clock } from './clock.ts';
 import { WorkflowSchedules } from './workflow-schedules.ts';
 import { WorkflowTriggers } from './workflow-triggers.ts';
 import { SchedulerConnection } from './scheduler-connection.ts';
+import { StatusPublisher } from './status-publisher.ts';
 import { snapshotModule } from './snapshot-files.ts';
 import type { MetadataStore, Recovery } from './store/metadata-store.ts';
 import {
@@ -102,6 +103,7 @@ export class Scheduler {
   #work: Work | null = null;
   #events: AIFlowNotificationClient | null = null;
   #connection: SchedulerConnection | null = null;
+  readonly #statuses: StatusPublisher;
   #closing: Promise<void> | undefined;
 
   private constructor(options: SchedulerOptions) {
@@ -120,6 +122,7 @@ export class Scheduler {
       stopGraceMs: this.#o.stopGraceMs,
     });
     this.#sandbox = new ConditionSandbox(this.#o.conditionTimeoutMs);
+    this.#statuses = new StatusPublisher(this.#store, this.#o.logger);
     this.#schedules = new WorkflowSchedules(this.#store, this.#o.clock, (schedule) =>
       this.#enqueue(() => this.#onSchedule(schedule.workflowId)),
     );
@@ -147,13 +150,15 @@ export class Scheduler {
     this.#executor.on('finished', (end) => this.#enqueue(() => this.#onTaskFinished(end)));
     // Listeners first: adopted tasks may report as soon as they are adopted.
     const recovery = await this.#store.loadRecovery();
+    // First in line: status events committed by the previous run but not yet published.
+    void this.#statuses.publish(recovery.outbox);
     for (const workflow of recovery.workflows) this.#workflows.set(workflow.id, workflow);
     this.#triggers.load(await this.#store.listTriggers());
     this.#recover(recovery);
     this.#connection = await SchedulerConnection.connect(this.#o.server, this.#o.token, (method, params) =>
       this.#enqueue(() => this.handleRequest(method, params)),
     );
-    await this.#publishOutbox([...recovery.outbox, ...this.#unpublished.splice(0)]);
+    await this.#statuses.attach(this.#connection);
     this.#events = await AIFlowNotificationClient.connect({
       server: this.#o.server,
       clientId: `aiflow-scheduler-events-${process.pid}`,
@@ -194,7 +199,7 @@ export class Scheduler {
     if (checkpoint !== undefined) work.uow.checkpoint = checkpoint;
     await this.#store.commit(work.uow);
     for (const effect of work.effects) effect();
-    if (work.uow.outbox.length > 0) void this.#publishOutbox(work.uow.outbox);
+    if (work.uow.outbox.length > 0) void this.#statuses.publish(work.uow.outbox);
     return result;
   }
 
@@ -561,37 +566,6 @@ export class Scheduler {
     });
   }
 
-  /**
-   * Publishes committed status events one at a time, in commit order (subscribers see a task's statuses in the
-   * order they happened). A failure leaves the rest in the outbox; the next start publishes them again.
-   */
-  #publishOutbox(records: UnitOfWork['outbox']): Promise<void> {
-    const connection = this.#connection;
-    if (!connection) {
-      // Adopted tasks may report before the connection is up: publish once it is.
-      this.#unpublished.push(...records);
-      return this.#publishing;
-    }
-    if (records.length === 0) return this.#publishing;
-    this.#publishing = this.#publishing.then(async () => {
-      for (const record of records) {
-        try {
-          await connection.sendStatus({ ...record, id: record.eventId });
-          await this.#store.deleteOutbox([record.id]);
-        } catch (error) {
-          this.#o.logger.warn('status event not published yet', {
-            key: record.key,
-            reason: toAIFlowError(error).message,
-          });
-          return;
-        }
-      }
-    });
-    return this.#publishing;
-  }
-  #publishing: Promise<void> = Promise.resolve();
-  #unpublished: UnitOfWork['outbox'] = [];
-
   #slotOf(taskExecutionId: number): TaskSlot | undefined {
     const found = this.#byTaskExecution.get(taskExecutionId);
     const slot = found?.execution.latest.get(found.task);
@@ -852,6 +826,7 @@ export class Scheduler {
       for (const { handle } of this.#timers.values()) this.#o.clock.clearTimeout(handle);
       this.#timers.clear();
       this.#schedules.close();
+      this.#statuses.close();
       await this.#connection?.close().catch(() => undefined);
       this.#sandbox.close();
       await this.#executor.close({ stopTasks: options.stopTasks === true });

@@ -1,0 +1,71 @@
+import type { Logger } from '../broker/logger.ts';
+import { toAIFlowError } from '../protocol/errors.ts';
+import type { SchedulerConnection } from './scheduler-connection.ts';
+import type { MetadataStore } from './store/metadata-store.ts';
+import type { OutboxRecord } from './store/records.ts';
+
+const RETRY_MS = 1_000;
+
+/**
+ * Publishes committed status events (the outbox) one at a time, in commit order, so that subscribers see a task's
+ * statuses in the order they happened. Each is deleted from the outbox once stored; a failed one stays first in
+ * line and is tried again, and its stable event id makes a repeat a no-op for the broker.
+ */
+export class StatusPublisher {
+  readonly #store: MetadataStore;
+  readonly #logger: Logger;
+  #connection: SchedulerConnection | null = null;
+  readonly #pending: OutboxRecord[] = [];
+  #running: Promise<void> | null = null;
+  #retry: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(store: MetadataStore, logger: Logger) {
+    this.#store = store;
+    this.#logger = logger;
+  }
+
+  /** Starts publishing through `connection` (events committed before it existed included). */
+  attach(connection: SchedulerConnection): Promise<void> {
+    this.#connection = connection;
+    return this.#flush();
+  }
+
+  publish(records: OutboxRecord[]): Promise<void> {
+    this.#pending.push(...records);
+    return this.#flush();
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#retry);
+  }
+
+  #flush(): Promise<void> {
+    if (!this.#connection || this.#closed) return Promise.resolve();
+    this.#running ??= this.#drain(this.#connection).finally(() => {
+      this.#running = null;
+    });
+    return this.#running;
+  }
+
+  async #drain(connection: SchedulerConnection): Promise<void> {
+    while (this.#pending.length > 0 && !this.#closed) {
+      const record = this.#pending[0]!;
+      try {
+        await connection.sendStatus({ ...record, id: record.eventId });
+        await this.#store.deleteOutbox([record.id]);
+        this.#pending.shift();
+      } catch (error) {
+        if (this.#closed) return;
+        this.#logger.warn('status event not published yet, will retry', {
+          key: record.key,
+          reason: toAIFlowError(error).message,
+        });
+        clearTimeout(this.#retry);
+        this.#retry = setTimeout(() => void this.#flush(), RETRY_MS);
+        return;
+      }
+    }
+  }
+}
