@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { AIFlowError } from '../protocol/errors.ts';
 import { DEFAULT_SERVER_URL, fromEnv } from '../protocol/runtime-env.ts';
+import type { WorkflowRef, WorkflowScheduleInfo, WorkflowTriggerInfo } from '../protocol/scheduler-api.ts';
 import { connectMqtt } from './mqtt-connection.ts';
 import { RpcChannel } from './rpc-channel.ts';
 
@@ -52,6 +53,56 @@ export class SchedulerClient {
   call<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
     if (this.#closing) return Promise.reject(new AIFlowError('CLIENT_CLOSED', 'the client was closed'));
     return this.#rpc.request(method, params) as Promise<T>;
+  }
+
+  /** Starts an execution; resolves with its id. */
+  async startWorkflowExecution(ref: WorkflowRef): Promise<number> {
+    return (await this.call<{ id: number }>('workflowExecution.start', { ...ref })).id;
+  }
+
+  /** Adds a schedule: `cron@<5-field crontab>` or `interval@<days> <hours> <minutes> <seconds>`. */
+  addWorkflowSchedule(ref: WorkflowRef, expression: string): Promise<WorkflowScheduleInfo> {
+    return this.call('workflowSchedule.add', { ...ref, expression });
+  }
+
+  listWorkflowSchedules(ref: WorkflowRef): Promise<WorkflowScheduleInfo[]> {
+    return this.call('workflowSchedule.list', { ...ref });
+  }
+
+  pauseWorkflowSchedule(scheduleId: number): Promise<WorkflowScheduleInfo> {
+    return this.call('workflowSchedule.pause', { scheduleId });
+  }
+
+  resumeWorkflowSchedule(scheduleId: number): Promise<WorkflowScheduleInfo> {
+    return this.call('workflowSchedule.resume', { scheduleId });
+  }
+
+  async deleteWorkflowSchedule(scheduleId: number): Promise<void> {
+    await this.call('workflowSchedule.delete', { scheduleId });
+  }
+
+  /**
+   * Adds a trigger on an event key (and value). For any other condition, declare it in the workflow module with
+   * `workflow.addTrigger(condition)`.
+   */
+  addWorkflowTrigger(ref: WorkflowRef, event: { key: string; value?: string }): Promise<WorkflowTriggerInfo> {
+    return this.call('workflowTrigger.add', { ...ref, eventKey: event.key, eventValue: event.value });
+  }
+
+  listWorkflowTriggers(ref: WorkflowRef): Promise<WorkflowTriggerInfo[]> {
+    return this.call('workflowTrigger.list', { ...ref });
+  }
+
+  pauseWorkflowTrigger(triggerId: number): Promise<WorkflowTriggerInfo> {
+    return this.call('workflowTrigger.pause', { triggerId });
+  }
+
+  resumeWorkflowTrigger(triggerId: number): Promise<WorkflowTriggerInfo> {
+    return this.call('workflowTrigger.resume', { triggerId });
+  }
+
+  async deleteWorkflowTrigger(triggerId: number): Promise<void> {
+    await this.call('workflowTrigger.delete', { triggerId });
   }
 
   close(): Promise<void> {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { SchedulerClient } from '../../client/index.ts';
 import { freePort, requireProgram, run, tempDir } from '../helpers.ts';
 import { ManualClock } from '../manual-clock.ts';
 import { example, startTestServer, watchExecutions, watchTask, type TestServer } from '../server-harness.ts';
@@ -219,4 +220,40 @@ test('a periodic task restarts on each real 1-second tick, its downstream task f
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   const after = await json<{ task: string }[]>(server, 'task-execution', 'list', String(id));
   assert.equal(after.length, tasks.length, 'no tick after the stop');
+});
+
+test('schedules and triggers from the SDK', async (t) => {
+  const clock = new ManualClock();
+  const server = await startTestServer(t, { clock });
+  assert.equal((await server.cli('workflow', 'upload', example('heartbeat.ts'))).code, 0);
+  const client = await SchedulerClient.connect({ server: server.url });
+  t.after(() => client.close());
+  const ref = { workflow: 'heartbeat' };
+  const runs = await watchExecutions(t, server.url, 'heartbeat');
+  const schedule = await client.addWorkflowSchedule(ref, 'cron@*/5 * * * *');
+  assert.equal(schedule.description.includes('*/5'), true);
+  assert.deepEqual(
+    (await client.listWorkflowSchedules(ref)).map((s) => s.id),
+    [schedule.id],
+  );
+  assert.equal((await client.pauseWorkflowSchedule(schedule.id)).paused, true);
+  assert.equal((await client.resumeWorkflowSchedule(schedule.id)).paused, false);
+  clock.advance(5 * MINUTE);
+  await runs.finished(1);
+  await client.deleteWorkflowSchedule(schedule.id);
+  await assert.rejects(client.pauseWorkflowSchedule(schedule.id), { code: 'NOT_FOUND' });
+
+  const trigger = await client.addWorkflowTrigger(ref, { key: 'deploy', value: 'prod' });
+  assert.equal((await client.pauseWorkflowTrigger(trigger.id)).paused, true);
+  assert.equal((await client.resumeWorkflowTrigger(trigger.id)).paused, false);
+  await server.cli('event', 'send', 'deploy', 'staging'); // another value: no run
+  await server.cli('event', 'send', 'deploy', 'prod');
+  await runs.finished(2);
+  assert.equal((await client.listWorkflowTriggers(ref)).length, 1);
+  await client.deleteWorkflowTrigger(trigger.id);
+  assert.equal(await client.startWorkflowExecution(ref), 3);
+  assert.deepEqual(
+    (await executions(server, 'heartbeat')).map((e) => e.runType),
+    ['schedule', 'trigger', 'manual'],
+  );
 });
