@@ -26,6 +26,7 @@ import {
   type TaskFiles,
   type TaskOutcome,
 } from './task-files.ts';
+import { runnerBundle } from './runner-bundle.ts';
 
 /** Absolute paths, so a runner can start in any folder (`--import tsx` alone resolves from the cwd). */
 const RUNNER_FILE = fileURLToPath(new URL('./task-runner.ts', import.meta.url));
@@ -231,7 +232,10 @@ export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
     try {
       const logFd = openSync(files.log, 'a');
       try {
-        child = spawn(process.execPath, ['--import', TSX_LOADER, RUNNER_FILE, files.spec], {
+        // A bash task needs no TypeScript at run time: its runner starts from the prebuilt bundle.
+        const bundle = request.operator.type === 'bash' ? runnerBundle() : null;
+        const args = bundle ? [bundle, files.spec] : ['--import', TSX_LOADER, RUNNER_FILE, files.spec];
+        child = spawn(process.execPath, args, {
           detached: true, // its own process group: one signal reaches the task and all it started
           stdio: ['ignore', logFd, logFd], // the runner's own failures land in the task's log too
         });
