@@ -340,6 +340,8 @@ export class Scheduler {
 
   #newTaskExecution(execution: LiveExecution, task: TaskSpec): void {
     const previous = execution.latest.get(task.name);
+    // A finished execution that is no longer the latest will never be looked up again.
+    if (previous && !previous.actor) this.#byTaskExecution.delete(previous.record.id);
     const record: TaskExecutionRecord = {
       id: this.#ids.taskExecution++,
       workflowExecutionId: execution.record.id,
@@ -352,7 +354,7 @@ export class Scheduler {
       endTime: null,
       reason: null,
     };
-    const slot: TaskSlot = { record, actor: this.#taskActor(execution, record, task) };
+    const slot: TaskSlot = { record, actor: this.#taskActor(record, task) };
     execution.latest.set(task.name, slot);
     this.#byTaskExecution.set(record.id, { execution, task: task.name });
     this.#current().uow.taskExecutions.push({ ...record });
@@ -363,38 +365,43 @@ export class Scheduler {
   readonly #retired = new Map<number, TaskSlot>();
 
   /**
-   * The actor of one task execution, its side effects bound to this scheduler; `restoreFrom` resumes a stored
-   * execution in its stored status (entry actions are not replayed).
+   * The task execution machine with this scheduler's side effects, built once: a machine per task execution
+   * (`provide` copies it) would cost about 20 KB each.
    */
-  #taskActor(
-    execution: LiveExecution,
-    record: TaskExecutionRecord,
-    task: TaskSpec,
-    restoreFrom?: TaskExecutionRecord,
-  ) {
-    const machine = taskExecutionMachine.provide({
-      actions: {
-        submit: ({ context }) => this.#submit(execution, record.id, task, context.attempt),
-        stopProcess: ({ context }) => {
-          const id = runId(record.id, context.attempt);
-          this.#current().effects.push(() => void this.#executor.stop(id));
-        },
-        scheduleRetry: ({ context }) => this.#scheduleRetry(record.id, task, context.attempt),
-        cancelRetry: () => this.#cancelRetry(record.id),
+  readonly #taskMachine = taskExecutionMachine.provide({
+    actions: {
+      submit: ({ context }) =>
+        this.#withTask(context.taskExecutionId, (execution, task) =>
+          this.#submit(execution, context.taskExecutionId, task, context.attempt),
+        ),
+      stopProcess: ({ context }) => {
+        const id = runId(context.taskExecutionId, context.attempt);
+        this.#current().effects.push(() => void this.#executor.stop(id));
       },
-    });
-    const input = { maxRetries: task.retry.maxRetries };
+      scheduleRetry: ({ context }) =>
+        this.#withTask(context.taskExecutionId, (_, task) =>
+          this.#scheduleRetry(context.taskExecutionId, task, context.attempt),
+        ),
+      cancelRetry: ({ context }) => this.#cancelRetry(context.taskExecutionId),
+    },
+  });
+
+  #withTask(taskExecutionId: number, use: (execution: LiveExecution, task: TaskSpec) => void): void {
+    const found = this.#byTaskExecution.get(taskExecutionId);
+    const task = found?.execution.task(found.task);
+    if (found && task) use(found.execution, task);
+  }
+
+  /** The actor of one task execution; `restoreFrom` resumes a stored one in its status (no entry action replayed). */
+  #taskActor(record: TaskExecutionRecord, task: TaskSpec, restoreFrom?: TaskExecutionRecord) {
+    const input = { taskExecutionId: record.id, maxRetries: task.retry.maxRetries };
     const snapshot =
       restoreFrom &&
-      machine.resolveState({
+      this.#taskMachine.resolveState({
         value: restoreFrom.status,
-        context: {
-          attempt: restoreFrom.attempt,
-          maxRetries: task.retry.maxRetries,
-          reason: restoreFrom.reason,
-        },
+        context: { ...input, attempt: restoreFrom.attempt, reason: restoreFrom.reason },
       });
-    return createActor(machine, snapshot ? { snapshot, input } : { input }).start();
+    return createActor(this.#taskMachine, snapshot ? { snapshot, input } : { input }).start();
   }
 
   #submit(execution: LiveExecution, taskExecutionId: number, task: TaskSpec, attempt: number): void {
@@ -600,7 +607,7 @@ export class Scheduler {
             ? { type: 'task.stopped', reason: end.reason }
             : { type: 'task.failed', reason: end.reason };
       this.#sendTask(found.execution, slot, event);
-      if (!slot.actor) this.#retired.delete(taskExecutionId);
+      if (!slot.actor && this.#retired.delete(taskExecutionId)) this.#byTaskExecution.delete(taskExecutionId);
       this.#forgetIfDone(found.execution);
     });
   }
@@ -685,18 +692,28 @@ export class Scheduler {
     return execution;
   }
 
-  #liveExecution(record: LiveExecution['record'], snapshot: SnapshotRecord, restored = false): LiveExecution {
-    const machine = workflowExecutionMachine.provide({
-      actions: {
-        stopTasks: () => {
-          for (const task of execution.spec.tasks) this.#stopTask(execution, task.name);
-        },
-        ended: (_, { status }) => this.#ended(execution, status),
+  /** The workflow execution machine with this scheduler's side effects, built once (see `#taskMachine`). */
+  readonly #executionMachine = workflowExecutionMachine.provide({
+    actions: {
+      stopTasks: ({ context }) => {
+        const execution = this.#live.get(context.workflowExecutionId);
+        for (const task of execution?.spec.tasks ?? []) this.#stopTask(execution!, task.name);
       },
-    });
+      ended: ({ context }, { status }) => {
+        const execution = this.#live.get(context.workflowExecutionId);
+        if (execution) this.#ended(execution, status);
+      },
+    },
+  });
+
+  #liveExecution(record: LiveExecution['record'], snapshot: SnapshotRecord, restored = false): LiveExecution {
+    const input = { workflowExecutionId: record.id };
     const actor = restored
-      ? createActor(machine, { snapshot: machine.resolveState({ value: 'running', context: undefined }) })
-      : createActor(machine);
+      ? createActor(this.#executionMachine, {
+          input,
+          snapshot: this.#executionMachine.resolveState({ value: 'running', context: input }),
+        })
+      : createActor(this.#executionMachine, { input });
     const execution: LiveExecution = new LiveExecution(record, snapshot, actor);
     this.#live.set(record.id, execution);
     this.#index.add(record.id, record.namespace, execution.expectedKeys());
@@ -773,7 +790,7 @@ export class Scheduler {
         const live = !FINISHED_TASK_STATUSES.has(te.status) && task !== undefined;
         const slot: TaskSlot = {
           record: te,
-          actor: live ? this.#taskActor(execution, te, task, te) : null,
+          actor: live ? this.#taskActor(te, task, te) : null,
         };
         execution.latest.set(te.task, slot);
         this.#byTaskExecution.set(te.id, { execution, task: te.task });

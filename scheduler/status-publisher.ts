@@ -5,6 +5,7 @@ import type { MetadataStore } from './store/metadata-store.ts';
 import type { OutboxRecord } from './store/records.ts';
 
 const RETRY_MS = 1_000;
+const WINDOW = 32;
 
 /**
  * Publishes committed status events (the outbox) one at a time, in commit order, so that subscribers see a task's
@@ -51,16 +52,23 @@ export class StatusPublisher {
 
   async #drain(connection: SchedulerConnection): Promise<void> {
     while (this.#pending.length > 0 && !this.#closed) {
-      const record = this.#pending[0]!;
-      try {
-        await connection.sendStatus({ ...record, id: record.eventId });
-        await this.#store.deleteOutbox([record.id]);
-        this.#pending.shift();
-      } catch (error) {
+      // A window of requests in flight: the broker stores one client's requests in the order they arrive.
+      const batch = this.#pending.slice(0, WINDOW);
+      const results = await Promise.allSettled(
+        batch.map((record) => connection.sendStatus({ ...record, id: record.eventId })),
+      );
+      const stored = results.findIndex((r) => r.status === 'rejected');
+      const done = stored === -1 ? batch.length : stored;
+      if (done > 0) {
+        await this.#store.deleteOutbox(batch.slice(0, done).map((r) => r.id));
+        this.#pending.splice(0, done);
+      }
+      if (done < batch.length) {
         if (this.#closed) return;
+        const failure = results[done] as PromiseRejectedResult;
         this.#logger.warn('status event not published yet, will retry', {
-          key: record.key,
-          reason: toAIFlowError(error).message,
+          key: batch[done]!.key,
+          reason: toAIFlowError(failure.reason).message,
         });
         clearTimeout(this.#retry);
         this.#retry = setTimeout(() => void this.#flush(), RETRY_MS);

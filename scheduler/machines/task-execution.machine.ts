@@ -1,6 +1,8 @@
 import { assign, setup, type SnapshotFrom } from 'xstate';
 
 export interface TaskExecutionContext {
+  /** Which task execution: the provided actions find everything else from it (one machine serves them all). */
+  taskExecutionId: number;
   /** 1 for the first try. */
   attempt: number;
   maxRetries: number;
@@ -26,7 +28,7 @@ export const taskExecutionMachine = setup({
   types: {
     context: {} as TaskExecutionContext,
     events: {} as TaskExecutionEvent,
-    input: {} as { maxRetries: number },
+    input: {} as { taskExecutionId: number; maxRetries: number },
   },
   actions: {
     submit: () => undefined,
@@ -44,7 +46,12 @@ export const taskExecutionMachine = setup({
 }).createMachine({
   id: 'taskExecution',
   initial: 'init',
-  context: ({ input }) => ({ attempt: 1, maxRetries: input.maxRetries, reason: null }),
+  context: ({ input }) => ({
+    taskExecutionId: input.taskExecutionId,
+    attempt: 1,
+    maxRetries: input.maxRetries,
+    reason: null,
+  }),
   states: {
     init: {
       on: { 'task.queue': 'queued', 'task.stop': 'stopped' },

@@ -10,7 +10,12 @@ export type WorkflowExecutionEvent =
  * provides (`stopTasks` on a stop request, `ended` when a final status is reached).
  */
 export const workflowExecutionMachine = setup({
-  types: { events: {} as WorkflowExecutionEvent },
+  types: {
+    events: {} as WorkflowExecutionEvent,
+    /** Which execution: the provided actions find it from its id (one machine serves them all). */
+    context: {} as { workflowExecutionId: number },
+    input: {} as { workflowExecutionId: number },
+  },
   actions: {
     stopTasks: () => undefined,
     /** Entered a final status (given as params: a snapshot read during an entry action is the previous one). */
@@ -23,6 +28,7 @@ export const workflowExecutionMachine = setup({
 }).createMachine({
   id: 'workflowExecution',
   initial: 'running',
+  context: ({ input }) => ({ workflowExecutionId: input.workflowExecutionId }),
   states: {
     running: {
       on: {

@@ -19,7 +19,7 @@ function taskActor(maxRetries = 0) {
       cancelRetry: record('cancelRetry'),
     },
   });
-  const actor = createActor(machine, { input: { maxRetries } }).start();
+  const actor = createActor(machine, { input: { taskExecutionId: 1, maxRetries } }).start();
   const send = (...events: TaskExecutionEvent[]) => events.forEach((e) => actor.send(e));
   return { actor, effects, send, status: () => actor.getSnapshot().value };
 }
@@ -87,9 +87,9 @@ test('a task execution restored from its status continues without replaying entr
   const machine = taskExecutionMachine.provide({ actions: { submit: () => effects.push('submit') } });
   const snapshot = machine.resolveState({
     value: 'running',
-    context: { attempt: 1, maxRetries: 0, reason: null },
+    context: { taskExecutionId: 1, attempt: 1, maxRetries: 0, reason: null },
   });
-  const actor = createActor(machine, { snapshot, input: { maxRetries: 0 } }).start();
+  const actor = createActor(machine, { snapshot, input: { taskExecutionId: 1, maxRetries: 0 } }).start();
   assert.equal(actor.getSnapshot().value, 'running');
   actor.send({ type: 'task.succeeded' });
   assert.equal(actor.getSnapshot().value, 'success');
@@ -102,6 +102,7 @@ test('a workflow execution settles to the outcome given, or stops its tasks when
     const ended: string[] = [];
     const actor = createActor(
       workflowExecutionMachine.provide({ actions: { ended: (_, { status }) => ended.push(status) } }),
+      { input: { workflowExecutionId: 1 } },
     ).start();
     actor.send({ type: 'execution.settled', outcome });
     assert.equal(actor.getSnapshot().value, outcome);
@@ -112,6 +113,7 @@ test('a workflow execution settles to the outcome given, or stops its tasks when
     workflowExecutionMachine.provide({
       actions: { stopTasks: () => effects.push('stopTasks'), ended: () => effects.push('ended') },
     }),
+    { input: { workflowExecutionId: 1 } },
   ).start();
   stopped.send({ type: 'execution.stop' });
   stopped.send({ type: 'execution.settled', outcome: 'success' });
