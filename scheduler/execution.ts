@@ -24,6 +24,12 @@ export class LiveExecution {
   readonly latest = new Map<string, TaskSlot>();
   /** Value state of conditions, scoped to this execution. */
   readonly state = new Map<string, unknown>();
+  /**
+   * Each task's status as of the status events processed so far: what task-status conditions read. The latest
+   * status may already be ahead of the event being processed (a fast task succeeds before its `running` event
+   * comes back through the log); reading it would fire `startAfter` on both events, starting a task twice.
+   */
+  readonly observed = new Map<string, TaskStatus>();
 
   constructor(record: WorkflowExecutionRecord, snapshot: SnapshotRecord, actor: ExecutionActor) {
     this.record = record;

@@ -65,6 +65,9 @@ export interface SchedulerOptions {
   clock?: Clock;
 }
 
+/** Where an execution's observed task statuses are stored (a name no user state can have). */
+const OBSERVED_STATE = '$observed';
+
 /** A retry encoded in the executor's id: each attempt is a separate run with its own files. */
 const ATTEMPTS_PER_ID = 1000;
 const runId = (taskExecutionId: number, attempt: number) => taskExecutionId * ATTEMPTS_PER_ID + attempt;
@@ -238,9 +241,24 @@ export class Scheduler {
       // Events never cross namespaces, and only running executions react.
       if (!execution || execution.record.namespace !== event.namespace) continue;
       if (execution.actor.getSnapshot().value !== 'running') continue;
+      this.#observe(execution, event);
       await this.#evaluate(execution, event);
       if (event.key.startsWith('$task/')) this.#settle(execution, work);
     }
+  }
+
+  /** Records a task status event of this execution's latest task execution (older runs' late events are ignored). */
+  #observe(execution: LiveExecution, event: Event): void {
+    if (!event.key.startsWith('$task/') || event.context === null) return;
+    const context = JSON.parse(event.context) as Partial<TaskStatusContext>;
+    if (context.task === undefined || context.status === undefined) return;
+    if (execution.latest.get(context.task)?.record.id !== context.taskExecutionId) return;
+    execution.observed.set(context.task, context.status);
+    this.#current().uow.states.push({
+      scope: execution.stateScope,
+      name: OBSERVED_STATE,
+      value: Object.fromEntries(execution.observed),
+    });
   }
 
   /** Workflow triggers match on namespace and key only; per workflow, the first trigger met starts one execution. */
@@ -298,7 +316,7 @@ export class Scheduler {
       snapshot: execution.snapshot,
       stateScope: execution.stateScope,
       state: execution.state,
-      taskStatus: (task) => execution.statusOf(task),
+      taskStatus: (task) => execution.observed.get(task),
       label: `execution ${execution.record.id}`,
     });
   }
@@ -354,6 +372,8 @@ export class Scheduler {
       endTime: null,
       reason: null,
     };
+    // The previous run's statuses no longer describe the task; the new run's events will.
+    execution.observed.delete(task.name);
     const slot: TaskSlot = { record, actor: this.#taskActor(record, task) };
     execution.latest.set(task.name, slot);
     this.#byTaskExecution.set(record.id, { execution, task: task.name });
@@ -780,7 +800,11 @@ export class Scheduler {
       if (!snapshot) continue;
       const execution = this.#liveExecution(record, snapshot, true);
       for (const state of recovery.states.filter((s) => s.scope === execution.stateScope)) {
-        execution.state.set(state.name, state.value);
+        if (state.name === OBSERVED_STATE) {
+          for (const [task, status] of Object.entries(state.value as Record<string, TaskStatus>)) {
+            execution.observed.set(task, status);
+          }
+        } else execution.state.set(state.name, state.value);
       }
       const tasks = recovery.taskExecutions.filter((t) => t.workflowExecutionId === record.id);
       for (const te of tasks) {

@@ -86,10 +86,14 @@ export async function watchTask(t: TestContext, server: string, workflow: string
   await client.registerListener(collector, { eventKeys: [`$task/${workflow}/${task}`], beginOffset: 0 });
   return {
     async reached(status: string, timeoutMs = 30_000): Promise<Event> {
+      return (await this.reachedTimes(status, 1, timeoutMs))[0]!;
+    },
+    /** Resolves once the task has reached `status` `times` times (over its successive executions). */
+    async reachedTimes(status: string, times: number, timeoutMs = 30_000): Promise<Event[]> {
       for (let seen = 1; ; seen++) {
         const events = await collector.waitFor(seen, timeoutMs);
-        const hit = events.find((e) => e.value === status);
-        if (hit) return hit;
+        const hits = events.filter((e) => e.value === status);
+        if (hits.length >= times) return hits;
       }
     },
     statuses: () => collector.events.map((e) => e.value),

@@ -12,7 +12,7 @@ import {
   type ResolvedExecutorOptions,
   type SubmitRequest,
 } from './executor-options.ts';
-import { errorReason, settleOutcome } from './outcome.ts';
+import { errorReason, exitOutcome, settleOutcome } from './outcome.ts';
 import { isRunnerAlive, signalGroup } from './process-group.ts';
 import {
   isProcessRecord,
@@ -26,7 +26,7 @@ import {
   type TaskFiles,
   type TaskOutcome,
 } from './task-files.ts';
-import { runnerBundle } from './runner-bundle.ts';
+import { readExitCode, shellRunnerArgs } from './shell-runner.ts';
 
 /** Absolute paths, so a runner can start in any folder (`--import tsx` alone resolves from the cwd). */
 const RUNNER_FILE = fileURLToPath(new URL('./task-runner.ts', import.meta.url));
@@ -229,16 +229,28 @@ export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return this.#resume(request);
       return this.#finish(id, failure(`cannot start the task: ${errorReason(error)}`));
     }
+    if (request.cwd !== undefined && !existsSync(request.cwd)) {
+      // spawn would report it only as a missing pid: say what is wrong.
+      return this.#finish(
+        id,
+        this.#readEnd(files, undefined, failure(`ENOENT: no folder ${request.cwd} to run in`)),
+      );
+    }
     try {
       const logFd = openSync(files.log, 'a');
       try {
-        // A bash task needs no TypeScript at run time: its runner starts from the prebuilt bundle.
-        const bundle = request.operator.type === 'bash' ? runnerBundle() : null;
-        const args = bundle ? [bundle, files.spec] : ['--import', TSX_LOADER, RUNNER_FILE, files.spec];
-        child = spawn(process.execPath, args, {
+        const options = {
           detached: true, // its own process group: one signal reaches the task and all it started
-          stdio: ['ignore', logFd, logFd], // the runner's own failures land in the task's log too
-        });
+          stdio: ['ignore', logFd, logFd] as ['ignore', number, number], // the runner's own failures too
+        };
+        child =
+          request.operator.type === 'bash'
+            ? spawn('bash', shellRunnerArgs(request.operator.command, files), {
+                ...options,
+                env: { ...process.env, ...request.env },
+                ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
+              })
+            : spawn(process.execPath, ['--import', TSX_LOADER, RUNNER_FILE, files.spec], options);
       } finally {
         closeSync(logFd);
       }
@@ -360,7 +372,10 @@ export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
     const end = readQuietly(files.status, isTaskEnd);
     if (end !== undefined)
       return { status: end.status, exitCode: end.exitCode, signal: end.signal, reason: end.reason };
-    const outcome = settleOutcome(fallback, stop ?? readQuietly(files.stop, isStopRequest), false);
+    // A bash task's shell runner leaves its exit code; the status is written here from it.
+    const exitCode = readExitCode(files.exit);
+    const work = exitCode === undefined ? fallback : exitOutcome(exitCode, null);
+    const outcome = settleOutcome(work, stop ?? readQuietly(files.stop, isStopRequest), false);
     try {
       writeJsonAtomic(files.status, { ...outcome, endTime: this.#o.clock.now() });
     } catch {

@@ -16,6 +16,8 @@ export interface TaskFiles {
   status: string;
   /** {@link StopRequest}: why the executor is killing the runner, written before the first signal. */
   stop: string;
+  /** A bash task's exit code, written by its shell runner (which has no status of its own to write). */
+  exit: string;
 }
 
 export function taskFiles(dataDir: string, taskExecutionId: number): TaskFiles {
@@ -26,6 +28,7 @@ export function taskFiles(dataDir: string, taskExecutionId: number): TaskFiles {
     pid: `${base}.pid.json`,
     status: `${base}.status.json`,
     stop: `${base}.stop.json`,
+    exit: `${base}.exit`,
   };
 }
 

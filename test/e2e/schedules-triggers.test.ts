@@ -201,11 +201,7 @@ test('a periodic task restarts on each real 1-second tick, its downstream task f
   const runs = await watchExecutions(t, server.url, 'periodic');
   const { id } = await json<{ id: number }>(server, 'workflow-execution', 'start', 'periodic');
   // Three reports: the first run plus two ticks.
-  for (let seen = 0; seen < 3;) {
-    await report.reached('success');
-    seen = report.statuses().filter((s) => s === 'success').length;
-    if (seen < 3) await new Promise((resolve) => setImmediate(resolve));
-  }
+  await report.reachedTimes('success', 3);
   assert.equal((await server.cli('workflow-execution', 'stop', String(id))).code, 0);
   assert.equal((await runs.finished(id)).value, 'stopped');
   const tasks = await json<{ task: string; sequence: number }[]>(
@@ -215,7 +211,12 @@ test('a periodic task restarts on each real 1-second tick, its downstream task f
     String(id),
   );
   const collects = tasks.filter((r) => r.task === 'collect').length;
+  const reports = tasks.filter((r) => r.task === 'report').length;
   assert.ok(collects >= 3, `collect ran ${collects} times`);
+  assert.ok(
+    reports <= collects,
+    `report ran ${reports} times for ${collects} collects: once per collect at most`,
+  );
   // A short explicit window: no tick may start anything once the execution is stopped.
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   const after = await json<{ task: string }[]>(server, 'task-execution', 'list', String(id));

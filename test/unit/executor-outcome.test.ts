@@ -90,6 +90,7 @@ test('task files are named after the task execution id', () => {
     pid: '/data/7.pid.json',
     status: '/data/7.status.json',
     stop: '/data/7.stop.json',
+    exit: '/data/7.exit',
   });
 });
 

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import type { TaskFiles } from './task-files.ts';
+
+/**
+ * A bash task's runner is a shell, not Node: it starts in a few milliseconds instead of about 50, which is most
+ * of a short task's life. The outer shell (leader of the task's process group) runs the command in a child
+ * shell, then records its exit code in a file, so that an executor that did not start it (after a restart) still
+ * learns how it ended. It ignores SIGTERM only after the child has started: the command gets the group's SIGTERM
+ * as usual, and the outer shell lives on to record the exit (SIGKILL after the grace period ends both).
+ * `$3`, the spec file, is there so that the command line identifies the runner (see `isRunnerAlive`).
+ */
+const SCRIPT = [
+  'bash -c "$1" aiflow-task &',
+  'child=$!',
+  "trap '' TERM INT",
+  'wait "$child"',
+  'code=$?',
+  'printf "%s\\n" "$code" > "$2.tmp" && mv -f "$2.tmp" "$2"',
+  'exit "$code"',
+].join('\n');
+
+export function shellRunnerArgs(command: string, files: TaskFiles): string[] {
+  return ['-c', SCRIPT, 'aiflow-runner', command, files.exit, files.spec];
+}
+
+/** The exit code a shell runner recorded, if it finished recording it. */
+export function readExitCode(file: string): number | undefined {
+  try {
+    const text = readFileSync(file, 'utf8').trim();
+    return /^\d+$/.test(text) ? Number(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
