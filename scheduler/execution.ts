@@ -73,6 +73,8 @@ export class LiveExecution {
     for (const task of this.spec.tasks) {
       const status = this.statusOf(task.name);
       if (status !== undefined && !FINISHED_TASK_STATUSES.has(status)) return undefined;
+      // Its last status event has not been processed yet: rules may still react to it.
+      if (status !== undefined && this.observed.get(task.name) !== status) return undefined;
       if (status === undefined && this.#mayStillStart(task)) return undefined;
       if (task.periodic !== null) return undefined;
     }

@@ -286,3 +286,19 @@ test('§3.8 a running execution keeps the snapshot it started with when the work
   assert.match(await log(old), /running v1/);
   assert.match(await log(fresh), /running v2/);
 });
+
+test('startAfter with instant tasks: every task runs exactly once, and the execution ends only after the last', async (t) => {
+  const server = await startTestServer(t);
+  assert.equal(
+    (await server.cli('workflow', 'upload', join(ROOT, 'test/fixtures/scheduler/fast-chain.ts'))).code,
+    0,
+  );
+  const executions = await watchExecutions(t, server.url, 'fast_chain');
+  const id = await start(server, 'fast_chain');
+  assert.equal((await executions.finished(id)).value, 'success');
+  const rows = await tasks(server, id);
+  assert.deepEqual(
+    rows.map((r) => [r.task, r.sequence, r.status]),
+    Array.from({ length: 10 }, (_, i) => [`t${i + 1}`, 1, 'success']),
+  );
+});
