@@ -3,18 +3,11 @@
  * clients at QoS 1. See bench/README.md. Run: `npm run bench`.
  */
 import { spawnSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fileSystemOf } from './shared.ts';
 import { findMosquitto, startMosquitto, startOurs, startRawAedes, type Target } from './targets.ts';
 import {
   measureLatency,
@@ -115,20 +108,6 @@ function mosquittoVersion(binary: string): string {
   // `mosquitto -h` prints "mosquitto version 2.0.11" and exits non-zero.
   const help = spawnSync(binary, ['-h'], { encoding: 'utf8' });
   return /version (\S+)/.exec(help.stdout)?.[1] ?? 'unknown version';
-}
-
-/** The file system type under `dir`, from the longest matching mount point: tmpfs would make fsync free. */
-function fileSystemOf(dir: string): string {
-  if (!existsSync('/proc/mounts')) return 'unknown';
-  const path = realpathSync(dir);
-  let best = { mount: '', type: 'unknown' };
-  for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
-    const [, mount, type] = line.split(' ');
-    if (mount === undefined || type === undefined) continue;
-    const covers = path === mount || path.startsWith(mount.endsWith('/') ? mount : `${mount}/`);
-    if (covers && mount.length >= best.mount.length) best = { mount, type };
-  }
-  return best.type;
 }
 
 const ms = (value: number) => value.toFixed(2);

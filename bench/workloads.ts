@@ -1,3 +1,4 @@
+import { publishWindowed } from './shared.ts';
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { connectMqtt } from '../client/mqtt-connection.ts';
@@ -111,7 +112,11 @@ export async function measureThroughput(url: string, options: ThroughputOptions)
     const start = performance.now();
     // Publisher i sends the sequence numbers i, i + publishers, ...: every number exactly once.
     const acked = Promise.all(
-      pubs.map((pub, i) => publishWindowed(pub, Math.ceil((events - i) / publishers), window, i, publishers)),
+      pubs.map((pub, i) =>
+        publishWindowed(pub, TOPIC, Math.ceil((events - i) / publishers), window, (seq) =>
+          payload(i + seq * publishers),
+        ),
+      ),
     );
     const [end] = await race(Promise.all([lastReceived, acked]), clients, timeoutMs, () => {
       return `the subscriber received ${received} of ${events} events`;
@@ -121,31 +126,6 @@ export async function measureThroughput(url: string, options: ThroughputOptions)
   } finally {
     await clients.close();
   }
-}
-
-function publishWindowed(
-  client: MqttClient,
-  count: number,
-  window: number,
-  firstSeq: number,
-  stride: number,
-): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let sent = 0;
-    let acked = 0;
-    const sendNext = () => {
-      const seq = firstSeq + sent * stride;
-      sent += 1;
-      client.publish(TOPIC, payload(seq), { qos: 1 }, (error) => {
-        if (error) return reject(error);
-        acked += 1;
-        if (sent < count) sendNext();
-        else if (acked === count) resolve();
-      });
-    };
-    if (count <= 0) return resolve();
-    for (let i = 0; i < Math.min(window, count); i++) sendNext();
-  });
 }
 
 export interface LatencyOptions {
