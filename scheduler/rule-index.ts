@@ -23,6 +23,10 @@ export class RuleIndex {
     }
   }
 
+  clear(): void {
+    this.#byKey.clear();
+  }
+
   /** Executions expecting the key, in id order (older executions first). */
   lookup(namespace: string, key: string): number[] {
     return [...(this.#byKey.get(indexKey(namespace, key)) ?? [])].sort((a, b) => a - b);

@@ -65,6 +65,15 @@ export interface SchedulerOptions {
   clock?: Clock;
 }
 
+function changedAnything(work: Work): boolean {
+  const u = work.uow;
+  return (
+    work.effects.length > 0 ||
+    u.workflowExecutions.length + u.taskExecutions.length + u.states.length + u.timers.length > 0 ||
+    u.deletedTimers.length + u.outbox.length > 0
+  );
+}
+
 /** Where an execution's observed task statuses are stored (a name no user state can have). */
 const OBSERVED_STATE = '$observed';
 
@@ -196,14 +205,36 @@ export class Scheduler {
     let result: T;
     try {
       result = await body(work);
+      if (checkpoint !== undefined) work.uow.checkpoint = checkpoint;
+      await this.#store.commit(work.uow);
+    } catch (error) {
+      // All or nothing: the memory may hold part of what was not committed; rebuild it from the store.
+      if (changedAnything(work)) await this.#reload();
+      throw error;
     } finally {
       this.#work = null;
     }
-    if (checkpoint !== undefined) work.uow.checkpoint = checkpoint;
-    await this.#store.commit(work.uow);
     for (const effect of work.effects) effect();
     if (work.uow.outbox.length > 0) void this.#statuses.publish(work.uow.outbox);
     return result;
+  }
+
+  /** Drops the in-memory state and restores it from the store, as a restart would (task processes are kept). */
+  async #reload(): Promise<void> {
+    this.#work = null;
+    for (const { handle } of this.#timers.values()) this.#o.clock.clearTimeout(handle);
+    this.#timers.clear();
+    for (const execution of this.#live.values()) {
+      execution.actor.stop();
+      for (const slot of execution.latest.values()) slot.actor?.stop();
+    }
+    this.#live.clear();
+    this.#byTaskExecution.clear();
+    this.#retired.clear();
+    this.#workflowStates.clear();
+    this.#index.clear();
+    this.#recover(await this.#store.loadRecovery());
+    this.#o.logger.warn('scheduler state reloaded from the store after a failed input');
   }
 
   #current(): Work {

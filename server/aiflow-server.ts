@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { startBroker, type BrokerOptions, type BrokerServer } from '../broker/index.ts';
 import { createLogger, type Logger } from '../broker/logger.ts';
 import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.ts';
+import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
 import { SqliteMetadataStore } from '../scheduler/store/sqlite-metadata-store.ts';
 
 export interface ServerOptions extends Omit<BrokerOptions, 'dbFile' | 'schedulerToken' | 'logger'> {
@@ -11,6 +12,8 @@ export interface ServerOptions extends Omit<BrokerOptions, 'dbFile' | 'scheduler
   home: string;
   /** @defaultValue a logger writing `info` and above to stderr */
   logger?: Logger;
+  /** The scheduler's store. @defaultValue SQLite at `<home>/metadata.db` */
+  store?: MetadataStore;
   /** Scheduler settings (parallelism, stop grace, condition time-out, clock). */
   scheduler?: Pick<SchedulerOptions, 'parallelism' | 'stopGraceMs' | 'conditionTimeoutMs' | 'clock'>;
 }
@@ -30,7 +33,7 @@ export interface AIFlowServer {
 }
 
 export async function startServer(options: ServerOptions): Promise<AIFlowServer> {
-  const { home, logger = createLogger(), scheduler: schedulerOptions, ...brokerOptions } = options;
+  const { home, logger = createLogger(), scheduler: schedulerOptions, store, ...brokerOptions } = options;
   mkdirSync(home, { recursive: true });
   // The scheduler proves who it is with a token only this process knows.
   const token = randomUUID();
@@ -46,7 +49,7 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
       ...schedulerOptions,
       server: broker.url,
       token,
-      store: SqliteMetadataStore.open(join(home, 'metadata.db')),
+      store: store ?? SqliteMetadataStore.open(join(home, 'metadata.db')),
       dataDir: home,
       logger,
     });

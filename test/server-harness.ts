@@ -6,6 +6,7 @@ import type { CliIO } from '../cli/io.ts';
 import type { AIFlowNotificationClient, Event } from '../client/index.ts';
 import { FINISHED_WORKFLOW_EXECUTION_STATUSES } from '../protocol/status.ts';
 import type { Clock } from '../scheduler/clock.ts';
+import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
 import { startServer, type AIFlowServer } from '../server/index.ts';
 import { Collector, connectClient, ROOT, tempDir } from './helpers.ts';
 
@@ -19,13 +20,14 @@ export interface TestServer extends AIFlowServer {
 /** Broker + scheduler in-process on port 0, with their own home folder; closed after the test. */
 export async function startTestServer(
   t: TestContext,
-  options: { home?: string; port?: number; parallelism?: number; clock?: Clock } = {},
+  options: { home?: string; port?: number; parallelism?: number; clock?: Clock; store?: MetadataStore } = {},
 ): Promise<TestServer> {
   const home = options.home ?? tempDir(t);
   const records: LogRecord[] = [];
   const server = await startServer({
     home,
     port: options.port ?? 0,
+    ...(options.store ? { store: options.store } : {}),
     durability: 'normal',
     logger: createLogger('debug', (record) => records.push(record)),
     scheduler: {
