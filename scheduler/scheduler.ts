@@ -4,7 +4,7 @@ import { AIFlowNotificationClient } from '../client/notification-client.ts';
 import type { Logger } from '../broker/logger.ts';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
 import type { Event } from '../protocol/event.ts';
-import { DEFAULT_SERVER_URL, RUNTIME_ENV } from '../protocol/runtime-env.ts';
+import { DEFAULT_SERVER_URL } from '../protocol/runtime-env.ts';
 import { FINISHED_TASK_STATUSES, type TaskStatus } from '../protocol/status.ts';
 import {
   contextWorkflowExecutionId,
@@ -20,7 +20,6 @@ import { ConditionSandbox } from './condition-sandbox.ts';
 import { conditionScope, type ScopeTarget } from './condition-scope.ts';
 import { LiveExecution, type TaskSlot } from './execution.ts';
 import { LocalTaskExecutor } from './executor/local-executor.ts';
-import { taskRuntimeEnv } from './executor/runtime.ts';
 import { logPath } from './executor/task-files.ts';
 import { taskExecutionMachine, type TaskExecutionEvent } from './machines/task-execution.machine.ts';
 import { workflowExecutionMachine } from './machines/workflow-execution.machine.ts';
@@ -31,8 +30,8 @@ import { SYSTEM_CLOCK, type Clock } from './clock.ts';
 import { WorkflowSchedules } from './workflow-schedules.ts';
 import { WorkflowTriggers } from './workflow-triggers.ts';
 import { SchedulerConnection } from './scheduler-connection.ts';
+import { fromRunId, runId, taskRequest } from './task-request.ts';
 import { StatusPublisher } from './status-publisher.ts';
-import { snapshotModule } from './snapshot-files.ts';
 import type { MetadataStore, Recovery } from './store/metadata-store.ts';
 import {
   emptyUnitOfWork,
@@ -76,14 +75,6 @@ function changedAnything(work: Work): boolean {
 
 /** Where an execution's observed task statuses are stored (a name no user state can have). */
 const OBSERVED_STATE = '$observed';
-
-/** A retry encoded in the executor's id: each attempt is a separate run with its own files. */
-const ATTEMPTS_PER_ID = 1000;
-const runId = (taskExecutionId: number, attempt: number) => taskExecutionId * ATTEMPTS_PER_ID + attempt;
-const fromRunId = (id: number) => ({
-  taskExecutionId: Math.floor(id / ATTEMPTS_PER_ID),
-  attempt: id % ATTEMPTS_PER_ID,
-});
 
 /** The work one input (an event, a task report, a request, a timer) does: writes to commit, effects to run after. */
 interface Work {
@@ -456,34 +447,13 @@ export class Scheduler {
   }
 
   #submit(execution: LiveExecution, taskExecutionId: number, task: TaskSpec, attempt: number): void {
-    const slot = this.#slotOf(taskExecutionId);
-    const sequence = slot?.record.sequence ?? 1;
-    const operator =
-      task.operator.type === 'bash'
-        ? { type: 'bash' as const, command: task.operator.command }
-        : {
-            type: 'function' as const,
-            moduleFile: snapshotModule(this.#o.dataDir, execution.snapshot),
-            workflow: execution.spec.name,
-            task: task.name,
-          };
-    const env = {
-      ...taskRuntimeEnv({
-        namespace: execution.record.namespace,
-        workflowExecutionId: execution.record.id,
-        taskExecutionId,
-        sequence,
-      }),
-      [RUNTIME_ENV.server]: this.#o.server,
-      [RUNTIME_ENV.sender]: `${execution.record.id}_${task.name}_${sequence}`,
-      [RUNTIME_ENV.context]: JSON.stringify({ workflowExecutionId: execution.record.id }),
-    };
-    const request = {
-      taskExecutionId: runId(taskExecutionId, attempt),
-      operator,
-      env,
-      timeoutMs: task.timeoutMs,
-    };
+    const sequence = this.#slotOf(taskExecutionId)?.record.sequence ?? 1;
+    const request = taskRequest(
+      execution,
+      task,
+      { taskExecutionId, sequence, attempt },
+      { url: this.#o.server, dataDir: this.#o.dataDir },
+    );
     this.#current().effects.push(() => {
       this.#executor.submit(request).catch((error: unknown) => {
         // The task cannot start (bad spec, closed executor): it fails like any task, so its rules can react.
