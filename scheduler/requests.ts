@@ -81,7 +81,7 @@ export async function handleSchedulerRequest(
       const workflow = await workflowOf(scheduler, params);
       await store.setWorkflowEnabled(workflow.id, method === 'workflow.enable');
       const updated = { ...workflow, enabled: method === 'workflow.enable' };
-      await scheduler.refreshWorkflow(updated);
+      await scheduler.catalog.refreshWorkflow(updated);
       return updated;
     }
     case 'workflow.delete': {
@@ -93,7 +93,7 @@ export async function handleSchedulerRequest(
           `workflow ${workflow.name} has running executions (${running.map((e) => e.id).join(', ')}); stop them first`,
         );
       }
-      await scheduler.forgetWorkflow(workflow);
+      await scheduler.catalog.forgetWorkflow(workflow);
       await store.deleteWorkflow(workflow.id);
       return { namespace: workflow.namespace, name: workflow.name };
     }
@@ -158,24 +158,24 @@ export async function handleSchedulerRequest(
       const workflow = await workflowOf(scheduler, params);
       const expression = text(params, 'expression');
       describeSchedule(parseScheduleExpression(expression)); // INVALID_SCHEDULE before anything is stored
-      return withDescription(await scheduler.addSchedule(workflow, expression));
+      return withDescription(await scheduler.catalog.addSchedule(workflow, expression));
     }
     case 'workflowSchedule.list':
       return (await store.listSchedules((await workflowOf(scheduler, params)).id)).map(withDescription);
     case 'workflowSchedule.show':
       return withDescription(await scheduleOf(scheduler, params));
     case 'workflowSchedule.pause':
-      return withDescription(await scheduler.pauseSchedule(await scheduleOf(scheduler, params)));
+      return withDescription(await scheduler.catalog.pauseSchedule(await scheduleOf(scheduler, params)));
     case 'workflowSchedule.resume':
-      return withDescription(await scheduler.resumeSchedule(await scheduleOf(scheduler, params)));
+      return withDescription(await scheduler.catalog.resumeSchedule(await scheduleOf(scheduler, params)));
     case 'workflowSchedule.delete': {
       const schedule = await scheduleOf(scheduler, params);
-      await scheduler.deleteSchedules([schedule.id]);
+      await scheduler.catalog.deleteSchedules([schedule.id]);
       return { id: schedule.id };
     }
     case 'workflowSchedule.deleteAll': {
       const schedules = await store.listSchedules((await workflowOf(scheduler, params)).id);
-      await scheduler.deleteSchedules(schedules.map((x) => x.id));
+      await scheduler.catalog.deleteSchedules(schedules.map((x) => x.id));
       return { deleted: schedules.map((x) => x.id) };
     }
 
@@ -183,7 +183,7 @@ export async function handleSchedulerRequest(
       const workflow = await workflowOf(scheduler, params);
       const key = validateKey(text(params, 'eventKey'));
       const value = params.eventValue === undefined ? undefined : text(params, 'eventValue');
-      return scheduler.addTrigger(workflow, {
+      return scheduler.catalog.addTrigger(workflow, {
         type: 'event',
         key,
         ...(value === undefined ? {} : { value }),
@@ -195,18 +195,18 @@ export async function handleSchedulerRequest(
       return triggerOf(scheduler, params);
     case 'workflowTrigger.pause':
     case 'workflowTrigger.resume':
-      return scheduler.setTriggerPaused(
+      return scheduler.catalog.setTriggerPaused(
         await triggerOf(scheduler, params),
         method === 'workflowTrigger.pause',
       );
     case 'workflowTrigger.delete': {
       const trigger = await triggerOf(scheduler, params);
-      await scheduler.deleteTriggers([trigger.id]);
+      await scheduler.catalog.deleteTriggers([trigger.id]);
       return { id: trigger.id };
     }
     case 'workflowTrigger.deleteAll': {
       const triggers = await store.listTriggers((await workflowOf(scheduler, params)).id);
-      await scheduler.deleteTriggers(triggers.map((x) => x.id));
+      await scheduler.catalog.deleteTriggers(triggers.map((x) => x.id));
       return { deleted: triggers.map((x) => x.id) };
     }
     default:
@@ -258,7 +258,7 @@ async function upload(scheduler: Scheduler, fileName: string, source: string) {
         source,
         spec,
       });
-      await scheduler.replaceModuleTriggers(workflow, spec.triggers ?? []);
+      await scheduler.catalog.replaceModuleTriggers(workflow, spec.triggers ?? []);
       saved.push({
         namespace: workflow.namespace,
         name: workflow.name,

@@ -27,8 +27,7 @@ import { handleSchedulerRequest } from './requests.ts';
 import { RuleIndex } from './rule-index.ts';
 import { nextRunTime, parseScheduleExpression } from './schedule/expression.ts';
 import { SYSTEM_CLOCK, type Clock } from './clock.ts';
-import { WorkflowSchedules } from './workflow-schedules.ts';
-import { WorkflowTriggers } from './workflow-triggers.ts';
+import { WorkflowCatalog } from './workflow-catalog.ts';
 import { SchedulerConnection } from './scheduler-connection.ts';
 import { fromRunId, runId, taskRequest } from './task-request.ts';
 import { StatusPublisher } from './status-publisher.ts';
@@ -37,10 +36,8 @@ import {
   emptyUnitOfWork,
   type RunType,
   type SnapshotRecord,
-  type ScheduleRecord,
   type TaskExecutionRecord,
   type TimerRecord,
-  type TriggerRecord,
   type UnitOfWork,
   type WorkflowRecord,
 } from './store/records.ts';
@@ -96,11 +93,9 @@ export class Scheduler {
   readonly #index = new RuleIndex();
   readonly #live = new Map<number, LiveExecution>();
   readonly #byTaskExecution = new Map<number, { execution: LiveExecution; task: string }>();
-  readonly #snapshots = new Map<number, SnapshotRecord>();
   readonly #timers = new Map<number, { timer: TimerRecord; handle: unknown }>();
-  readonly #workflows = new Map<number, WorkflowRecord>();
-  readonly #triggers = new WorkflowTriggers();
-  readonly #schedules: WorkflowSchedules;
+  /** Workflows, snapshots, schedules and triggers (the request handlers change them through it). */
+  readonly catalog: WorkflowCatalog;
   #ids: Recovery['nextIds'] = { workflowExecution: 1, taskExecution: 1, timer: 1, outbox: 1 };
   #queue: Promise<unknown> = Promise.resolve();
   #work: Work | null = null;
@@ -126,8 +121,8 @@ export class Scheduler {
     });
     this.#sandbox = new ConditionSandbox(this.#o.conditionTimeoutMs);
     this.#statuses = new StatusPublisher(this.#store, this.#o.logger);
-    this.#schedules = new WorkflowSchedules(this.#store, this.#o.clock, (schedule) =>
-      this.#enqueue(() => this.#onSchedule(schedule.workflowId)),
+    this.catalog = new WorkflowCatalog(this.#store, this.#o.clock, (workflowId) =>
+      this.#enqueue(() => this.#onSchedule(workflowId)),
     );
   }
 
@@ -155,8 +150,7 @@ export class Scheduler {
     const recovery = await this.#store.loadRecovery();
     // First in line: status events committed by the previous run but not yet published.
     void this.#statuses.publish(recovery.outbox);
-    for (const workflow of recovery.workflows) this.#workflows.set(workflow.id, workflow);
-    this.#triggers.load(await this.#store.listTriggers());
+    await this.catalog.load(recovery);
     this.#recover(recovery);
     this.#connection = await SchedulerConnection.connect(this.#o.server, this.#o.token, (method, params) =>
       this.#enqueue(() => this.handleRequest(method, params)),
@@ -175,7 +169,7 @@ export class Scheduler {
       { process: (events) => this.#enqueue(() => this.#onEvents(events)) },
       { allNamespaces: true, beginOffset: recovery.checkpoint },
     );
-    await this.#schedules.start();
+    await this.catalog.startSchedules();
     this.#o.logger.info('scheduler running', {
       executions: this.#live.size,
       checkpoint: recovery.checkpoint,
@@ -222,9 +216,10 @@ export class Scheduler {
     this.#live.clear();
     this.#byTaskExecution.clear();
     this.#retired.clear();
-    this.#workflowStates.clear();
     this.#index.clear();
-    this.#recover(await this.#store.loadRecovery());
+    const recovery = await this.#store.loadRecovery();
+    this.catalog.loadTriggerStates(recovery.states);
+    this.#recover(recovery);
     this.#o.logger.warn('scheduler state reloaded from the store after a failed input');
   }
 
@@ -285,9 +280,9 @@ export class Scheduler {
 
   /** Workflow triggers match on namespace and key only; per workflow, the first trigger met starts one execution. */
   async #fireTriggers(event: Event): Promise<void> {
-    const matching = this.#triggers.matching(event.namespace, event.key, (id) => this.#workflows.get(id));
+    const matching = this.catalog.activeTriggers(event.namespace, event.key);
     for (const [workflow, triggers] of matching) {
-      const snapshot = this.#snapshots.get(workflow.snapshotId);
+      const snapshot = this.catalog.cachedSnapshot(workflow.snapshotId);
       if (!snapshot) continue;
       const scope = this.#triggerScope(workflow, snapshot);
       for (const trigger of triggers) {
@@ -300,19 +295,15 @@ export class Scheduler {
 
   /** Trigger conditions keep their state per workflow, shared by all its triggers. */
   #triggerScope(workflow: WorkflowRecord, snapshot: SnapshotRecord): EvaluationScope {
-    const stateScope = `workflow:${workflow.id}`;
-    const state = this.#workflowStates.get(workflow.id) ?? new Map<string, unknown>();
-    this.#workflowStates.set(workflow.id, state);
     return this.#scope({
       workflow: workflow.name,
       snapshot,
-      stateScope,
-      state,
+      stateScope: this.catalog.triggerStateScope(workflow.id),
+      state: this.catalog.triggerState(workflow.id),
       taskStatus: () => undefined,
       label: `workflow ${workflow.name}`,
     });
   }
-  readonly #workflowStates = new Map<number, Map<string, unknown>>();
 
   /** Every task is considered independently; within a task, the first matching rule that fires wins. */
   async #evaluate(execution: LiveExecution, event: Event): Promise<void> {
@@ -637,13 +628,13 @@ export class Scheduler {
 
   /** Starts an execution on the workflow's current snapshot (manual start or schedule). */
   async startExecution(workflow: WorkflowRecord, runType: RunType): Promise<number> {
-    const snapshot = await this.#snapshot(workflow.snapshotId);
+    const snapshot = await this.catalog.snapshot(workflow.snapshotId);
     return this.#transact(() => this.#createExecution(workflow, snapshot, runType).record.id);
   }
 
   /** A schedule fired: a disabled workflow does not run on its schedules (SPEC §3.7). */
   async #onSchedule(workflowId: number): Promise<void> {
-    const workflow = this.#workflows.get(workflowId);
+    const workflow = this.catalog.workflow(workflowId);
     if (!workflow?.enabled) return;
     await this.startExecution(workflow, 'schedule');
   }
@@ -781,23 +772,12 @@ export class Scheduler {
     if (outcome) execution.actor.send({ type: 'execution.settled', outcome });
   }
 
-  async #snapshot(id: number): Promise<SnapshotRecord> {
-    let snapshot = this.#snapshots.get(id);
-    if (!snapshot) {
-      snapshot = await this.#store.getSnapshot(id);
-      if (!snapshot) throw new AIFlowError('NOT_FOUND', `snapshot ${id} does not exist`);
-      this.#snapshots.set(id, snapshot);
-    }
-    return snapshot;
-  }
-
   // ---- recovery ----
 
   #recover(recovery: Recovery): void {
     this.#ids = recovery.nextIds;
-    for (const snapshot of recovery.snapshots) this.#snapshots.set(snapshot.id, snapshot);
     for (const record of recovery.runningExecutions) {
-      const snapshot = this.#snapshots.get(record.snapshotId);
+      const snapshot = this.catalog.cachedSnapshot(record.snapshotId);
       if (!snapshot) continue;
       const execution = this.#liveExecution(record, snapshot, true);
       for (const state of recovery.states.filter((s) => s.scope === execution.stateScope)) {
@@ -849,12 +829,6 @@ export class Scheduler {
       }
     }
     for (const timer of recovery.timers) this.#arm(timer);
-    for (const state of recovery.states.filter((st) => st.scope.startsWith('workflow:'))) {
-      const workflowId = Number(state.scope.slice('workflow:'.length));
-      const states = this.#workflowStates.get(workflowId) ?? new Map<string, unknown>();
-      states.set(state.name, state.value);
-      this.#workflowStates.set(workflowId, states);
-    }
   }
 
   /**
@@ -867,7 +841,7 @@ export class Scheduler {
       await this.#queue.catch(() => undefined);
       for (const { handle } of this.#timers.values()) this.#o.clock.clearTimeout(handle);
       this.#timers.clear();
-      this.#schedules.close();
+      this.catalog.close();
       this.#statuses.close();
       await this.#connection?.close().catch(() => undefined);
       this.#sandbox.close();
@@ -878,68 +852,6 @@ export class Scheduler {
       }
     })();
     return this.#closing;
-  }
-
-  // ---- workflows, schedules and triggers (requests) ----
-
-  /** Keeps the scheduler's view of a workflow current after an upload, enable or disable. */
-  async refreshWorkflow(workflow: WorkflowRecord): Promise<void> {
-    this.#workflows.set(workflow.id, workflow);
-    await this.#snapshot(workflow.snapshotId);
-  }
-
-  /** After an upload: the module's triggers replace the ones its previous upload declared. */
-  async replaceModuleTriggers(
-    workflow: WorkflowRecord,
-    conditions: TriggerRecord['condition'][],
-  ): Promise<void> {
-    await this.refreshWorkflow(workflow);
-    const old = this.#triggers.forWorkflow(workflow.id).filter((t) => t.origin === 'module');
-    await this.#store.deleteTriggers(old.map((t) => t.id));
-    this.#triggers.remove(old.map((t) => t.id));
-    for (const condition of conditions)
-      this.#triggers.put(await this.#store.addTrigger(workflow.id, condition, 'module'));
-  }
-
-  async forgetWorkflow(workflow: WorkflowRecord): Promise<void> {
-    const schedules = await this.#store.listSchedules(workflow.id);
-    await this.#schedules.delete(schedules.map((s) => s.id));
-    this.#triggers.remove(this.#triggers.forWorkflow(workflow.id).map((t) => t.id));
-    this.#workflows.delete(workflow.id);
-  }
-
-  addSchedule(workflow: WorkflowRecord, expression: string): Promise<ScheduleRecord> {
-    return this.#schedules.add(workflow.id, expression);
-  }
-
-  pauseSchedule(schedule: ScheduleRecord): Promise<ScheduleRecord> {
-    return this.#schedules.pause(schedule);
-  }
-
-  resumeSchedule(schedule: ScheduleRecord): Promise<ScheduleRecord> {
-    return this.#schedules.resume(schedule);
-  }
-
-  deleteSchedules(ids: number[]): Promise<void> {
-    return this.#schedules.delete(ids);
-  }
-
-  async addTrigger(workflow: WorkflowRecord, condition: TriggerRecord['condition']): Promise<TriggerRecord> {
-    const trigger = await this.#store.addTrigger(workflow.id, condition, 'cli');
-    this.#triggers.put(trigger);
-    return trigger;
-  }
-
-  async setTriggerPaused(trigger: TriggerRecord, paused: boolean): Promise<TriggerRecord> {
-    await this.#store.setTriggerPaused(trigger.id, paused);
-    const updated = { ...trigger, paused };
-    this.#triggers.put(updated);
-    return updated;
-  }
-
-  async deleteTriggers(ids: number[]): Promise<void> {
-    await this.#store.deleteTriggers(ids);
-    this.#triggers.remove(ids);
   }
 
   /** The live execution, if it is still in memory. */
