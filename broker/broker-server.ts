@@ -79,7 +79,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   const access = new BrokerAccess(o.schedulerToken);
   const aedes = await Aedes.createBroker({ drainTimeout: 30_000 });
   const gateway = new EventGateway(aedes, log, logger, o.maxPayloadBytes, access);
-  const rpc = new RpcService(aedes, log, logger, access);
+  const rpc = new RpcService(aedes, log, logger, access, o.maxPayloadBytes);
 
   aedes.preConnect = (client, packet, callback) => {
     // [MQTT-3.1.3-8] an empty client id requires a clean session; refused in authenticate with return code 2.

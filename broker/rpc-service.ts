@@ -24,7 +24,10 @@ export class RpcService {
   readonly #logger: Logger;
   readonly #access: BrokerAccess;
 
-  constructor(broker: Aedes, log: EventLog, logger: Logger, access: BrokerAccess) {
+  readonly #maxPayloadBytes: number;
+
+  constructor(broker: Aedes, log: EventLog, logger: Logger, access: BrokerAccess, maxPayloadBytes: number) {
+    this.#maxPayloadBytes = maxPayloadBytes;
     this.#broker = broker;
     this.#log = log;
     this.#logger = logger;
@@ -73,6 +76,14 @@ export class RpcService {
       case 'events.send': {
         const p = request.params as RpcMethods['events.send']['params'];
         if (isReservedKey(p.key) && !privileged) throw reservedKeyError(p.key);
+        // The same limit as a plain publish: the value is the event's payload.
+        const bytes = Buffer.byteLength(p.value, 'utf8');
+        if (bytes > this.#maxPayloadBytes) {
+          throw new AIFlowError(
+            'PAYLOAD_TOO_LARGE',
+            `value is ${bytes} bytes, the limit is ${this.#maxPayloadBytes}`,
+          );
+        }
         return this.#log.append({ ...p, sender: p.sender ?? clientId });
       }
       case 'events.list': {

@@ -270,3 +270,14 @@ test('connecting to a server that is not running is a clear error', async () => 
     code: 'INVALID_NAMESPACE',
   });
 });
+
+test('an SDK event over the payload limit is refused with PAYLOAD_TOO_LARGE and nothing is stored', async (t) => {
+  const broker = await startTestBroker(t, { maxPayloadBytes: 100 });
+  const client = await connectClient(t, broker.url);
+  await assert.rejects(client.sendEvent('k', 'x'.repeat(101)), {
+    code: 'PAYLOAD_TOO_LARGE',
+    message: 'value is 101 bytes, the limit is 100',
+  });
+  assert.equal((await client.sendEvent('k', 'x'.repeat(100))).offset, 1);
+  assert.equal(broker.log.count({}).total, 1);
+});
