@@ -1,11 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { AIFlowError } from '../protocol/errors.ts';
+import { LIMITS } from '../protocol/limits.ts';
 import { parseRpcReply, type RpcMethod, type RpcMethods } from '../protocol/rpc.ts';
 import { replyTopic, RPC_REQUEST_TOPIC } from '../protocol/topics.ts';
 
+const MAX_RESENDS = 2;
+/** The default payload limit plus room for the envelope: what a default server takes in one request. */
+const DEFAULT_MAX_REQUEST_BYTES = LIMITS.defaultMaxPayloadBytes + 64 * 1024;
+
 interface PendingRequest {
+  method: string;
   payload: string;
+  /** Times it was sent again after a reconnect. */
+  resends: number;
   resolve: (result: unknown) => void;
   reject: (error: Error) => void;
   timer: NodeJS.Timeout;
@@ -22,8 +30,25 @@ export class RpcChannel {
   readonly replyTopic: string;
   #closedWith: AIFlowError | null = null;
 
-  constructor(mqtt: MqttClient, clientId: string, timeoutMs: number) {
+  readonly #maxRequestBytes: number;
+
+  constructor(
+    mqtt: MqttClient,
+    clientId: string,
+    timeoutMs: number,
+    maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES,
+  ) {
+    this.#maxRequestBytes = maxRequestBytes;
     this.#mqtt = mqtt;
+    // A connection the server cut counts; an attempt refused while the server is away does not.
+    let refused = false;
+    mqtt.on('error', (error) => {
+      if ((error as NodeJS.ErrnoException).code === 'ECONNREFUSED') refused = true;
+    });
+    mqtt.on('close', () => {
+      if (!refused) this.#connectionLost();
+      refused = false;
+    });
     this.#timeoutMs = timeoutMs;
     this.replyTopic = replyTopic(clientId);
   }
@@ -51,12 +76,22 @@ export class RpcChannel {
     if (this.#closedWith) return Promise.reject(this.#closedWith);
     const id = randomUUID();
     const payload = JSON.stringify({ id, method, params });
+    // A packet over the server's limit would only get the connection cut, again at every reconnect.
+    const bytes = Buffer.byteLength(payload, 'utf8');
+    if (bytes > this.#maxRequestBytes) {
+      return Promise.reject(
+        new AIFlowError(
+          'PAYLOAD_TOO_LARGE',
+          `${method} request is ${bytes} bytes, more than the ${this.#maxRequestBytes} a server accepts by default`,
+        ),
+      );
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#pending.delete(id);
         reject(new AIFlowError('TIMEOUT', `${method} got no reply within ${this.#timeoutMs} ms`));
       }, this.#timeoutMs);
-      this.#pending.set(id, { payload, resolve, reject, timer });
+      this.#pending.set(id, { method, payload, resends: 0, resolve, reject, timer });
       this.#send(payload);
     });
   }
@@ -64,6 +99,26 @@ export class RpcChannel {
   /** After a reconnect (reply topic subscribed again): sends every unanswered request again. */
   resendPending(): void {
     for (const pending of this.#pending.values()) this.#send(pending.payload);
+  }
+
+  /**
+   * The connection dropped. A request pending across several drops in a row is refused by the server (too large,
+   * say): it fails with CONNECTION_LOST rather than hanging its caller until the time-out.
+   */
+  #connectionLost(): void {
+    for (const [id, pending] of this.#pending) {
+      pending.resends += 1;
+      if (pending.resends <= MAX_RESENDS) continue;
+      this.#pending.delete(id);
+      clearTimeout(pending.timer);
+      pending.reject(
+        new AIFlowError(
+          'CONNECTION_LOST',
+          `the connection dropped ${pending.resends} times while ${pending.method} was pending; ` +
+            `the request may be larger than the server accepts (see its log)`,
+        ),
+      );
+    }
   }
 
   /** Fails every pending request and every later one with `error` (the channel is closed). */

@@ -281,3 +281,18 @@ test('an SDK event over the payload limit is refused with PAYLOAD_TOO_LARGE and 
   assert.equal((await client.sendEvent('k', 'x'.repeat(100))).offset, 1);
   assert.equal(broker.log.count({}).total, 1);
 });
+
+test('a request the server keeps cutting off fails with CONNECTION_LOST instead of hanging', async (t) => {
+  // 100 KB passes the client's own check but not this server's packet limit (1 KB + headroom).
+  const broker = await startTestBroker(t, { maxPayloadBytes: 1_000 });
+  const client = await connectClient(t, broker.url, { requestTimeoutMs: 60_000 });
+  await assert.rejects(client.sendEvent('k', 'x'.repeat(100_000)), { code: 'CONNECTION_LOST' });
+  assert.equal(broker.log.count({}).total, 0);
+});
+
+test('a request larger than any default server accepts is refused before it is sent', async (t) => {
+  const broker = await startTestBroker(t);
+  const client = await connectClient(t, broker.url);
+  await assert.rejects(client.sendEvent('k', 'x'.repeat(400_000)), { code: 'PAYLOAD_TOO_LARGE' });
+  assert.equal((await client.sendEvent('k', 'fine')).offset, 1, 'the client still works');
+});
