@@ -5,6 +5,7 @@ import { taskExecutionCommand, workflowExecutionCommand } from './commands/execu
 import { namespaceCommand } from './commands/namespace.ts';
 import { workflowScheduleCommand, workflowTriggerCommand } from './commands/schedule-trigger.ts';
 import { workflowCommand } from './commands/workflow.ts';
+import { schedulerCommand } from './commands/scheduler.ts';
 import { serverCommand } from './commands/server.ts';
 import type { CliIO } from './io.ts';
 
@@ -14,6 +15,7 @@ export function createProgram(io: CliIO): Command {
     .version('0.1.0')
     .showSuggestionAfterError();
   program.addCommand(serverCommand(io));
+  program.addCommand(schedulerCommand(io));
   program.addCommand(namespaceCommand(io));
   program.addCommand(workflowCommand(io));
   program.addCommand(workflowExecutionCommand(io));

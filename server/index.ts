@@ -1,1 +1,7 @@
-export { startServer, type AIFlowServer, type ServerOptions } from './aiflow-server.ts';
+export {
+  schedulerTokenFile,
+  startScheduler,
+  startServer,
+  type AIFlowServer,
+  type ServerOptions,
+} from './aiflow-server.ts';

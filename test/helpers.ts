@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
+import { after, type TestContext } from 'node:test';
 import {
   createLogger,
   startBroker,
@@ -33,10 +33,17 @@ export function deferred<T = void>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-/** A fresh folder removed after the test. */
-export function tempDir(t: TestContext): string {
+const tempDirs = new Set<string>();
+// Removed once every test of the file and all their hooks are done: a test's own hooks (closing a server, whose
+// task processes may still write their files) run in registration order, after the folder was made.
+after(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+});
+
+/** A fresh folder, removed after the file's tests. */
+export function tempDir(_t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'aiflow-test-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  tempDirs.add(dir);
   return dir;
 }
 
@@ -159,11 +166,21 @@ export const AIFLOW_BIN = join(ROOT, 'bin', 'aiflow.js');
 /** Starts `aiflow server start` as a child process and resolves once it listens. Killed after the test. */
 export async function startServerProcess(
   t: TestContext,
-  options: { home: string; port: number },
+  options: { home: string; port: number; args?: string[] },
 ): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
-    [AIFLOW_BIN, 'server', 'start', '--port', String(options.port), '--no-ws', '--home', options.home],
+    [
+      AIFLOW_BIN,
+      'server',
+      'start',
+      '--port',
+      String(options.port),
+      '--no-ws',
+      '--home',
+      options.home,
+      ...(options.args ?? []),
+    ],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   t.after(() => {

@@ -25,6 +25,8 @@ interface StartOptions {
   wsPort: number;
   /** False with `--no-ws`. */
   ws: boolean;
+  /** False with `--no-scheduler`. */
+  scheduler: boolean;
   maxPayloadBytes: number;
   logLevel: string;
 }
@@ -57,6 +59,9 @@ export function serverCommand(io: CliIO): Command {
     )
     .addOption(new Option('--no-ws', 'do not serve MQTT over WebSocket'))
     .addOption(
+      new Option('--no-scheduler', 'run the broker alone (then `aiflow scheduler start` with the same home)'),
+    )
+    .addOption(
       new Option('--max-payload-bytes <n>', 'largest event payload')
         .env('AIFLOW_MAX_PAYLOAD_BYTES')
         .default(LIMITS.defaultMaxPayloadBytes)
@@ -85,11 +90,13 @@ export function serverCommand(io: CliIO): Command {
         wsPort: options.ws ? options.wsPort : null,
         maxPayloadBytes: options.maxPayloadBytes,
         logger: createLogger(options.logLevel),
+        runScheduler: options.scheduler,
       });
       const broker = server.broker;
       writeServerRecord(home, { pid: process.pid, url: broker.url });
       const ws = broker.wsPort === null ? 'off' : `ws://${options.host}:${broker.wsPort}`;
-      io.stdout(`aiflow server listening on ${broker.url} (WebSocket ${ws}, data in ${home})\n`);
+      const alone = options.scheduler ? '' : ', without scheduler';
+      io.stdout(`aiflow server listening on ${broker.url} (WebSocket ${ws}, data in ${home}${alone})\n`);
       await stopRequested;
       await server.close();
       removeServerRecord(home);

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { AIFLOW_BIN, freePort, ROOT, run, startServerProcess, tempDir } from '../helpers.ts';
+import { AIFLOW_BIN, deferred, freePort, ROOT, run, startServerProcess, tempDir } from '../helpers.ts';
 import { startTestServer, watchExecutions, watchTask } from '../server-harness.ts';
 
 test('a graceful restart in the middle of a run: the workflow completes and every task ran exactly once', async (t) => {
@@ -66,4 +67,33 @@ test('kill -9 of the server in the middle of a run: after a restart the workflow
       ['c', 'success'],
     ],
   );
+});
+
+test('the broker and the scheduler as two processes: server start --no-scheduler, then scheduler start', async (t) => {
+  const home = tempDir(t);
+  const port = await freePort();
+  const url = `mqtt://127.0.0.1:${port}`;
+  const aiflow = (...args: string[]) => run(process.execPath, [AIFLOW_BIN, ...args, '-s', url]);
+  await startServerProcess(t, { home, port, args: ['--no-scheduler'] });
+  const early = await aiflow('workflow', 'list');
+  assert.equal(early.code, 1);
+  assert.match(early.stderr, /^aiflow: SCHEDULER_NOT_RUNNING: no scheduler is connected\n$/);
+
+  const scheduler = spawn(process.execPath, [AIFLOW_BIN, 'scheduler', 'start', '--home', home, '-s', url], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => scheduler.kill('SIGKILL'));
+  const running = deferred();
+  scheduler.stdout.on('data', (c: Buffer) => c.toString().includes('scheduler running') && running.resolve());
+  await running.promise;
+
+  assert.equal((await aiflow('workflow', 'upload', join(ROOT, 'examples/workflows/quickstart.ts'))).code, 0);
+  const executions = await watchExecutions(t, url, 'quickstart');
+  const started = await aiflow('workflow-execution', 'start', 'quickstart', '-o', 'json');
+  const { id } = JSON.parse(started.stdout) as { id: number };
+  assert.equal((await executions.finished(id)).value, 'success');
+  const exited = once(scheduler, 'exit');
+  scheduler.kill('SIGTERM');
+  assert.deepEqual(await exited, [0, null], 'a graceful stop');
 });
