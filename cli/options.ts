@@ -3,6 +3,9 @@ import { DEFAULT_SERVER_URL, RUNTIME_ENV } from '../protocol/runtime-env.ts';
 import { DEFAULT_NAMESPACE } from '../protocol/topics.ts';
 import { OUTPUT_FORMATS } from './output.ts';
 
+/** MQTT over WebSocket, as Mosquitto's usual setup. */
+export const DEFAULT_WS_PORT = 9001;
+
 /** Options shared by every client command, with the same names and environment variables everywhere. */
 export const serverOption = () =>
   new Option('-s, --server <url>', 'MQTT URL of the server')

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { toAIFlowError } from '../protocol/errors.ts';
+import { configCommand } from './commands/config.ts';
 import { eventCommand } from './commands/event.ts';
 import { taskExecutionCommand, workflowExecutionCommand } from './commands/execution.ts';
 import { namespaceCommand } from './commands/namespace.ts';
@@ -23,6 +24,7 @@ export function createProgram(io: CliIO): Command {
   program.addCommand(workflowScheduleCommand(io));
   program.addCommand(workflowTriggerCommand(io));
   program.addCommand(eventCommand(io));
+  program.addCommand(configCommand(io));
   applyToAll(program, (command) =>
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }),
   );

@@ -13,9 +13,8 @@ import {
   writeServerRecord,
 } from '../home.ts';
 import type { CliIO } from '../io.ts';
-import { parseNonNegativeInt, parsePort } from '../options.ts';
+import { DEFAULT_WS_PORT, parseNonNegativeInt, parsePort } from '../options.ts';
 
-const DEFAULT_WS_PORT = 9001;
 const STOP_TIMEOUT_MS = 15_000;
 
 interface StartOptions {

@@ -292,3 +292,15 @@ test('as real processes: server start, event send/list/count/listen, server stop
   assert.equal(failed.code, 1);
   assert.match(failed.stderr, /^aiflow: SERVER_NOT_RUNNING: /);
 });
+
+test('config shows each effective setting and where it comes from', async () => {
+  const { exec } = cli({ AIFLOW_PORT: '1884', AIFLOW_HOME: '/nonexistent/aiflow-home' });
+  const result = await exec('config', '-o', 'json');
+  assert.equal(result.code, 0, result.stderr);
+  const settings = JSON.parse(result.stdout) as { name: string; value: string; from: string }[];
+  const byName = Object.fromEntries(settings.map((s) => [s.name, s]));
+  assert.deepEqual(byName.port, { name: 'port', value: '1884', from: 'AIFLOW_PORT' });
+  assert.deepEqual(byName.home, { name: 'home', value: '/nonexistent/aiflow-home', from: 'AIFLOW_HOME' });
+  assert.equal(byName.host?.from, 'default');
+  assert.equal(byName['running server']?.value, 'none');
+});
