@@ -1,13 +1,10 @@
 /** Helpers of bench/scheduler.bench.ts: waiting on conditions, raw MQTT clients, GC, leftover task processes. */
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MqttClient } from 'mqtt';
-import { connectMqtt } from '../client/mqtt-connection.ts';
 import type { Event } from '../protocol/event.ts';
 import { isRunnerAlive, signalGroup } from '../scheduler/executor/process-group.ts';
-import { fileSystemOf, publishWindowed } from './shared.ts';
+import { fileSystemOf, publishWindowed, RawClients } from './shared.ts';
 
 export function progress(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
@@ -68,42 +65,6 @@ export interface StatusContext {
 
 export function statusContext(event: Event): StatusContext {
   return JSON.parse(event.context ?? '{}') as StatusContext;
-}
-
-/**
- * Plain MQTT.js clients (Nagle off, MQTT 3.1.1, clean session, no reconnect), as in the broker benchmark: a
- * dropped connection must fail the phase, not be hidden by a retry. `failed` rejects on the first error or close.
- */
-export class RawClients {
-  readonly #clients: MqttClient[] = [];
-  #closing = false;
-  #fail: (error: Error) => void = () => {};
-  readonly failed = new Promise<never>((_, reject) => (this.#fail = reject));
-
-  constructor() {
-    this.failed.catch(() => {}); // observed through race(); a late rejection must not crash the run
-  }
-
-  async connect(url: string, role: string): Promise<MqttClient> {
-    const clientId = `bench-${role}-${randomUUID().slice(0, 8)}`;
-    const client = await connectMqtt(url, { clientId, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
-    this.#clients.push(client);
-    client.on('error', (error) => this.#fail(new Error(`${clientId}: ${error.message}`)));
-    client.on('close', () => {
-      if (!this.#closing) this.#fail(new Error(`${clientId}: connection closed by the broker`));
-    });
-    return client;
-  }
-
-  /** `work`, unless a client fails first. */
-  race<T>(work: Promise<T>): Promise<T> {
-    return Promise.race([work, this.failed]);
-  }
-
-  async close(): Promise<void> {
-    this.#closing = true;
-    await Promise.all(this.#clients.map((c) => c.endAsync(true)));
-  }
 }
 
 const REEXEC_MARK = 'AIFLOW_BENCH_REEXEC';
@@ -173,4 +134,4 @@ export function killLeftoverRunners(tasksDir: string): number[] {
   return killed;
 }
 
-export { fileSystemOf, publishWindowed };
+export { fileSystemOf, publishWindowed, RawClients };

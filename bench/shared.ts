@@ -1,5 +1,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
+import { connectMqtt } from '../client/mqtt-connection.ts';
 
 /** QoS 1 publishes of `payload(i)`, i = 0 … count - 1, keeping `window` unacknowledged; resolves when all are acked. */
 export function publishWindowed(
@@ -39,4 +41,40 @@ export function fileSystemOf(dir: string): string {
     if (covers && mount.length >= best.mount.length) best = { mount, type };
   }
   return best.type;
+}
+
+/**
+ * Plain MQTT.js clients (Nagle off, MQTT 3.1.1, clean session, no reconnect), as in the broker benchmark: a
+ * dropped connection must fail the phase, not be hidden by a retry. `failed` rejects on the first error or close.
+ */
+export class RawClients {
+  readonly #clients: MqttClient[] = [];
+  #closing = false;
+  #fail: (error: Error) => void = () => {};
+  readonly failed = new Promise<never>((_, reject) => (this.#fail = reject));
+
+  constructor() {
+    this.failed.catch(() => {}); // observed through race(); a late rejection must not crash the run
+  }
+
+  async connect(url: string, role: string): Promise<MqttClient> {
+    const clientId = `bench-${role}-${randomUUID().slice(0, 8)}`;
+    const client = await connectMqtt(url, { clientId, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
+    this.#clients.push(client);
+    client.on('error', (error) => this.#fail(new Error(`${clientId}: ${error.message}`)));
+    client.on('close', () => {
+      if (!this.#closing) this.#fail(new Error(`${clientId}: connection closed by the broker`));
+    });
+    return client;
+  }
+
+  /** `work`, unless a client fails first. */
+  race<T>(work: Promise<T>): Promise<T> {
+    return Promise.race([work, this.failed]);
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.all(this.#clients.map((c) => c.endAsync(true)));
+  }
 }

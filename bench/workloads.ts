@@ -1,8 +1,5 @@
-import { publishWindowed } from './shared.ts';
-import { randomUUID } from 'node:crypto';
-import type { MqttClient } from 'mqtt';
-import { connectMqtt } from '../client/mqtt-connection.ts';
 import { decodeEvent } from '../protocol/event.ts';
+import { publishWindowed, RawClients } from './shared.ts';
 import { summarize, type LatencySummary } from './stats.ts';
 import type { PayloadFormat } from './targets.ts';
 
@@ -28,42 +25,10 @@ function sequenceReader(format: PayloadFormat): (payload: Buffer) => number {
   };
 }
 
-/**
- * The clients of one phase. Every client goes through `connectMqtt` (Nagle off), MQTT 3.1.1, clean session, no
- * reconnect: a dropped connection must fail the phase rather than be papered over by a retry.
- * `failed` rejects on the first client error or unexpected close.
- */
-class Clients {
-  readonly #clients: MqttClient[] = [];
-  #closing = false;
-  #fail: (error: Error) => void = () => {};
-  readonly failed = new Promise<never>((_, reject) => (this.#fail = reject));
-
-  constructor() {
-    this.failed.catch(() => {}); // Observed through Promise.race; a late rejection must not crash the run.
-  }
-
-  async connect(url: string, role: string): Promise<MqttClient> {
-    const clientId = `bench-${role}-${randomUUID().slice(0, 8)}`;
-    const client = await connectMqtt(url, { clientId, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
-    this.#clients.push(client);
-    client.on('error', (error) => this.#fail(new Error(`${clientId}: ${error.message}`)));
-    client.on('close', () => {
-      if (!this.#closing) this.#fail(new Error(`${clientId}: connection closed by the broker`));
-    });
-    return client;
-  }
-
-  async close(): Promise<void> {
-    this.#closing = true;
-    await Promise.all(this.#clients.map((c) => c.endAsync(true)));
-  }
-}
-
 /** Resolves with `work`, or rejects when a client fails or the time is up. */
 async function race<T>(
   work: Promise<T>,
-  clients: Clients,
+  clients: RawClients,
   timeoutMs: number,
   what: () => string,
 ): Promise<T> {
@@ -95,7 +60,7 @@ export interface ThroughputResult {
 /** Publishers flood with a window of unacknowledged publishes; the clock stops when the subscriber has them all. */
 export async function measureThroughput(url: string, options: ThroughputOptions): Promise<ThroughputResult> {
   const { events, publishers, window, timeoutMs } = options;
-  const clients = new Clients();
+  const clients = new RawClients();
   try {
     const subscriber = await clients.connect(url, 'sub');
     await subscriber.subscribeAsync(FILTER, { qos: 1 });
@@ -153,7 +118,7 @@ export async function measureLatency(url: string, options: LatencyOptions): Prom
   const total = Math.round(rate * seconds);
   const intervalMs = 1000 / rate;
   const readSeq = sequenceReader(format);
-  const clients = new Clients();
+  const clients = new RawClients();
   try {
     const subscriber = await clients.connect(url, 'sub');
     await subscriber.subscribeAsync(FILTER, { qos: 1 });
