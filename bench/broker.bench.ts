@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fileSystemOf } from './shared.ts';
+import { fileSystemOf, machineInfo } from './shared.ts';
 import { findMosquitto, startMosquitto, startOurs, startRawAedes, type Target } from './targets.ts';
 import {
   measureLatency,
@@ -213,11 +213,7 @@ async function main(): Promise<void> {
     const results = {
       startedAt,
       machine: {
-        cpu: os.cpus()[0]?.model ?? 'unknown',
-        cpus: os.cpus().length,
-        memoryBytes: os.totalmem(),
-        os: `${os.type()} ${os.release()}`,
-        node: process.version,
+        ...machineInfo(),
         dbFileSystem: dbFs,
       },
       config: CONFIG,

@@ -27,6 +27,7 @@ import {
   statusContext,
   type HeapSample,
 } from './scheduler-harness.ts';
+import { machineInfo } from './shared.ts';
 import { summarize, type LatencySummary } from './stats.ts';
 import chainWorkflow from './workflows/chain.ts';
 import decisionWorkflow from './workflows/decision.ts';
@@ -784,11 +785,7 @@ function writeResults(startedAt: string, fs: string, loadBefore: number, data: o
   const results = {
     startedAt,
     machine: {
-      cpu: os.cpus()[0]?.model ?? 'unknown',
-      cpus: os.cpus().length,
-      memoryBytes: os.totalmem(),
-      os: `${os.type()} ${os.release()}`,
-      node: process.version,
+      ...machineInfo(),
       dataFileSystem: fs,
       loadAverage1m: { before: loadBefore, after: os.loadavg()[0] },
     },

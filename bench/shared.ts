@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import os from 'node:os';
 import type { MqttClient } from 'mqtt';
 import { connectMqtt } from '../client/mqtt-connection.ts';
 
@@ -77,4 +78,15 @@ export class RawClients {
     this.#closing = true;
     await Promise.all(this.#clients.map((c) => c.endAsync(true)));
   }
+}
+
+/** The machine a result was measured on, for the results file. */
+export function machineInfo() {
+  return {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cpus: os.cpus().length,
+    memoryBytes: os.totalmem(),
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+  };
 }

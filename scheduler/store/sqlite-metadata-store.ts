@@ -262,11 +262,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async listSchedules(workflowId?: number): Promise<ScheduleRecord[]> {
-    const rows =
-      workflowId === undefined
-        ? this.#all('SELECT * FROM schedules ORDER BY id')
-        : this.#all('SELECT * FROM schedules WHERE workflow_id = ? ORDER BY id', workflowId);
-    return rows.map(scheduleOf);
+    return this.#ofWorkflow('schedules', workflowId).map(scheduleOf);
   }
 
   async getSchedule(id: number): Promise<ScheduleRecord | undefined> {
@@ -281,8 +277,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async deleteSchedules(ids: number[]): Promise<void> {
-    const remove = this.#db.prepare('DELETE FROM schedules WHERE id = ?');
-    this.#db.transaction(() => ids.forEach((id) => remove.run(id)))();
+    this.#deleteIds('schedules', ids);
   }
 
   async addTrigger(
@@ -300,11 +295,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async listTriggers(workflowId?: number): Promise<TriggerRecord[]> {
-    const rows =
-      workflowId === undefined
-        ? this.#all('SELECT * FROM triggers ORDER BY id')
-        : this.#all('SELECT * FROM triggers WHERE workflow_id = ? ORDER BY id', workflowId);
-    return rows.map(triggerOf);
+    return this.#ofWorkflow('triggers', workflowId).map(triggerOf);
   }
 
   async getTrigger(id: number): Promise<TriggerRecord | undefined> {
@@ -317,8 +308,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async deleteTriggers(ids: number[]): Promise<void> {
-    const remove = this.#db.prepare('DELETE FROM triggers WHERE id = ?');
-    this.#db.transaction(() => ids.forEach((id) => remove.run(id)))();
+    this.#deleteIds('triggers', ids);
   }
 
   async loadRecovery(): Promise<Recovery> {
@@ -425,12 +415,23 @@ export class SqliteMetadataStore implements MetadataStore {
 
   /** Removes published status events from the outbox. */
   async deleteOutbox(ids: number[]): Promise<void> {
-    const remove = this.#db.prepare('DELETE FROM outbox WHERE id = ?');
-    this.#db.transaction(() => ids.forEach((id) => remove.run(id)))();
+    this.#deleteIds('outbox', ids);
   }
 
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
+  }
+
+  /** Rows of a table with a `workflow_id`, all or one workflow's, in id order. */
+  #ofWorkflow(table: 'schedules' | 'triggers', workflowId: number | undefined): Row[] {
+    return workflowId === undefined
+      ? this.#all(`SELECT * FROM ${table} ORDER BY id`)
+      : this.#all(`SELECT * FROM ${table} WHERE workflow_id = ? ORDER BY id`, workflowId);
+  }
+
+  #deleteIds(table: 'schedules' | 'triggers' | 'outbox', ids: number[]): void {
+    const remove = this.#db.prepare(`DELETE FROM ${table} WHERE id = ?`);
+    this.#db.transaction(() => ids.forEach((id) => remove.run(id)))();
   }
 
   #all(sql: string, ...args: unknown[]): Row[] {
