@@ -17,6 +17,7 @@ import { EventLog } from './event-log.ts';
 import { createFrameGuard } from './frame-guard.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { RpcService } from './rpc-service.ts';
+import { announceServer } from './server-info.ts';
 import { maySubscribe, routePublish } from './topic-policy.ts';
 
 export interface BrokerOptions {
@@ -128,6 +129,8 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   aedes.on('clientError', (client, error) => {
     logger.warn('client error', { client: client.id, reason: error.message });
   });
+
+  await announceServer(aedes);
 
   const maxPacketBytes = o.maxPayloadBytes + FRAME_SLACK_BYTES;
   const sockets = new Set<Socket>();

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { toAIFlowError } from '../protocol/errors.ts';
+import { PACKAGE_VERSION } from '../protocol/version.ts';
 import { configCommand } from './commands/config.ts';
 import { eventCommand } from './commands/event.ts';
 import { taskExecutionCommand, workflowExecutionCommand } from './commands/execution.ts';
@@ -13,7 +14,7 @@ import type { CliIO } from './io.ts';
 export function createProgram(io: CliIO): Command {
   const program = new Command('aiflow')
     .description('event-driven workflow scheduler on MQTT')
-    .version('0.1.0')
+    .version(PACKAGE_VERSION)
     .showSuggestionAfterError();
   program.addCommand(serverCommand(io));
   program.addCommand(schedulerCommand(io));

@@ -1,12 +1,30 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { AIFlowError } from '../protocol/errors.ts';
+import { checkAiflowServer } from './server-check.ts';
+
+export interface ConnectOptions extends IClientOptions {
+  /** Longest wait for the server's announcement; the connection fails with NOT_AIFLOW_SERVER past it. */
+  serverCheckTimeoutMs?: number;
+}
 
 /**
  * Connects MQTT.js and disables Nagle's algorithm on every (re)connection: a request followed by its ack on one
  * socket otherwise waits for the peer's delayed ACK, adding about 40 ms to each round trip.
- * Rejects with SERVER_NOT_RUNNING if the first connection fails; later drops reconnect on their own.
+ * Rejects with SERVER_NOT_RUNNING if the first connection fails, NOT_AIFLOW_SERVER if the broker is not an aiflow
+ * server; later drops reconnect on their own.
  */
-export function connectMqtt(url: string, options: IClientOptions): Promise<MqttClient> {
+export async function connectMqtt(url: string, options: ConnectOptions): Promise<MqttClient> {
+  const client = await connectOnce(url, options);
+  try {
+    await checkAiflowServer(client, url, options.serverCheckTimeoutMs);
+  } catch (error) {
+    client.end(true);
+    throw error;
+  }
+  return client;
+}
+
+function connectOnce(url: string, options: IClientOptions): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, { ...options, reconnectPeriod: 0 });
     const noDelay = () => {

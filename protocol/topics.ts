@@ -12,6 +12,8 @@ const REPLY_ROOT = '$aiflow/reply/';
 export const SCHEDULER_RPC_TOPIC = '$aiflow/scheduler/rpc';
 /** MQTT user name of the scheduler; its password is the server's scheduler token. */
 export const SCHEDULER_USERNAME = 'aiflow-scheduler';
+/** The server's retained announcement (`ServerInfo`): any client may read it, nobody may publish it. */
+export const SERVER_INFO_TOPIC = '$aiflow/server';
 /** Where the server routes the publishes it has already turned into events; nobody may subscribe to it. */
 export const CONSUMED_TOPIC = '$aiflow/consumed';
 

@@ -1,0 +1,42 @@
+import type { MqttClient } from 'mqtt';
+import { decodeServerInfo, notAiflowServer, type ServerInfo } from '../protocol/server-info.ts';
+import { SERVER_INFO_TOPIC } from '../protocol/topics.ts';
+
+/** How long the server's announcement may take after the subscription is granted. */
+export const SERVER_CHECK_TIMEOUT_MS = 1_000;
+
+/**
+ * Checks that the broker behind `client` is an aiflow server: it reads the retained announcement on
+ * `$aiflow/server`. Another broker (a Mosquitto on the same port, say) grants the subscription and sends nothing,
+ * so the check fails fast with NOT_AIFLOW_SERVER instead of every request waiting for a TIMEOUT.
+ */
+export async function checkAiflowServer(
+  client: MqttClient,
+  url: string,
+  timeoutMs: number = SERVER_CHECK_TIMEOUT_MS,
+): Promise<ServerInfo> {
+  let onMessage: ((topic: string, payload: Buffer) => void) | undefined;
+  const announced = new Promise<Buffer>((resolve) => {
+    onMessage = (topic, payload) => {
+      if (topic === SERVER_INFO_TOPIC) resolve(payload);
+    };
+    client.on('message', onMessage);
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const granted = await client.subscribeAsync(SERVER_INFO_TOPIC, { qos: 0 });
+    if (granted.some((g) => g.qos === 128)) throw notAiflowServer(url);
+    const expired = new Promise<null>((resolve) => {
+      // The time-out counts from the grant. When it fires, let the loop read what already arrived: on a busy
+      // machine the timer phase can run before the socket's pending data is processed.
+      timer = setTimeout(() => setImmediate(() => setImmediate(() => resolve(null))), timeoutMs);
+    });
+    const payload = await Promise.race([announced, expired]);
+    if (payload === null) throw notAiflowServer(url);
+    return decodeServerInfo(payload, url);
+  } finally {
+    clearTimeout(timer);
+    if (onMessage) client.removeListener('message', onMessage);
+    client.unsubscribeAsync(SERVER_INFO_TOPIC).catch(() => undefined);
+  }
+}
