@@ -26,7 +26,7 @@ import { workflowExecutionMachine } from './machines/workflow-execution.machine.
 import { handleSchedulerRequest } from './requests.ts';
 import { RuleIndex } from './rule-index.ts';
 import { nextRunTime, parseScheduleExpression } from './schedule/expression.ts';
-import { SYSTEM_CLOCK, type Clock } from './clock.ts';
+import { steppedTimers, SYSTEM_CLOCK, type Clock } from './clock.ts';
 import { WorkflowCatalog } from './workflow-catalog.ts';
 import { SchedulerConnection } from './scheduler-connection.ts';
 import { fromRunId, runId, taskRequest } from './task-request.ts';
@@ -110,8 +110,9 @@ export class Scheduler {
       parallelism: 10,
       stopGraceMs: 10_000,
       conditionTimeoutMs: 2_000,
-      clock: SYSTEM_CLOCK,
       ...options,
+      // Timers of any length: an injected clock's too (a delay past 2^31-1 ms is armed in steps).
+      clock: steppedTimers(options.clock ?? SYSTEM_CLOCK),
     };
     this.#store = options.store;
     this.#executor = new LocalTaskExecutor({

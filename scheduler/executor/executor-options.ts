@@ -1,19 +1,7 @@
 import { resolve } from 'node:path';
 import { AIFlowError } from '../../protocol/errors.ts';
+import { steppedTimers, SYSTEM_CLOCK, type Clock } from './clock.ts';
 import { isStringRecord, isTaskOperator, type TaskOperator } from './task-files.ts';
-
-/** Time as the executor sees it; tests inject their own to fire timeouts and polls without waiting. */
-export interface Clock {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const SYSTEM_CLOCK: Clock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export interface LocalTaskExecutorOptions {
   /**
@@ -28,7 +16,7 @@ export interface LocalTaskExecutorOptions {
   stopGraceMs?: number;
   /** How often adopted tasks (not children of this process) are checked for their end. @defaultValue 500 */
   pollIntervalMs?: number;
-  /** @defaultValue the system clock */
+  /** Its timers may be of any length: long delays are armed in steps. @defaultValue the system clock */
   clock?: Clock;
 }
 
@@ -51,7 +39,7 @@ export function resolveExecutorOptions(options: LocalTaskExecutorOptions): Resol
   if (!isDuration(o.pollIntervalMs) || o.pollIntervalMs === 0)
     invalid(`pollIntervalMs must be a positive number of milliseconds, got ${show(o.pollIntervalMs)}`);
   // Absolute, because a runner's command line names its spec file and adopt() recognises runners by it.
-  return { ...o, dataDir: resolve(o.dataDir) };
+  return { ...o, dataDir: resolve(o.dataDir), clock: steppedTimers(o.clock) };
 }
 
 /** One task execution to run. */
