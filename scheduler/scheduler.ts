@@ -19,6 +19,7 @@ import { isMet, type EvaluationScope } from './conditions.ts';
 import { ConditionSandbox } from './condition-sandbox.ts';
 import { conditionScope, type ScopeTarget } from './condition-scope.ts';
 import { LiveExecution, type TaskSlot } from './execution.ts';
+import { crashPoint } from './executor/crash-points.ts';
 import { LocalTaskExecutor } from './executor/local-executor.ts';
 import { logPath } from './executor/task-files.ts';
 import { taskExecutionMachine, type TaskExecutionEvent } from './machines/task-execution.machine.ts';
@@ -623,6 +624,7 @@ export class Scheduler {
       if (!slot.actor && this.#retired.delete(taskExecutionId)) this.#byTaskExecution.delete(taskExecutionId);
       this.#forgetIfDone(found.execution);
     });
+    crashPoint('after-status-commit'); // fault injection for tests; a no-op otherwise
   }
 
   // ---- workflow executions ----
