@@ -5,9 +5,10 @@ import { isStringRecord, isTaskOperator, type TaskOperator } from './task-files.
 
 export interface LocalTaskExecutorOptions {
   /**
-   * Folder of the files of each task execution: `<id>.spec.json`, `<id>.log`, `<id>.pid.json`,
-   * `<id>.status.json`, `<id>.stop.json`. Created at the first start. Keep it across restarts: it is how the
-   * next executor adopts running tasks and refuses to start one twice.
+   * Folder of the files of each task execution: `<id>.spec.json`, `<id>.log`, `<id>.pid.json`, `<id>.started`,
+   * `<id>.status.json`, `<id>.stop.json`, `<id>.exit`. Created at the first start. Keep it across restarts: it is
+   * how the next executor adopts running tasks, starts a claimed one that never began and refuses to start one
+   * twice.
    */
   dataDir: string;
   /** Tasks running at once (adopted ones included); more are queued in FIFO order. @defaultValue 10 */

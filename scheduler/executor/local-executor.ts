@@ -77,9 +77,13 @@ interface Entry {
  * Runs each task execution as a detached `task-runner` process and tells how it ended.
  *
  * Events are emitted synchronously from inside the calls and from process exits: attach listeners before calling.
- * Runners survive the executor (and the scheduler) on a graceful `close()`; the next executor gets them back with
- * `adopt()` from the pids the scheduler recorded, or from `submit()` of the same id, which never starts a task
- * execution a second time: the spec file, created exclusively before the spawn, is the claim.
+ * Runners survive the executor (and the scheduler) on a graceful `close()` or a crash; the next executor gets them
+ * back with `adopt()` from the pids the scheduler recorded, or from `submit()` of the same id. A task execution
+ * starts exactly once whatever the moment of a crash (the points are named in `crash-points.ts`): the spec file,
+ * created exclusively before the spawn, is the executor's claim; the start file, created exclusively by the runner
+ * before any work, says the work began. A submit of a claimed id follows its live runner (found by its recorded
+ * pid, its start file or its command line), reads the end of one that began and is gone, and starts one that
+ * never began: its executor died between the claim and the runner's first act.
  */
 export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
   readonly #o: ResolvedExecutorOptions;
