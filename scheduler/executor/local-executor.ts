@@ -472,7 +472,8 @@ function liveRunner(files: TaskFiles, scan: boolean): { pid: number; startTime: 
   for (const pid of [recorded?.pid, start?.pid]) {
     if (pid !== undefined && isRunnerAlive(pid, files.spec)) return { pid, startTime };
   }
-  const found = scan ? findRunner(files.spec) : undefined;
+  // A start file with a pid names the runner that began: if that one is gone, no other can be running it.
+  const found = scan && start?.pid === undefined ? findRunner(files.spec) : undefined;
   return found === undefined ? undefined : { pid: found, startTime };
 }
 
