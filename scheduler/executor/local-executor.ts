@@ -53,7 +53,10 @@ export interface RunningTask {
 }
 
 export interface LocalTaskExecutorEvents {
-  /** A runner process was spawned (or found alive again by a repeated `submit` after a restart). */
+  /**
+   * A runner process was spawned (or, by a repeated `submit` after a restart, found alive again, or found to have
+   * begun and ended while no executor watched it: then `finished` follows at once).
+   */
   started: [TaskStarted];
   /** Exactly once per task execution submitted or adopted, unless the executor is closed first. */
   finished: [TaskFinished];
@@ -312,6 +315,9 @@ export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
       return true;
     }
     if (!hasBegun(files)) return false;
+    // It ran while nobody watched: report its start too, so that its statuses tell what happened.
+    const pid = readStart(files.started)?.pid ?? readQuietly(files.pid, isProcessRecord)?.pid;
+    if (pid !== undefined) this.emit('started', { taskExecutionId: id, pid });
     this.#finish(id, this.#readEnd(files, undefined, failure('task process disappeared')));
     return true;
   }

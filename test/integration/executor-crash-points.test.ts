@@ -9,12 +9,12 @@ import { CRASH_AT_ENV, CRASH_POINTS } from '../../scheduler/executor/crash-point
 import { shellRunnerArgs } from '../../scheduler/executor/shell-runner.ts';
 import { ALREADY_STARTED_EXIT_CODE, taskFiles } from '../../scheduler/executor/task-files.ts';
 import { createExecutor, waitForFile } from '../fixtures/executor/recorder.ts';
-import { AIFLOW_BIN, deferred, freePort, ROOT, run, tempDir } from '../helpers.ts';
+import { AIFLOW_BIN, connectClient, deferred, freePort, ROOT, run, tempDir } from '../helpers.ts';
 import { watchExecutions } from '../server-harness.ts';
 
 // The real server is killed (SIGKILL, by itself) at each named crash point of a task start or end, then restarted
 // on the same home: every task of a two-task chain must run exactly once (each appends a line to a file) and end
-// with the right status.
+// with its real status.
 
 /** `aiflow server start` as a child process; resolves once it listens, or with its exit if it never does. */
 async function startServer(t: TestContext, home: string, port: number, env: NodeJS.ProcessEnv = {}) {
@@ -38,13 +38,15 @@ async function startServer(t: TestContext, home: string, port: number, env: Node
   return child;
 }
 
+/** `a` fails with exit code 3 (its real outcome must survive the crash), then `b` runs on that failure. */
 function chainModule(runsFile: string): string {
   const append = (task: string) => `echo ${task} >> ${JSON.stringify(runsFile)}`;
   return [
-    "import { Workflow } from 'aiflow-mqtt/workflow';",
+    "import { TaskAction, TaskStatus, Workflow } from 'aiflow-mqtt/workflow';",
     "const chain = new Workflow('crash');",
-    `const a = chain.bash('a', ${JSON.stringify(append('a'))});`,
-    `chain.bash('b', ${JSON.stringify(append('b'))}).startAfter(a);`,
+    `chain.bash('a', ${JSON.stringify(`${append('a')}; exit 3`)});`,
+    `chain.bash('b', ${JSON.stringify(append('b'))})`,
+    '  .actionOnTaskStatus(TaskAction.START, { a: TaskStatus.FAILED });',
     'export default chain;',
     '',
   ].join('\n');
@@ -58,7 +60,7 @@ async function killedAt(server: ChildProcess): Promise<NodeJS.Signals | null> {
 // Three at a time: each case is mostly two server cold starts, and the file must stay well inside its time limit.
 describe('a server killed at each crash point', { concurrency: 3 }, () => {
   for (const point of CRASH_POINTS) {
-    it(`killed ${point}: after a restart each task ran exactly once and the execution succeeded`, async (t) => {
+    it(`killed ${point}: after a restart each task ran exactly once and ended with its real status`, async (t) => {
       const home = tempDir(t);
       const runsFile = join(tempDir(t), 'runs');
       const port = await freePort();
@@ -74,22 +76,32 @@ describe('a server killed at each crash point', { concurrency: 3 }, () => {
 
       await startServer(t, home, port);
       const executions = await watchExecutions(t, url, 'crash');
-      assert.equal((await executions.finished(1)).value, 'success');
+      assert.equal((await executions.finished(1)).value, 'failed', 'the status of a failed task decides');
       assert.equal(readFileSync(runsFile, 'utf8'), 'a\nb\n', 'each task ran once');
       const after = await SchedulerClient.connect({ server: url });
       t.after(() => after.close());
-      const tasks = await after.call<{ task: string; status: string }[]>('taskExecution.list', {
-        workflowExecutionId: 1,
-      });
+      const tasks = await after.call<{ task: string; status: string; reason: string | null }[]>(
+        'taskExecution.list',
+        { workflowExecutionId: 1 },
+      );
       assert.deepEqual(
-        tasks.map((r) => [r.task, r.status]),
+        tasks.map((r) => [r.task, r.status, r.reason]),
         [
-          ['a', 'success'],
-          ['b', 'success'],
+          ['a', 'failed', 'exit code 3'],
+          ['b', 'success', null],
         ],
       );
       const runs = await after.call<unknown[]>('workflowExecution.list', { workflow: 'crash' });
+      const listener = await connectClient(t, url);
       assert.equal(runs.length, 1, 'one execution');
+      for (const task of ['a', 'b']) {
+        const events = await listener.listEvents({ keys: [`$task/crash/${task}`] });
+        assert.deepEqual(
+          events.map((e) => e.value),
+          ['queued', 'running', task === 'a' ? 'failed' : 'success'],
+          `${task}: each status once, none lost`,
+        );
+      }
     });
   }
 });
