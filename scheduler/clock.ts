@@ -1,1 +1,1 @@
-export { SYSTEM_CLOCK, type Clock } from './executor/executor-options.ts';
+export { MAX_TIMER_DELAY_MS, SYSTEM_CLOCK, steppedTimers, type Clock } from './executor/clock.ts';

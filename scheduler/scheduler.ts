@@ -19,6 +19,7 @@ import { isMet, type EvaluationScope } from './conditions.ts';
 import { ConditionSandbox } from './condition-sandbox.ts';
 import { conditionScope, type ScopeTarget } from './condition-scope.ts';
 import { LiveExecution, type TaskSlot } from './execution.ts';
+import { crashPoint } from './executor/crash-points.ts';
 import { LocalTaskExecutor } from './executor/local-executor.ts';
 import { logPath } from './executor/task-files.ts';
 import { taskExecutionMachine, type TaskExecutionEvent } from './machines/task-execution.machine.ts';
@@ -26,7 +27,7 @@ import { workflowExecutionMachine } from './machines/workflow-execution.machine.
 import { handleSchedulerRequest } from './requests.ts';
 import { RuleIndex } from './rule-index.ts';
 import { nextRunTime, parseScheduleExpression } from './schedule/expression.ts';
-import { SYSTEM_CLOCK, type Clock } from './clock.ts';
+import { steppedTimers, SYSTEM_CLOCK, type Clock } from './clock.ts';
 import { WorkflowCatalog } from './workflow-catalog.ts';
 import { SchedulerConnection } from './scheduler-connection.ts';
 import { fromRunId, runId, taskRequest } from './task-request.ts';
@@ -110,8 +111,9 @@ export class Scheduler {
       parallelism: 10,
       stopGraceMs: 10_000,
       conditionTimeoutMs: 2_000,
-      clock: SYSTEM_CLOCK,
       ...options,
+      // Timers of any length: an injected clock's too (a delay past 2^31-1 ms is armed in steps).
+      clock: steppedTimers(options.clock ?? SYSTEM_CLOCK),
     };
     this.#store = options.store;
     this.#executor = new LocalTaskExecutor({
@@ -622,6 +624,7 @@ export class Scheduler {
       if (!slot.actor && this.#retired.delete(taskExecutionId)) this.#byTaskExecution.delete(taskExecutionId);
       this.#forgetIfDone(found.execution);
     });
+    crashPoint('after-status-commit'); // fault injection for tests; a no-op otherwise
   }
 
   // ---- workflow executions ----

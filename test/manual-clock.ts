@@ -1,6 +1,9 @@
-import type { Clock } from '../scheduler/clock.ts';
+import { MAX_TIMER_DELAY_MS, type Clock } from '../scheduler/clock.ts';
 
-/** A clock that moves only when told: timers fire, in due order, when `advance` passes their time. */
+/**
+ * A clock that moves only when told: timers fire, in due order, when `advance` passes their time.
+ * Like Node's `setTimeout`, a delay over 2^31-1 ms fires after 1 ms: code under test must arm long delays in steps.
+ */
 export class ManualClock implements Clock {
   #now: number;
   #nextId = 1;
@@ -16,7 +19,8 @@ export class ManualClock implements Clock {
 
   setTimeout(callback: () => void, ms: number): number {
     const id = this.#nextId++;
-    this.#timers.set(id, { due: this.#now + Math.max(0, ms), callback });
+    const delay = ms > MAX_TIMER_DELAY_MS || Number.isNaN(ms) ? 1 : Math.max(0, ms);
+    this.#timers.set(id, { due: this.#now + delay, callback });
     return id;
   }
 

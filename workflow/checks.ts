@@ -1,5 +1,6 @@
 import { AIFlowError } from '../protocol/errors.ts';
 import { validateKey } from '../protocol/topics.ts';
+import { parseScheduleExpression } from '../scheduler/schedule/expression.ts';
 import type { RetrySpec } from './spec.ts';
 import { isTaskAction, TaskAction } from './task-action.ts';
 import { isTaskStatus, TaskStatus } from './task-status.ts';
@@ -75,13 +76,16 @@ export function checkStatus(status: unknown, task: string, where = ''): TaskStat
 
 /** Options of `Workflow.bash` and `Workflow.fn`. */
 export interface TaskOptions {
-  /** Retries after a failure. @defaultValue `{ maxRetries: 0, backoffMs: 1000 }` */
+  /**
+   * Retries after a failure (at most {@link MAX_RETRIES}); the n-th waits `backoffMs * 2^(n-1)`, `backoffMs` at most
+   * {@link MAX_DURATION_MS}. @defaultValue `{ maxRetries: 0, backoffMs: 1000 }`
+   */
   retry?: { maxRetries: number; backoffMs?: number };
-  /** The task is killed and failed after this many milliseconds. @defaultValue no limit */
+  /** The task is killed and failed after this many milliseconds (at most {@link MAX_DURATION_MS}). @defaultValue no limit */
   timeoutMs?: number | null;
   /**
    * `cron@<5-field crontab>` or `interval@<days> <hours> <minutes> <seconds>`: the task is restarted on each tick
-   * while its workflow execution runs. Only the prefix is checked here; the scheduler parses the expression.
+   * while its workflow execution runs. Parsed here as the scheduler will parse it, so a bad one fails the upload.
    * @defaultValue not periodic
    */
   periodic?: string | null;
@@ -104,8 +108,13 @@ const TASK_OPTION_KEYS = ['retry', 'timeoutMs', 'periodic'];
 const RETRY_KEYS = ['maxRetries', 'backoffMs'];
 const PERIODIC_PREFIXES = ['cron@', 'interval@'];
 
-function isInteger(value: unknown, min: number): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min;
+/** Longest timeout or retry back-off: 100 years, as the longest schedule interval; keeps due times far inside a Date. */
+export const MAX_DURATION_MS = 36_525 * 86_400_000;
+/** Most retries of one task execution: the exponential back-off of the last one stays a finite number. */
+export const MAX_RETRIES = 100;
+
+function isInteger(value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max;
 }
 
 /** Options are checked key by key because JavaScript callers get no help from the types. */
@@ -141,22 +150,34 @@ function checkRetry(retry: unknown, where: string): RetrySpec {
     maxRetries?: unknown;
     backoffMs?: unknown;
   };
-  if (!isInteger(maxRetries, 0))
-    throw invalid(`${where}retry.maxRetries must be an integer >= 0, got ${show(maxRetries)}`);
-  if (!isInteger(backoffMs, 0))
-    throw invalid(`${where}retry.backoffMs must be an integer >= 0, got ${show(backoffMs)}`);
+  if (!isInteger(maxRetries, 0, MAX_RETRIES))
+    throw invalid(
+      `${where}retry.maxRetries must be an integer from 0 to ${MAX_RETRIES}, got ${show(maxRetries)}`,
+    );
+  if (!isInteger(backoffMs, 0, MAX_DURATION_MS))
+    throw invalid(
+      `${where}retry.backoffMs must be an integer from 0 to ${MAX_DURATION_MS} (100 years), got ${show(backoffMs)}`,
+    );
   return { maxRetries, backoffMs };
 }
 
 function checkTimeout(timeoutMs: unknown, where: string): number {
-  if (!isInteger(timeoutMs, 1))
-    throw invalid(`${where}timeoutMs must be an integer > 0, got ${show(timeoutMs)}`);
+  if (!isInteger(timeoutMs, 1, MAX_DURATION_MS))
+    throw invalid(
+      `${where}timeoutMs must be an integer from 1 to ${MAX_DURATION_MS} (100 years), got ${show(timeoutMs)}`,
+    );
   return timeoutMs;
 }
 
 function checkPeriodic(periodic: unknown, where: string): string {
   if (typeof periodic !== 'string' || !PERIODIC_PREFIXES.some((prefix) => periodic.startsWith(prefix))) {
     throw invalid(`${where}periodic must be a "cron@…" or "interval@…" expression, got ${show(periodic)}`);
+  }
+  try {
+    parseScheduleExpression(periodic);
+  } catch (error) {
+    // The scheduler parses it at every tick: a bad one is refused now, with the reason, not at the first start.
+    throw invalid(`${where}periodic: ${(error as Error).message}`, error);
   }
   return periodic;
 }

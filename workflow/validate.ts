@@ -1,5 +1,5 @@
 import { taskStatusKey } from '../protocol/status-events.ts';
-import { invalid, RESERVED_PREFIX, show } from './checks.ts';
+import { checkTaskOptions, invalid, RESERVED_PREFIX, show } from './checks.ts';
 import {
   builtinKind,
   childConditions,
@@ -43,7 +43,8 @@ function where({ task, ruleIndex }: Located): string {
 /**
  * Checks what needs the whole workflow, and throws the first problem found:
  *
- * 1. the workflow has at least one task;
+ * 1. the workflow has at least one task, and each task's retry, timeout and periodic settings are still valid (a
+ *    JavaScript caller may have changed them after the DSL checked them);
  * 2. every task named in a task-status condition exists in this workflow, and the condition is for this workflow;
  * 3. a custom condition expects no reserved key (`$…`) other than the status keys of this workflow's tasks;
  * 4. no two `MeetAllCondition`s (or two uses of one) share a name: the name is their state's name;
@@ -54,6 +55,10 @@ function where({ task, ruleIndex }: Located): string {
 export function validateWorkflow(workflow: Workflow): void {
   const name = show(workflow.name);
   if (workflow.tasks.length === 0) throw invalid(`workflow ${name} has no task`);
+  for (const task of workflow.tasks) {
+    const { retry, timeoutMs, periodic } = task;
+    checkTaskOptions({ retry, timeoutMs, periodic }, `workflow ${name} task ${show(task.name)}: `);
+  }
   const taskNames = new Set(workflow.tasks.map((task) => task.name));
   const statusKeys = new Set(workflow.tasks.map((task) => taskStatusKey(workflow.name, task.name)));
   const meetAll = new Map<string, Located>();

@@ -1,25 +1,14 @@
 import { resolve } from 'node:path';
 import { AIFlowError } from '../../protocol/errors.ts';
+import { steppedTimers, SYSTEM_CLOCK, type Clock } from './clock.ts';
 import { isStringRecord, isTaskOperator, type TaskOperator } from './task-files.ts';
-
-/** Time as the executor sees it; tests inject their own to fire timeouts and polls without waiting. */
-export interface Clock {
-  now(): number;
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const SYSTEM_CLOCK: Clock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export interface LocalTaskExecutorOptions {
   /**
-   * Folder of the files of each task execution: `<id>.spec.json`, `<id>.log`, `<id>.pid.json`,
-   * `<id>.status.json`, `<id>.stop.json`. Created at the first start. Keep it across restarts: it is how the
-   * next executor adopts running tasks and refuses to start one twice.
+   * Folder of the files of each task execution: `<id>.spec.json`, `<id>.log`, `<id>.pid.json`, `<id>.started`,
+   * `<id>.status.json`, `<id>.stop.json`, `<id>.exit`. Created at the first start. Keep it across restarts: it is
+   * how the next executor adopts running tasks, starts a claimed one that never began and refuses to start one
+   * twice.
    */
   dataDir: string;
   /** Tasks running at once (adopted ones included); more are queued in FIFO order. @defaultValue 10 */
@@ -28,7 +17,7 @@ export interface LocalTaskExecutorOptions {
   stopGraceMs?: number;
   /** How often adopted tasks (not children of this process) are checked for their end. @defaultValue 500 */
   pollIntervalMs?: number;
-  /** @defaultValue the system clock */
+  /** Its timers may be of any length: long delays are armed in steps. @defaultValue the system clock */
   clock?: Clock;
 }
 
@@ -51,7 +40,7 @@ export function resolveExecutorOptions(options: LocalTaskExecutorOptions): Resol
   if (!isDuration(o.pollIntervalMs) || o.pollIntervalMs === 0)
     invalid(`pollIntervalMs must be a positive number of milliseconds, got ${show(o.pollIntervalMs)}`);
   // Absolute, because a runner's command line names its spec file and adopt() recognises runners by it.
-  return { ...o, dataDir: resolve(o.dataDir) };
+  return { ...o, dataDir: resolve(o.dataDir), clock: steppedTimers(o.clock) };
 }
 
 /** One task execution to run. */

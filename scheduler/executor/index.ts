@@ -1,7 +1,7 @@
+export { SYSTEM_CLOCK, type Clock } from './clock.ts';
 export {
   LOCAL_EXECUTOR_DEFAULTS,
   type AdoptRecord,
-  type Clock,
   type LocalTaskExecutorOptions,
   type SubmitRequest,
 } from './executor-options.ts';

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { closeSync, existsSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AIFlowError } from '../../protocol/errors.ts';
 import {
@@ -13,12 +13,16 @@ import {
   type SubmitRequest,
 } from './executor-options.ts';
 import { errorReason, exitOutcome, settleOutcome } from './outcome.ts';
-import { isRunnerAlive, signalGroup } from './process-group.ts';
+import { checkCrashPointEnv, crashPoint } from './crash-points.ts';
+import { findRunner, isRunnerAlive, signalGroup } from './process-group.ts';
 import {
+  ALREADY_STARTED_EXIT_CODE,
+  createJsonExclusive,
   isProcessRecord,
   isStopRequest,
   isTaskEnd,
   readJson,
+  readStart,
   taskFiles,
   writeJsonAtomic,
   type RunnerSpec,
@@ -49,7 +53,10 @@ export interface RunningTask {
 }
 
 export interface LocalTaskExecutorEvents {
-  /** A runner process was spawned (or found alive again by a repeated `submit` after a restart). */
+  /**
+   * A runner process was spawned (or, by a repeated `submit` after a restart, found alive again, or found to have
+   * begun and ended while no executor watched it: then `finished` follows at once).
+   */
   started: [TaskStarted];
   /** Exactly once per task execution submitted or adopted, unless the executor is closed first. */
   finished: [TaskFinished];
@@ -73,9 +80,13 @@ interface Entry {
  * Runs each task execution as a detached `task-runner` process and tells how it ended.
  *
  * Events are emitted synchronously from inside the calls and from process exits: attach listeners before calling.
- * Runners survive the executor (and the scheduler) on a graceful `close()`; the next executor gets them back with
- * `adopt()` from the pids the scheduler recorded, or from `submit()` of the same id, which never starts a task
- * execution a second time: the spec file, created exclusively before the spawn, is the claim.
+ * Runners survive the executor (and the scheduler) on a graceful `close()` or a crash; the next executor gets them
+ * back with `adopt()` from the pids the scheduler recorded, or from `submit()` of the same id. A task execution
+ * starts exactly once whatever the moment of a crash (the points are named in `crash-points.ts`): the spec file,
+ * created exclusively before the spawn, is the executor's claim; the start file, created exclusively by the runner
+ * before any work, says the work began. A submit of a claimed id follows its live runner (found by its recorded
+ * pid, its start file or its command line), reads the end of one that began and is gone, and starts one that
+ * never began: its executor died between the claim and the runner's first act.
  */
 export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
   readonly #o: ResolvedExecutorOptions;
@@ -94,6 +105,7 @@ export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
   constructor(options: LocalTaskExecutorOptions) {
     super();
     this.#o = resolveExecutorOptions(options);
+    checkCrashPointEnv();
   }
 
   get dataDir(): string {
@@ -118,7 +130,8 @@ export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
     this.#assertOpen();
     const r = validateSubmitRequest(request);
     if (this.#isKnown(r.taskExecutionId)) return;
-    if (existsSync(taskFiles(this.#o.dataDir, r.taskExecutionId).spec)) return this.#resume(r);
+    // Launched by an earlier executor: follow that launch at once, whatever the parallelism (it runs already).
+    if (existsSync(taskFiles(this.#o.dataDir, r.taskExecutionId).spec) && this.#followLaunch(r)) return;
     this.#queue.set(r.taskExecutionId, r);
     this.#pump();
   }
@@ -221,14 +234,24 @@ export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
       stopFile: files.stop,
       ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
     };
-    let child: ChildProcess;
+    crashPoint('before-claim');
+    let claimed: boolean;
     try {
       mkdirSync(this.#o.dataDir, { recursive: true });
-      writeFileSync(files.spec, JSON.stringify(spec), { flag: 'wx' }); // the claim: at most one launch per id
+      // The claim: at most one executor launches an id; written whole or not at all, so a relaunch can trust it.
+      claimed = createJsonExclusive(files.spec, spec);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return this.#resume(request);
       return this.#finish(id, failure(`cannot start the task: ${errorReason(error)}`));
     }
+    if (!claimed && this.#followLaunch(request)) return;
+    crashPoint('after-claim');
+    this.#spawn(request, files);
+  }
+
+  /** Spawns the runner of a claimed task execution. */
+  #spawn(request: SubmitRequest, files: TaskFiles): void {
+    const id = request.taskExecutionId;
+    let child: ChildProcess;
     if (request.cwd !== undefined && !existsSync(request.cwd)) {
       // spawn would report it only as a missing pid: say what is wrong.
       return this.#finish(
@@ -262,34 +285,41 @@ export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
     if (pid === undefined) {
       return this.#finish(id, this.#readEnd(files, undefined, failure('cannot spawn the task runner')));
     }
+    crashPoint('after-spawn');
     const startTime = this.#o.clock.now();
     try {
       writeJsonAtomic(files.pid, { pid, startTime }); // lets a resubmit after a crash find the runner
     } catch {
-      // The scheduler's record of `started` is the primary way back to this runner.
+      // The scheduler's record of `started` and the runner's start file are other ways back to this runner.
     }
+    crashPoint('after-pid');
     const entry = this.#track({ id, pid, startTime, timeoutMs: request.timeoutMs, files, child });
     child.once('exit', (code, signal) => this.#onExit(entry, code, signal));
     this.emit('started', { taskExecutionId: id, pid });
   }
 
-  /** A submit of an id whose spec file exists: an earlier executor launched it, so follow that launch. */
-  #resume(request: SubmitRequest): void {
+  /**
+   * A submit of an id whose spec file exists: an earlier executor claimed it. Follows its runner if one is alive;
+   * finishes it from its files if its runner began and is gone. Returns false if it never began (the executor died
+   * between the claim and the runner's first act): the caller then starts it, and the runner's exclusive start
+   * file keeps that start the only one.
+   */
+  #followLaunch(request: SubmitRequest): boolean {
     const id = request.taskExecutionId;
     const files = taskFiles(this.#o.dataDir, id);
-    const record = readQuietly(files.pid, isProcessRecord);
-    if (record === undefined) {
-      // Claimed but no pid recorded: its executor died around the spawn. Running it now could run it twice.
-      return this.#finish(id, this.#readEnd(files, undefined, failure('task process disappeared')));
+    const runner = liveRunner(files, true);
+    if (runner !== undefined) {
+      this.#watch({ taskExecutionId: id, ...runner, timeoutMs: request.timeoutMs });
+      this.emit('started', { taskExecutionId: id, pid: runner.pid });
+      this.#poll();
+      return true;
     }
-    this.#watch({
-      taskExecutionId: id,
-      pid: record.pid,
-      startTime: record.startTime,
-      timeoutMs: request.timeoutMs,
-    });
-    this.emit('started', { taskExecutionId: id, pid: record.pid });
-    this.#poll();
+    if (!hasBegun(files)) return false;
+    // It ran while nobody watched: report its start too, so that its statuses tell what happened.
+    const pid = readStart(files.started)?.pid ?? readQuietly(files.pid, isProcessRecord)?.pid;
+    if (pid !== undefined) this.emit('started', { taskExecutionId: id, pid });
+    this.#finish(id, this.#readEnd(files, undefined, failure('task process disappeared')));
+    return true;
   }
 
   #watch(record: Required<AdoptRecord>): void {
@@ -339,6 +369,16 @@ export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
 
   #onExit(entry: Entry, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.#running.get(entry.id) !== entry) return; // closed meanwhile
+    crashPoint('after-exit-file');
+    const winner = code === ALREADY_STARTED_EXIT_CODE ? liveRunner(entry.files, false) : undefined;
+    if (winner !== undefined && winner.pid !== entry.pid) {
+      // Another runner of this id (started by an executor that died before recording it) began it first.
+      this.#running.delete(entry.id);
+      this.#clearTimers(entry);
+      this.#watch({ taskExecutionId: entry.id, ...winner, timeoutMs: entry.timeoutMs });
+      this.#poll();
+      return;
+    }
     // What the task started in the background must not outlive its status (the group id is still reserved
     // while any of them lives, so this cannot reach another program's group).
     this.#signal(entry, 'SIGKILL');
@@ -424,4 +464,26 @@ function readQuietly<T>(file: string, isValid: (value: unknown) => value is T): 
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The runner of a claimed execution that is still alive: the pid its executor recorded, the pid in its start file,
+ * or (with `scan`) a process whose command line names its spec file: a runner spawned by an executor that died
+ * before recording anything, and still starting up.
+ */
+function liveRunner(files: TaskFiles, scan: boolean): { pid: number; startTime: number } | undefined {
+  const recorded = readQuietly(files.pid, isProcessRecord);
+  const start = readStart(files.started);
+  const startTime = recorded?.startTime ?? start?.time ?? Date.now();
+  for (const pid of [recorded?.pid, start?.pid]) {
+    if (pid !== undefined && isRunnerAlive(pid, files.spec)) return { pid, startTime };
+  }
+  // A start file with a pid names the runner that began: if that one is gone, no other can be running it.
+  const found = scan && start?.pid === undefined ? findRunner(files.spec) : undefined;
+  return found === undefined ? undefined : { pid: found, startTime };
+}
+
+/** Whether a runner began the execution's work: its start file, or an end it left. */
+function hasBegun(files: TaskFiles): boolean {
+  return [files.started, files.status, files.exit].some((file) => existsSync(file));
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 const HAS_PROC = existsSync('/proc/self/cmdline');
 
@@ -36,4 +36,19 @@ export function isRunnerAlive(pid: number, specFile: string): boolean {
     return false; // it went away between the two checks
   }
   return cmdline.split('\0').includes(specFile); // empty for a zombie
+}
+
+/**
+ * The pid of a live process whose command line names `specFile` (a runner names its spec file), found by scanning
+ * /proc; undefined when there is none or no /proc. This finds a runner whose pid was never recorded: its
+ * executor died right after spawning it.
+ */
+export function findRunner(specFile: string): number | undefined {
+  if (!HAS_PROC) return undefined;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid !== process.pid && isRunnerAlive(pid, specFile)) return pid;
+  }
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { TaskFiles } from './task-files.ts';
+import { ALREADY_STARTED_EXIT_CODE, type TaskFiles } from './task-files.ts';
 
 /**
  * A bash task's runner is a shell, not Node: it starts in a few milliseconds instead of about 50, which is most
@@ -7,9 +7,12 @@ import type { TaskFiles } from './task-files.ts';
  * shell, then records its exit code in a file, so that an executor that did not start it (after a restart) still
  * learns how it ended. It ignores SIGTERM only after the child has started: the command gets the group's SIGTERM
  * as usual, and the outer shell lives on to record the exit (SIGKILL after the grace period ends both).
- * `$3`, the spec file, is there so that the command line identifies the runner (see `isRunnerAlive`).
+ * `$3`, the spec file, is there so that the command line identifies the runner (see `isRunnerAlive`); `$4` is the
+ * start file, created before anything else (see `TaskFiles.started`).
  */
 const SCRIPT = [
+  // First act, before the command: the exclusive start file (noclobber opens with O_EXCL), or nothing runs.
+  `set -C; printf '%s\\n' "$$" > "$4" || exit ${ALREADY_STARTED_EXIT_CODE}; set +C`,
   'bash -c "$1" aiflow-task &',
   'child=$!',
   "trap '' TERM INT",
@@ -20,7 +23,7 @@ const SCRIPT = [
 ].join('\n');
 
 export function shellRunnerArgs(command: string, files: TaskFiles): string[] {
-  return ['-c', SCRIPT, 'aiflow-runner', command, files.exit, files.spec];
+  return ['-c', SCRIPT, 'aiflow-runner', command, files.exit, files.spec, files.started];
 }
 
 /** The exit code a shell runner recorded, if it finished recording it. */

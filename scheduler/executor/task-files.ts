@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -10,8 +10,14 @@ export interface TaskFiles {
   spec: string;
   /** stdout and stderr of the task, appended. */
   log: string;
-  /** {@link ProcessRecord}: the runner's pid, written right after the spawn. */
+  /** {@link ProcessRecord}: the runner's pid, written by the executor right after the spawn. */
   pid: string;
+  /**
+   * Created exclusively by the runner as its first act, before any of the task's work, and holding its pid. Its
+   * existence means "this execution began": a claimed execution without it never ran and may be started again,
+   * and of two runners of one execution only the one that created it runs (see {@link claimStart}).
+   */
+  started: string;
   /** {@link TaskEnd}: how the execution ended; written once, atomically. */
   status: string;
   /** {@link StopRequest}: why the executor is killing the runner, written before the first signal. */
@@ -26,6 +32,7 @@ export function taskFiles(dataDir: string, taskExecutionId: number): TaskFiles {
     spec: `${base}.spec.json`,
     log: `${base}.log`,
     pid: `${base}.pid.json`,
+    started: `${base}.started`,
     status: `${base}.status.json`,
     stop: `${base}.stop.json`,
     exit: `${base}.exit`,
@@ -81,6 +88,55 @@ export interface StopRequest {
 export interface ProcessRecord {
   pid: number;
   startTime: number;
+}
+
+/** The exit code of a runner that found the execution already begun by another runner: it did nothing. */
+export const ALREADY_STARTED_EXIT_CODE = 75;
+
+/**
+ * Creates `file` with `value` only if it does not exist yet, atomically: a reader sees no file or the whole content.
+ * Returns false if it existed. The claim of a launch (the spec file) is made this way.
+ */
+export function createJsonExclusive(file: string, value: unknown): boolean {
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(value));
+  try {
+    linkSync(temp, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+/**
+ * A runner's first act: creates the `started` file holding its pid. False if it exists (another runner of the same
+ * execution began it). The shell runner does the same with bash's noclobber (`set -C`), which opens with O_EXCL.
+ */
+export function claimStart(file: string, pid: number): boolean {
+  try {
+    writeFileSync(file, `${pid}\n`, { flag: 'wx' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+/**
+ * Whether the execution began, and the pid of the runner that began it when it could be read (a runner may be
+ * between creating the file and writing its pid).
+ */
+export function readStart(file: string): { pid: number | undefined; time: number } | undefined {
+  try {
+    const time = statSync(file).mtimeMs;
+    const text = readFileSync(file, 'utf8').trim();
+    return { pid: /^[1-9]\d*$/.test(text) ? Number(text) : undefined, time };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Write to a temporary file, then rename: a reader sees the old content or the whole new one, never a part. */

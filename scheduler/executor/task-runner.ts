@@ -4,18 +4,23 @@
  *     node --import tsx scheduler/executor/task-runner.ts <spec-file.json>
  *
  * The executor starts it detached (it leads its own process group) with stdout and stderr on the task's log.
- * It runs the work (a bash child in its group, or a function of the user's workflow module in-process), appends
+ * Its first act is to create the execution's start file exclusively (a second runner of the same execution exits
+ * at once, doing nothing). It runs the work (a bash child in its group, or a function of the user's workflow module in-process), appends
  * the work's output to the log and, however the work ends (stop and timeout included), writes the status file
  * atomically before exiting. The status file is how the executor, or the next one after a restart, learns the end.
  */
 import { openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { startBashTask, type RunningWork } from './bash-task.ts';
 import { startFunctionTask } from './function-task.ts';
 import { errorOutcome, errorReason, settleOutcome } from './outcome.ts';
 import {
+  ALREADY_STARTED_EXIT_CODE,
+  claimStart,
   isRunnerSpec,
   isStopRequest,
   readJson,
+  taskFiles,
   writeJsonAtomic,
   type RunnerSpec,
   type TaskEnd,
@@ -36,7 +41,9 @@ for (const name of ['SIGTERM', 'SIGINT'] as const) {
   });
 }
 
-const spec = loadSpec(process.argv[2]);
+const specFile = process.argv[2];
+const spec = loadSpec(specFile);
+claimStartOrExit(taskFiles(dirname(resolve(specFile!)), spec.taskExecutionId).started);
 
 // A user's function may throw from a callback outside its promise: that is the task failing, not a lost status.
 process.on('uncaughtException', (error) => fail(error));
@@ -54,6 +61,18 @@ function loadSpec(file: string | undefined): RunnerSpec {
   // Without a spec there is no status file to write: the executor sees an exit without status.
   process.stderr.write(`task-runner: cannot read a task spec from ${String(file)}\n`);
   process.exit(2);
+}
+
+/** First act, before any of the task's work: a runner that cannot record that it began does not begin. */
+function claimStartOrExit(file: string): void {
+  let claimed: boolean;
+  try {
+    claimed = claimStart(file, process.pid);
+  } catch (error) {
+    process.stderr.write(`task-runner: cannot create ${file}: ${errorReason(error)}\n`);
+    process.exit(3);
+  }
+  if (!claimed) process.exit(ALREADY_STARTED_EXIT_CODE); // another runner began this execution: it reports
 }
 
 async function run(s: RunnerSpec): Promise<TaskOutcome> {

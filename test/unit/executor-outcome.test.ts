@@ -88,6 +88,7 @@ test('task files are named after the task execution id', () => {
     spec: '/data/7.spec.json',
     log: '/data/7.log',
     pid: '/data/7.pid.json',
+    started: '/data/7.started',
     status: '/data/7.status.json',
     stop: '/data/7.stop.json',
     exit: '/data/7.exit',

@@ -83,20 +83,55 @@ test('invalid retry, timeout and periodic options', () => {
       { retry: { maxRetries: 1, backoff: 5 } },
       'unknown retry option "backoff" (expected maxRetries, backoffMs)',
     ],
-    [{ retry: {} }, 'retry.maxRetries must be an integer >= 0, got undefined'],
-    [{ retry: { maxRetries: -1 } }, 'retry.maxRetries must be an integer >= 0, got -1'],
-    [{ retry: { maxRetries: 1.5 } }, 'retry.maxRetries must be an integer >= 0, got 1.5'],
-    [{ retry: { maxRetries: Infinity } }, 'retry.maxRetries must be an integer >= 0, got Infinity'],
-    [{ retry: { maxRetries: 1, backoffMs: -5 } }, 'retry.backoffMs must be an integer >= 0, got -5'],
-    [{ retry: { maxRetries: 1, backoffMs: '5' } }, 'retry.backoffMs must be an integer >= 0, got "5"'],
-    [{ timeoutMs: 0 }, 'timeoutMs must be an integer > 0, got 0'],
-    [{ timeoutMs: 2.5 }, 'timeoutMs must be an integer > 0, got 2.5'],
-    [{ timeoutMs: NaN }, 'timeoutMs must be an integer > 0, got NaN'],
+    [{ retry: {} }, 'retry.maxRetries must be an integer from 0 to 100, got undefined'],
+    [{ retry: { maxRetries: -1 } }, 'retry.maxRetries must be an integer from 0 to 100, got -1'],
+    [{ retry: { maxRetries: 1.5 } }, 'retry.maxRetries must be an integer from 0 to 100, got 1.5'],
+    [{ retry: { maxRetries: Infinity } }, 'retry.maxRetries must be an integer from 0 to 100, got Infinity'],
+    [
+      { retry: { maxRetries: 1, backoffMs: -5 } },
+      'retry.backoffMs must be an integer from 0 to 3155760000000 (100 years), got -5',
+    ],
+    [
+      { retry: { maxRetries: 1, backoffMs: '5' } },
+      'retry.backoffMs must be an integer from 0 to 3155760000000 (100 years), got "5"',
+    ],
+    [{ timeoutMs: 0 }, 'timeoutMs must be an integer from 1 to 3155760000000 (100 years), got 0'],
+    [{ timeoutMs: 2.5 }, 'timeoutMs must be an integer from 1 to 3155760000000 (100 years), got 2.5'],
+    [{ timeoutMs: NaN }, 'timeoutMs must be an integer from 1 to 3155760000000 (100 years), got NaN'],
     [
       { periodic: 'every 5 minutes' },
       'periodic must be a "cron@…" or "interval@…" expression, got "every 5 minutes"',
     ],
     [{ periodic: 60 }, 'periodic must be a "cron@…" or "interval@…" expression, got 60'],
+    [{ retry: { maxRetries: 101 } }, 'retry.maxRetries must be an integer from 0 to 100, got 101'],
+    [
+      { retry: { maxRetries: 1, backoffMs: 1e13 } },
+      'retry.backoffMs must be an integer from 0 to 3155760000000 (100 years), got 10000000000000',
+    ],
+    [
+      { timeoutMs: 1e13 },
+      'timeoutMs must be an integer from 1 to 3155760000000 (100 years), got 10000000000000',
+    ],
+    [
+      { periodic: 'cron@61 * * * *' },
+      'periodic: invalid schedule "cron@61 * * * *": minute field "61": 61 is out of range 0-59',
+    ],
+    [
+      { periodic: 'cron@0 0 30 2 *' },
+      'periodic: invalid schedule "cron@0 0 30 2 *": day-of-month field "30" never occurs in month field "2" (February), so it would never run',
+    ],
+    [
+      { periodic: 'cron@* * *' },
+      'periodic: invalid schedule "cron@* * *": expected 5 fields (minute hour day-of-month month day-of-week, e.g. cron@*/5 * * * *), got 3',
+    ],
+    [
+      { periodic: 'interval@0 0 0 0' },
+      'periodic: invalid schedule "interval@0 0 0 0": the interval must be longer than zero',
+    ],
+    [
+      { periodic: 'interval@1 2' },
+      'periodic: invalid schedule "interval@1 2": expected 4 numbers (days hours minutes seconds, e.g. interval@0 0 10 0), got 2',
+    ],
   ];
   for (const [options, message] of cases) {
     rejects(() => workflow.bash('t', 'true', untyped(options)), where + message);
@@ -104,6 +139,26 @@ test('invalid retry, timeout and periodic options', () => {
   }
   const valid = workflow.bash('t', 'true', { retry: { maxRetries: 0, backoffMs: 0 }, timeoutMs: 1 });
   assert.deepEqual([valid.retry, valid.timeoutMs], [{ maxRetries: 0, backoffMs: 0 }, 1]);
+});
+
+test('options changed after declaration are checked again with the whole workflow', () => {
+  const workflow = new Workflow('wf');
+  const task = workflow.bash('t', 'true', { periodic: 'interval@0 0 1 0' });
+  Object.assign(task, { periodic: 'cron@0 0 31 4 *' });
+  rejects(
+    () => validateWorkflow(workflow),
+    'workflow "wf" task "t": periodic: invalid schedule "cron@0 0 31 4 *": day-of-month field "31" never occurs in month field "4" (April), so it would never run',
+  );
+  Object.assign(task, { periodic: null, timeoutMs: -1 });
+  rejects(
+    () => validateWorkflow(workflow),
+    'workflow "wf" task "t": timeoutMs must be an integer from 1 to 3155760000000 (100 years), got -1',
+  );
+  Object.assign(task, { timeoutMs: null, retry: { maxRetries: 1e6, backoffMs: 1 } });
+  rejects(
+    () => validateWorkflow(workflow),
+    'workflow "wf" task "t": retry.maxRetries must be an integer from 0 to 100, got 1000000',
+  );
 });
 
 test('invalid actions, statuses and task references in rules', () => {
