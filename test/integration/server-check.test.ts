@@ -48,7 +48,7 @@ test('a client cannot overwrite the announcement', async (t) => {
   const raw = await mqtt.connectAsync(broker.url, { clientId: 'forger', reconnectPeriod: 0 });
   t.after(() => raw.endAsync(true));
   // A reserved topic: the broker refuses it by closing the connection (MQTT 3.1.1 has no negative PUBACK).
-  const closed = new Promise((resolve) => raw.once('close', resolve));
+  const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
   raw.publish(SERVER_INFO_TOPIC, 'forged', { qos: 1, retain: true });
   await closed;
   assert.ok(broker.records.some((r) => r.fields.code === 'RESERVED_TOPIC' && r.fields.client === 'forger'));
