@@ -165,7 +165,10 @@ export function supervisorChannel(): { ready(): void; gone: Promise<void> } | nu
   process.channel?.unref();
   const gone = new Promise<void>((resolve) => process.once('disconnect', () => resolve()));
   return {
-    ready: () => process.send?.({ type: 'ready', pid: process.pid } satisfies SupervisorMessage),
+    ready: () => {
+      // The server may be gone already (then `gone` has resolved and the scheduler stops).
+      if (process.connected) process.send?.({ type: 'ready', pid: process.pid } satisfies SupervisorMessage);
+    },
     gone,
   };
 }
