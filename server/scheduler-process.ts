@@ -156,19 +156,22 @@ export class SchedulerProcess {
 }
 
 /**
- * The supervised side, for `aiflow scheduler start`: null when not started by a server. `gone` resolves when the
- * server went away (even killed with SIGKILL), so an orphaned scheduler stops instead of running on.
+ * The supervised side, for `aiflow scheduler start`: null when not started by a server. When the server goes away
+ * (even killed with SIGKILL, which closes the channel) the scheduler exits at once, as a crash would: every input
+ * is all-or-nothing, and a holder whose process is gone is replaced at once, so the server's next start is not
+ * kept waiting behind an orphan that drains its backlog.
  */
-export function supervisorChannel(): { ready(): void; gone: Promise<void> } | null {
+export function supervisorChannel(): { ready(): void } | null {
   if (!process.send || !process.connected) return null;
   // The channel must not keep the process alive once the scheduler stopped.
   process.channel?.unref();
-  const gone = new Promise<void>((resolve) => process.once('disconnect', () => resolve()));
+  process.once('disconnect', () => {
+    process.stderr.write('aiflow: the server is gone: the scheduler exits\n');
+    process.exit(1);
+  });
   return {
     ready: () => {
-      // The server may be gone already (then `gone` has resolved and the scheduler stops).
       if (process.connected) process.send?.({ type: 'ready', pid: process.pid } satisfies SupervisorMessage);
     },
-    gone,
   };
 }

@@ -49,9 +49,7 @@ export function schedulerCommand(io: CliIO): Command {
         throw new AIFlowError('INVALID_OPTION', 'log level must be debug, info, warn or error');
       }
       const supervisor = supervisorChannel();
-      const stopRequested = supervisor
-        ? Promise.race([io.untilStopped(), supervisor.gone])
-        : io.untilStopped();
+      const stopRequested = io.untilStopped();
       const home = options.home ?? defaultHome(io.env);
       const running = await startScheduler({
         home,

@@ -98,3 +98,14 @@ test('scheduler start next to a running server start fails with SCHEDULER_RUNNIN
     'the first one still serves',
   );
 });
+
+test('the scheduler process does not outlive a server killed with SIGKILL', async (t) => {
+  const { server, schedulerPid } = await startServerCli(t);
+  server.child.kill('SIGKILL');
+  await server.exited;
+  // No event tells the end of a process that is not our child: poll, with a deadline.
+  for (let waited = 0; isAlive(schedulerPid); waited += 50) {
+    assert.ok(waited < 30_000, `scheduler ${schedulerPid} still running 30 s after its server died`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+});
