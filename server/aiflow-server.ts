@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBroker, type BrokerOptions, type BrokerServer } from '../broker/index.ts';
 import { createLogger, type Logger, type LogLevel } from '../broker/logger.ts';
+import { AIFlowError } from '../protocol/errors.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
 import { SqliteMetadataStore } from '../scheduler/store/sqlite-metadata-store.ts';
@@ -19,6 +20,7 @@ import { startScheduler, type SchedulerSettings } from './start-scheduler.ts';
  * - `none`: the broker alone (start `aiflow scheduler start` apart).
  */
 export type SchedulerMode = 'in-process' | 'child-process' | 'none';
+const SCHEDULER_MODES: readonly SchedulerMode[] = ['in-process', 'child-process', 'none'];
 
 export interface ServerOptions extends Omit<
   BrokerOptions,
@@ -65,6 +67,15 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
     schedulerLogLevel = 'info',
     ...brokerOptions
   } = options;
+  if (!SCHEDULER_MODES.includes(schedulerMode)) {
+    throw new AIFlowError(
+      'INVALID_OPTION',
+      `schedulerMode must be ${SCHEDULER_MODES.join(', ')}, got ${String(schedulerMode)}`,
+    );
+  }
+  if (schedulerMode !== 'in-process' && (store !== undefined || settings.clock !== undefined)) {
+    throw new AIFlowError('INVALID_OPTION', 'store and clock apply to the in-process scheduler only');
+  }
   mkdirSync(home, { recursive: true });
   // A secret made at each start proves the scheduler can read this home; a scheduler run apart reads it there.
   const secret = randomUUID();
@@ -105,7 +116,6 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
         logger.error('scheduler stopped: its lease was lost', { reason: error.message }),
       );
     } else if (schedulerMode === 'child-process') {
-      // The clock stays behind: a child process runs on the system clock.
       const { parallelism, stopGraceMs, conditionTimeoutMs, leaseDurationMs } = settings;
       child = await SchedulerProcess.start({
         ...definedOnly({ parallelism, stopGraceMs, conditionTimeoutMs, leaseDurationMs }),

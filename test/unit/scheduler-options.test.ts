@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import type { CliIO } from '../../cli/io.ts';
 import { runCli } from '../../cli/program.ts';
 import { defaultParallelism } from '../../cli/scheduler-options.ts';
+import { startServer } from '../../server/index.ts';
+import { ManualClock } from '../manual-clock.ts';
 
 async function cli(argv: string[], env: NodeJS.ProcessEnv = {}) {
   let stdout = '';
@@ -45,5 +47,20 @@ test('the default parallelism follows the cores, at least two, and shows in the 
   assert.match(
     help.stdout,
     new RegExp(`--parallelism <n>\\s+task processes running at once \\(default: ${defaultParallelism()},`),
+  );
+});
+
+test('startServer refuses an unknown scheduler mode, and a store or clock for a scheduler out of process', async () => {
+  const home = '/nonexistent/never-created';
+  await assert.rejects(startServer({ home, schedulerMode: 'thread' as never }), {
+    code: 'INVALID_OPTION',
+    message: 'schedulerMode must be in-process, child-process, none, got thread',
+  });
+  await assert.rejects(
+    startServer({ home, schedulerMode: 'child-process', scheduler: { clock: new ManualClock() } }),
+    {
+      code: 'INVALID_OPTION',
+      message: 'store and clock apply to the in-process scheduler only',
+    },
   );
 });
