@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { TestContext } from 'node:test';
-import { AIFLOW_BIN, deferred, ROOT } from './helpers.ts';
+import { isAlive } from '../cli/home.ts';
+import { AIFLOW_BIN, deferred, freePort, ROOT, run, tempDir } from './helpers.ts';
 
 export interface AiflowProcess {
   child: ChildProcess;
@@ -47,4 +48,28 @@ export function spawnAiflow(t: TestContext, args: string[]): AiflowProcess {
     return seen.promise.finally(() => watchers.delete(check));
   };
   return { child, stdout: () => stdout, stderr: () => stderr, printed, exited };
+}
+
+/** `aiflow server start` as users run it: the broker here, the scheduler in a child process. */
+export async function startServerCli(t: TestContext, extra: string[] = []) {
+  const home = tempDir(t);
+  const port = await freePort();
+  const url = `mqtt://127.0.0.1:${port}`;
+  const server = spawnAiflow(t, [
+    'server',
+    'start',
+    '--port',
+    String(port),
+    '--no-ws',
+    '--home',
+    home,
+    ...extra,
+  ]);
+  await server.printed('listening on');
+  const schedulerPid = Number(/scheduler pid (\d+)/.exec(server.stdout())?.[1]);
+  t.after(() => {
+    if (isAlive(schedulerPid)) process.kill(schedulerPid, 'SIGKILL');
+  });
+  const aiflow = (...args: string[]) => run(process.execPath, [AIFLOW_BIN, ...args, '-s', url]);
+  return { home, url, server, schedulerPid, aiflow };
 }
