@@ -11,7 +11,7 @@ import { createWebSocketStream, WebSocketServer } from 'ws';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
-import { BrokerAccess } from './access.ts';
+import { BrokerAccess, type SchedulerLeaseSource } from './access.ts';
 import { EventGateway } from './event-gateway.ts';
 import { EventLog } from './event-log.ts';
 import { createFrameGuard } from './frame-guard.ts';
@@ -37,6 +37,11 @@ export interface BrokerOptions {
   logger?: Logger;
   /** Password of the scheduler's MQTT user `aiflow-scheduler`; null: no scheduler may connect. @defaultValue null */
   schedulerToken?: string | null;
+  /**
+   * The scheduler lease's current fencing token: when set, the scheduler's password is `<token>:<secret>` and only
+   * the current token is accepted. @defaultValue null (the password is the scheduler token alone)
+   */
+  schedulerLease?: SchedulerLeaseSource | null;
 }
 
 export const BROKER_DEFAULTS = {
@@ -46,6 +51,7 @@ export const BROKER_DEFAULTS = {
   maxPayloadBytes: LIMITS.defaultMaxPayloadBytes,
   durability: 'full',
   schedulerToken: null,
+  schedulerLease: null,
 } as const;
 
 // Room for the topic (at most 65,535 bytes) and headers beyond the payload limit, so that a payload slightly over
@@ -77,7 +83,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   const logger = options.logger ?? createLogger();
   const log = EventLog.open(o.dbFile, { durability: o.durability });
   const refusedClients = new WeakSet<Client>();
-  const access = new BrokerAccess(o.schedulerToken);
+  const access = new BrokerAccess(o.schedulerToken, o.schedulerLease);
   const aedes = await Aedes.createBroker({ drainTimeout: 30_000 });
   const gateway = new EventGateway(aedes, log, logger, o.maxPayloadBytes, access);
   const rpc = new RpcService(aedes, log, logger, access, o.maxPayloadBytes);
@@ -92,9 +98,17 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
       logger.warn('connection refused: empty client id with a persistent session [MQTT-3.1.3-8]');
       return callback(Object.assign(new Error('identifier rejected'), { returnCode: 2 as const }), false);
     }
-    if (access.authenticate(client, username, password)) return callback(null, true);
-    logger.warn('connection refused: wrong scheduler credentials', { client: client.id });
-    callback(Object.assign(new Error('bad user name or password'), { returnCode: 4 as const }), false);
+    access.authenticate(client, username, password).then(
+      (result) => {
+        if (result.accepted) return callback(null, true);
+        logger.warn('connection refused', { client: client.id, reason: result.reason });
+        callback(Object.assign(new Error('bad user name or password'), { returnCode: 4 as const }), false);
+      },
+      (error: unknown) => {
+        logger.error('connection refused: authentication failed', { reason: (error as Error).message });
+        callback(Object.assign(new Error('server unavailable'), { returnCode: 3 as const }), false);
+      },
+    );
   };
   aedes.authorizePublish = (client, packet, callback) => {
     if (client === null) return callback(null);

@@ -1,37 +1,58 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBroker, type BrokerOptions, type BrokerServer } from '../broker/index.ts';
-import { createLogger, type Logger } from '../broker/logger.ts';
+import { createLogger, type Logger, type LogLevel } from '../broker/logger.ts';
 import { AIFlowError } from '../protocol/errors.ts';
-import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.ts';
+import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
 import { SqliteMetadataStore } from '../scheduler/store/sqlite-metadata-store.ts';
+import { readLeaseFile } from '../scheduler/store/sqlite-lease.ts';
+import { metadataFile, schedulerTokenFile } from './home-files.ts';
+import { SchedulerProcess } from './scheduler-process.ts';
+import { startScheduler, type SchedulerSettings } from './start-scheduler.ts';
 
-export interface ServerOptions extends Omit<BrokerOptions, 'dbFile' | 'schedulerToken' | 'logger'> {
+/**
+ * Where `startServer` runs the scheduler:
+ * - `in-process`: on the broker's event loop (tests inject a clock and a store);
+ * - `child-process`: `aiflow scheduler start` in a child process the server supervises (what `aiflow server start`
+ *   runs: the scheduler's disk syncs and crashes stay out of the process that serves MQTT);
+ * - `none`: the broker alone (start `aiflow scheduler start` apart).
+ */
+export type SchedulerMode = 'in-process' | 'child-process' | 'none';
+const SCHEDULER_MODES: readonly SchedulerMode[] = ['in-process', 'child-process', 'none'];
+
+export interface ServerOptions extends Omit<
+  BrokerOptions,
+  'dbFile' | 'schedulerToken' | 'schedulerLease' | 'logger'
+> {
   /** Data folder: event log, metadata, snapshots, task logs. */
   home: string;
   /** @defaultValue a logger writing `info` and above to stderr */
   logger?: Logger;
-  /** Run the scheduler in this process; false: the broker alone (start `aiflow scheduler start` apart). @defaultValue true */
-  runScheduler?: boolean;
-  /** The scheduler's store. @defaultValue SQLite at `<home>/metadata.db` */
+  /** @defaultValue 'in-process' */
+  schedulerMode?: SchedulerMode;
+  /** The in-process scheduler's store. @defaultValue SQLite at `<home>/metadata.db` */
   store?: MetadataStore;
-  /** Scheduler settings (parallelism, stop grace, condition time-out, clock). */
-  scheduler?: Pick<SchedulerOptions, 'parallelism' | 'stopGraceMs' | 'conditionTimeoutMs' | 'clock'>;
+  /** Scheduler settings (the clock applies in process only). */
+  scheduler?: SchedulerSettings;
+  /** Log level of the scheduler child process. @defaultValue 'info' */
+  schedulerLogLevel?: LogLevel;
 }
 
-/** The broker, its event log and the scheduler, in this process: what `aiflow server start` runs. */
+/** The broker, its event log and the scheduler: what `aiflow server start` runs. */
 export interface AIFlowServer {
   readonly url: string;
   readonly port: number;
   readonly wsPort: number | null;
   readonly broker: BrokerServer;
-  /** Null when the server runs without its scheduler. */
+  /** The in-process scheduler; null in the other modes. */
   readonly scheduler: Scheduler | null;
+  /** The supervised scheduler process (`child-process` mode); null in the other modes. */
+  readonly schedulerProcess: SchedulerProcess | null;
   /**
    * Stops the scheduler, then the broker. Task processes keep running (the next start adopts them) unless
-   * `stopTasks` is set. Idempotent.
+   * `stopTasks` is set (in process only). Idempotent.
    */
   close(options?: { stopTasks?: boolean }): Promise<void>;
 }
@@ -40,31 +61,68 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
   const {
     home,
     logger = createLogger(),
-    scheduler: schedulerOptions,
+    scheduler: settings = {},
     store,
-    runScheduler = true,
+    schedulerMode = 'in-process',
+    schedulerLogLevel = 'info',
     ...brokerOptions
   } = options;
+  if (!SCHEDULER_MODES.includes(schedulerMode)) {
+    throw new AIFlowError(
+      'INVALID_OPTION',
+      `schedulerMode must be ${SCHEDULER_MODES.join(', ')}, got ${String(schedulerMode)}`,
+    );
+  }
+  if (schedulerMode !== 'in-process' && (store !== undefined || settings.clock !== undefined)) {
+    throw new AIFlowError('INVALID_OPTION', 'store and clock apply to the in-process scheduler only');
+  }
   mkdirSync(home, { recursive: true });
-  // The scheduler proves who it is with a token made at each start; a scheduler run apart reads it from the home.
-  const token = randomUUID();
-  writeFileSync(schedulerTokenFile(home), token + '\n', { mode: 0o600 });
-  const broker = await startBroker({
-    ...brokerOptions,
-    dbFile: join(home, 'aiflow.db'),
-    schedulerToken: token,
-    logger,
-  });
-  let scheduler: Scheduler | null = null;
+  // A secret made at each start proves the scheduler can read this home; a scheduler run apart reads it there.
+  const secret = randomUUID();
+  writeFileSync(schedulerTokenFile(home), secret + '\n', { mode: 0o600 });
+  const inProcessStore =
+    schedulerMode === 'in-process' ? (store ?? SqliteMetadataStore.open(metadataFile(home))) : null;
+  // The broker admits the scheduler identity only with the lease's current fencing token. In process it asks the
+  // scheduler's store; otherwise it reads the lease row of the home's metadata file (read-only, one row).
+  const currentToken = inProcessStore
+    ? async () => (await inProcessStore.readLease())?.token ?? null
+    : async () => readLeaseFile(metadataFile(home))?.token ?? null;
+  let broker: BrokerServer;
   try {
-    if (runScheduler) {
-      scheduler = await startScheduler({
-        ...schedulerOptions,
+    broker = await startBroker({
+      ...brokerOptions,
+      dbFile: join(home, 'aiflow.db'),
+      schedulerToken: secret,
+      schedulerLease: currentToken,
+      logger,
+    });
+  } catch (error) {
+    await inProcessStore?.close();
+    throw error;
+  }
+  let inProcess: Awaited<ReturnType<typeof startScheduler>> | null = null;
+  let child: SchedulerProcess | null = null;
+  try {
+    if (inProcessStore) {
+      inProcess = await startScheduler({
+        ...settings,
         home,
         server: broker.url,
-        token,
-        store,
+        secret,
+        store: inProcessStore,
         logger,
+      });
+      void inProcess.lost.then((error) =>
+        logger.error('scheduler stopped: its lease was lost', { reason: error.message }),
+      );
+    } else if (schedulerMode === 'child-process') {
+      const { parallelism, stopGraceMs, conditionTimeoutMs, leaseDurationMs } = settings;
+      child = await SchedulerProcess.start({
+        ...definedOnly({ parallelism, stopGraceMs, conditionTimeoutMs, leaseDurationMs }),
+        home,
+        server: broker.url,
+        logger,
+        logLevel: schedulerLogLevel,
       });
     }
   } catch (error) {
@@ -77,56 +135,17 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
     port: broker.port,
     wsPort: broker.wsPort,
     broker,
-    scheduler,
+    scheduler: inProcess?.scheduler ?? null,
+    schedulerProcess: child,
     close: (closeOptions = {}) =>
       (closing ??= (async () => {
-        await scheduler?.close(closeOptions);
-        await scheduler?.store.close();
+        await inProcess?.close(closeOptions);
+        await child?.close();
         await broker.close();
       })()),
   };
 }
 
-/** Where the server leaves the scheduler's token for a scheduler started apart (`aiflow scheduler start`). */
-export function schedulerTokenFile(home: string): string {
-  return join(home, 'scheduler.token');
-}
-
-/**
- * The scheduler alone, against a running broker (`aiflow server start --no-scheduler`): it authenticates with the
- * token that server left in the same home, and keeps its store and task files there.
- */
-export async function startScheduler(options: {
-  home: string;
-  server: string;
-  token?: string;
-  store?: MetadataStore;
-  logger?: Logger;
-  parallelism?: number;
-  stopGraceMs?: number;
-  conditionTimeoutMs?: number;
-  clock?: SchedulerOptions['clock'];
-}): Promise<Scheduler> {
-  const { home, token, store, logger = createLogger(), ...rest } = options;
-  let secret = token;
-  if (secret === undefined) {
-    try {
-      secret = readFileSync(schedulerTokenFile(home), 'utf8').trim();
-    } catch (error) {
-      throw new AIFlowError(
-        'SERVER_NOT_RUNNING',
-        `no scheduler token in ${home}: start the server with this home first`,
-        {
-          cause: error,
-        },
-      );
-    }
-  }
-  return Scheduler.start({
-    ...rest,
-    token: secret,
-    store: store ?? SqliteMetadataStore.open(join(home, 'metadata.db')),
-    dataDir: home,
-    logger,
-  });
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -1,7 +1,9 @@
+export { startServer, type AIFlowServer, type SchedulerMode, type ServerOptions } from './aiflow-server.ts';
+export { metadataFile, schedulerTokenFile } from './home-files.ts';
+export { SchedulerProcess, supervisorChannel, type SchedulerProcessOptions } from './scheduler-process.ts';
 export {
-  schedulerTokenFile,
   startScheduler,
-  startServer,
-  type AIFlowServer,
-  type ServerOptions,
-} from './aiflow-server.ts';
+  type RunningScheduler,
+  type SchedulerSettings,
+  type StartSchedulerOptions,
+} from './start-scheduler.ts';

@@ -14,10 +14,11 @@ import {
 } from '../home.ts';
 import type { CliIO } from '../io.ts';
 import { DEFAULT_WS_PORT, parseNonNegativeInt, parsePort } from '../options.ts';
+import { leaseDurationOption, parallelismOption, type SchedulerCliOptions } from '../scheduler-options.ts';
 
 const STOP_TIMEOUT_MS = 15_000;
 
-interface StartOptions {
+interface StartOptions extends SchedulerCliOptions {
   port: number;
   host: string;
   home?: string;
@@ -60,6 +61,8 @@ export function serverCommand(io: CliIO): Command {
     .addOption(
       new Option('--no-scheduler', 'run the broker alone (then `aiflow scheduler start` with the same home)'),
     )
+    .addOption(parallelismOption())
+    .addOption(leaseDurationOption())
     .addOption(
       new Option('--max-payload-bytes <n>', 'largest event payload')
         .env('AIFLOW_MAX_PAYLOAD_BYTES')
@@ -89,12 +92,16 @@ export function serverCommand(io: CliIO): Command {
         wsPort: options.ws ? options.wsPort : null,
         maxPayloadBytes: options.maxPayloadBytes,
         logger: createLogger(options.logLevel),
-        runScheduler: options.scheduler,
+        // The scheduler in its own process: its disk syncs and crashes stay out of the loop that serves MQTT.
+        schedulerMode: options.scheduler ? 'child-process' : 'none',
+        schedulerLogLevel: options.logLevel,
+        scheduler: { parallelism: options.parallelism, leaseDurationMs: options.leaseDurationMs },
       });
       const broker = server.broker;
       writeServerRecord(home, { pid: process.pid, url: broker.url });
       const ws = broker.wsPort === null ? 'off' : `ws://${options.host}:${broker.wsPort}`;
-      const alone = options.scheduler ? '' : ', without scheduler';
+      const pid = server.schedulerProcess?.pid;
+      const alone = options.scheduler ? `, scheduler pid ${pid}` : ', without scheduler';
       io.stdout(`aiflow server listening on ${broker.url} (WebSocket ${ws}, data in ${home}${alone})\n`);
       await stopRequested;
       await server.close();

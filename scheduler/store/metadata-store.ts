@@ -62,7 +62,40 @@ export interface MetadataStore {
   listFailedEvents(): Promise<{ offset: number; key: string; reason: string; time: number }[]>;
   /** Removes published status events from the outbox. */
   deleteOutbox(ids: number[]): Promise<void>;
+
+  /**
+   * Takes the scheduler lease when it is free, expired, or held with the token `claim.replacing`; the token then
+   * increments. Otherwise returns who holds it.
+   */
+  acquireLease(claim: LeaseClaim): Promise<LeaseRecord | { heldBy: LeaseRecord }>;
+  /** Extends the lease; false when `token` is no longer the current one (another scheduler took over). */
+  renewLease(holder: string, token: number, expiresAt: number): Promise<boolean>;
+  /** Lets the next scheduler take over at once (a no-op when the lease moved on). */
+  releaseLease(holder: string, token: number): Promise<void>;
+  readLease(): Promise<LeaseRecord | null>;
   close(): Promise<void>;
+}
+
+/** The one-scheduler-per-home lease: whoever holds the current token may act as the scheduler. */
+export interface LeaseRecord {
+  /** Unique per scheduler start. */
+  holder: string;
+  pid: number;
+  host: string;
+  /** Fencing token: increments at every takeover, never reused. */
+  token: number;
+  /** Milliseconds since the epoch. */
+  expiresAt: number;
+}
+
+export interface LeaseClaim {
+  holder: string;
+  pid: number;
+  host: string;
+  now: number;
+  durationMs: number;
+  /** Take over from this token even if it has not expired (its holder is known to be gone). */
+  replacing?: number;
 }
 
 export interface Recovery {

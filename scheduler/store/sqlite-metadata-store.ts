@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { AIFlowError } from '../../protocol/errors.ts';
-import type { MetadataStore, Recovery } from './metadata-store.ts';
+import type { LeaseClaim, LeaseRecord, MetadataStore, Recovery } from './metadata-store.ts';
 import type {
   ScheduleRecord,
   TriggerRecord,
@@ -13,6 +13,7 @@ import type {
   WorkflowExecutionRecord,
   WorkflowRecord,
 } from './records.ts';
+import { LEASE_SCHEMA, SqliteLease } from './sqlite-lease.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS namespaces (name TEXT PRIMARY KEY, create_time INTEGER NOT NULL);
@@ -108,9 +109,11 @@ const taskExecutionOf = (r: Row): TaskExecutionRecord => ({
 /** The embedded metadata store: one SQLite file (WAL) beside the event log. */
 export class SqliteMetadataStore implements MetadataStore {
   readonly #db: Database.Database;
+  readonly #lease: SqliteLease;
 
   private constructor(db: Database.Database) {
     this.#db = db;
+    this.#lease = new SqliteLease(db);
   }
 
   static open(file: string): SqliteMetadataStore {
@@ -119,6 +122,7 @@ export class SqliteMetadataStore implements MetadataStore {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.exec(SCHEMA);
+      db.exec(LEASE_SCHEMA);
       return new SqliteMetadataStore(db);
     } catch (error) {
       throw new AIFlowError(
@@ -416,6 +420,22 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Removes published status events from the outbox. */
   async deleteOutbox(ids: number[]): Promise<void> {
     this.#deleteIds('outbox', ids);
+  }
+
+  async acquireLease(claim: LeaseClaim): Promise<LeaseRecord | { heldBy: LeaseRecord }> {
+    return this.#lease.acquire(claim);
+  }
+
+  async renewLease(holder: string, token: number, expiresAt: number): Promise<boolean> {
+    return this.#lease.renew(holder, token, expiresAt);
+  }
+
+  async releaseLease(holder: string, token: number): Promise<void> {
+    this.#lease.release(holder, token);
+  }
+
+  async readLease(): Promise<LeaseRecord | null> {
+    return this.#lease.read();
   }
 
   async close(): Promise<void> {
