@@ -74,7 +74,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
     );
   }
   const logger = options.logger ?? createLogger();
-  const log = EventLog.open(o.dbFile, { durability: o.durability });
+  const log = await EventLog.open(o.dbFile, { durability: o.durability, logger });
   const refusedClients = new WeakSet<Client>();
   const access = new BrokerAccess(o.schedulerToken);
   const aedes = await Aedes.createBroker({ drainTimeout: 30_000 });
@@ -165,7 +165,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
     tcp.close();
     http?.close();
     aedes.close();
-    log.close();
+    await log.close();
     throw error;
   }
 
