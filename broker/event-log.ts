@@ -135,7 +135,9 @@ export class EventLog {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#sendAppends();
-      await Promise.allSettled([this.#writer.close(), this.#reader.close()]);
+      // The reader first: the last connection to close checkpoints the WAL into the file, and only the writer can.
+      await this.#reader.close();
+      await this.#writer.close();
       const closed = new AIFlowError('STORAGE_FAILED', 'the event log is closed');
       this.#failAppends([...this.#appends.keys()], closed);
       this.#failQueries(closed);

@@ -34,7 +34,10 @@ export function assertIntact(db: Database.Database, file: string): void {
     if (isDamageError(error)) throw damagedFileError(file, (error as Error).message, error);
     throw error;
   }
-  const problems = rows.map((row) => String(Object.values(row)[0])).filter((line) => line !== 'ok');
+  const problems = rows
+    .flatMap((row) => String(Object.values(row)[0]).split('\n'))
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && line !== 'ok');
   if (problems.length > 0) throw damagedFileError(file, problems.join('; '));
 }
 
