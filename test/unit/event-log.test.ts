@@ -129,3 +129,17 @@ test('appends after close are refused with STORAGE_FAILED', async (t) => {
 test('an unwritable database file is a clear STORAGE_FAILED error', async () => {
   await assert.rejects(EventLog.open('/proc/no/such/dir/log.db'), { code: 'STORAGE_FAILED' });
 });
+
+test('close commits the appends still pending, resolves them, then refuses new ones', async (t) => {
+  const file = join(tempDir(t), 'log.db');
+  const log = await EventLog.open(file, { durability: 'normal' });
+  const pending = Array.from({ length: 20 }, (_, i) => log.append(input(`k${i}`)));
+  await log.close();
+  assert.deepEqual(
+    (await Promise.all(pending)).map((r) => r.event.offset),
+    Array.from({ length: 20 }, (_, i) => i + 1),
+  );
+  await assert.rejects(log.list({}), { code: 'STORAGE_FAILED' });
+  const reopened = await openLog(t, file);
+  assert.equal((await reopened.count({})).total, 20);
+});
