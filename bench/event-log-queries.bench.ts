@@ -5,7 +5,7 @@
 //   node --import tsx bench/event-log-queries.bench.ts [--module <path to event-log.ts>] [--sizes 10000,1000000]
 //
 // `--module` measures another build of the log (e.g. the main checkout's) with the same workload.
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,7 +26,8 @@ interface LogModule {
 
 const T0 = 1_700_000_000_000;
 const PAGE = 1000;
-const CATCH_UP_EVENTS = 50_000;
+const CATCH_UP_EVENTS = 20_000;
+const ROUNDS = 15;
 
 const { values } = parseArgs({
   options: { module: { type: 'string' }, sizes: { type: 'string', default: '10000,1000000' } },
@@ -37,59 +38,82 @@ const modulePath = values.module
 const { EventLog } = (await import(modulePath)) as LogModule;
 const sizes = values.sizes.split(',').map(Number);
 
-/** Median milliseconds of `rounds` runs of `run` (after one warm-up). */
-async function median(rounds: number, run: () => unknown): Promise<number> {
-  await run();
-  const times: number[] = [];
-  for (let i = 0; i < rounds; i++) {
-    const start = performance.now();
-    await run();
-    times.push(performance.now() - start);
-  }
-  return times.sort((a, b) => a - b)[Math.floor(rounds / 2)]!;
+type Figures = Record<string, number>;
+
+/** One log of `size` events, generated in the previous schema and opened (upgraded) by the log under test. */
+async function openGenerated(size: number, dir: string): Promise<MeasuredLog> {
+  const file = join(dir, `log-${size}.db`);
+  writeLegacyLog(file, size, T0);
+  return EventLog.open(file, { durability: 'normal' });
 }
 
-async function measure(size: number, dir: string): Promise<Record<string, number>> {
-  const template = join(dir, `template-${size}.db`);
-  writeLegacyLog(template, size, T0);
-  const file = join(dir, `log-${size}.db`);
-  copyFileSync(template, file);
-  const log = await EventLog.open(file, { durability: 'normal' });
+/** The measured operations on a log of `size` events; each returns how much it did (1 for a single query). */
+function workload(log: MeasuredLog, size: number): Record<string, () => Promise<number>> {
   const middle = Math.floor(size / 2);
-  const midTime = T0 + Math.floor(middle / 100);
-  const figures = {
-    'count, all (ms)': await median(5, () => log.count({})),
-    'count, one namespace (ms)': await median(5, () => log.count({ namespace: 'other' })),
-    'list page, namespace, no key (ms)': await median(9, () =>
+  const once = (run: () => unknown) => async () => (await run(), 1);
+  return {
+    'count, all (ms)': once(() => log.count({})),
+    'count, one namespace (ms)': once(() => log.count({ namespace: 'other' })),
+    'count, last 1,000 offsets (ms)': once(() => log.count({ beginOffset: size - 1000 })),
+    'list page, namespace, no key, mid-log (ms)': once(() =>
       log.list({ namespace: 'default', beginOffset: middle }, PAGE),
     ),
-    'list page from offset 0, namespace (ms)': await median(9, () =>
-      log.list({ namespace: 'default' }, PAGE),
-    ),
-    'count, last 1,000 offsets (ms)': await median(5, () => log.count({ beginOffset: size - 1000 })),
-    'timeToOffset (ms)': await median(9, () => log.timeToOffset(midTime)),
-    'catch-up, namespace, no key (events/s)': 0,
+    'list page from offset 0, namespace (ms)': once(() => log.list({ namespace: 'default' }, PAGE)),
+    'timeToOffset (ms)': once(() => log.timeToOffset(T0 + Math.floor(middle / 100))),
+    // A listener of namespace `default` reading from offset 0, page after page.
+    'catch-up, namespace, no key (events/s)': async () => {
+      let after = 0;
+      let read = 0;
+      while (read < Math.min(CATCH_UP_EVENTS, size * 0.9)) {
+        const page = await log.list({ namespace: 'default', beginOffset: after }, PAGE);
+        if (page.length === 0) break;
+        read += page.length;
+        after = page[page.length - 1]!.offset;
+      }
+      return read;
+    },
   };
-  // A listener of namespace `default` reading from offset 0, page after page.
-  const start = performance.now();
-  let after = 0;
-  let read = 0;
-  while (read < Math.min(CATCH_UP_EVENTS, size * 0.9)) {
-    const page = await log.list({ namespace: 'default', beginOffset: after }, PAGE);
-    if (page.length === 0) break;
-    read += page.length;
-    after = page[page.length - 1]!.offset;
+}
+
+/**
+ * Runs every operation on every log, rounds interleaved across the logs so that a busy machine slows all sizes
+ * alike; reports the median (ms per run, or items per second for the catch-up).
+ */
+async function measure(logs: Map<number, MeasuredLog>, rounds: number): Promise<Map<number, Figures>> {
+  const workloads = new Map([...logs].map(([size, log]) => [size, workload(log, size)]));
+  const samples = new Map([...logs.keys()].map((size) => [size, new Map<string, number[]>()]));
+  const metrics = Object.keys(workloads.values().next().value!);
+  for (const metric of metrics) {
+    for (let round = -1; round < rounds; round++) {
+      for (const [size, operations] of workloads) {
+        const start = performance.now();
+        const done = await operations[metric]!();
+        const ms = performance.now() - start;
+        if (round < 0) continue; // warm-up
+        const value = metric.endsWith('(ms)') ? ms : done / (ms / 1000);
+        const list = samples.get(size)!.get(metric) ?? [];
+        list.push(value);
+        samples.get(size)!.set(metric, list);
+      }
+    }
   }
-  figures['catch-up, namespace, no key (events/s)'] = read / ((performance.now() - start) / 1000);
-  await log.close();
-  return figures;
+  const medians = new Map<number, Figures>();
+  for (const [size, bySize] of samples) {
+    const figures: Figures = {};
+    for (const [metric, values] of bySize)
+      figures[metric] = values.sort((a, b) => a - b)[values.length >> 1]!;
+    medians.set(size, figures);
+  }
+  return medians;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'aiflow-bench-log-'));
 try {
   console.log(`event log: ${modulePath}`);
-  const results = new Map<number, Record<string, number>>();
-  for (const size of sizes) results.set(size, await measure(size, dir));
+  const logs = new Map<number, MeasuredLog>();
+  for (const size of sizes) logs.set(size, await openGenerated(size, dir));
+  const results = await measure(logs, ROUNDS);
+  for (const log of logs.values()) await log.close();
   const [small, large] = [results.get(sizes[0]!)!, results.get(sizes.at(-1)!)!];
   const rows = Object.keys(small).map((metric) => ({
     metric,

@@ -86,6 +86,7 @@ export class EventLog {
     // opens read-only.
     const writer = LogThread.start({ file, role: 'writer', durability });
     const reader = LogThread.start({ file, role: 'reader', durability });
+    const log = new EventLog(writer, reader, options.logger ?? createLogger());
     try {
       await writer.open();
       await reader.open();
@@ -93,7 +94,7 @@ export class EventLog {
       await Promise.all([writer.close(), reader.close()]);
       throw error;
     }
-    return new EventLog(writer, reader, options.logger ?? createLogger());
+    return log;
   }
 
   /** Called on the main thread after each commit with the newly stored events, in offset order. */
