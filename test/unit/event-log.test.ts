@@ -143,3 +143,11 @@ test('close commits the appends still pending, resolves them, then refuses new o
   const reopened = await openLog(t, file);
   assert.equal((await reopened.count({})).total, 20);
 });
+
+test('appends made in one turn of the loop are committed together, in one transaction', async (t) => {
+  const log = await openLog(t);
+  const batches: number[] = [];
+  log.onCommitted((events) => batches.push(events.length));
+  await Promise.all(Array.from({ length: 50 }, (_, i) => log.append(input(`k${i}`))));
+  assert.deepEqual(batches, [50]);
+});
