@@ -81,7 +81,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
     );
   }
   const logger = options.logger ?? createLogger();
-  const log = EventLog.open(o.dbFile, { durability: o.durability });
+  const log = await EventLog.open(o.dbFile, { durability: o.durability, logger });
   const refusedClients = new WeakSet<Client>();
   const access = new BrokerAccess(o.schedulerToken, o.schedulerLease);
   const aedes = await Aedes.createBroker({ drainTimeout: 30_000 });
@@ -182,7 +182,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
     tcp.close();
     http?.close();
     aedes.close();
-    log.close();
+    await log.close();
     throw error;
   }
 

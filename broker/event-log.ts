@@ -1,13 +1,15 @@
-import Database from 'better-sqlite3';
 import { AIFlowError } from '../protocol/errors.ts';
 import type { Event } from '../protocol/event.ts';
 import { LIMITS } from '../protocol/limits.ts';
-import type { EventFilter, SendParams, SenderCount } from '../protocol/rpc.ts';
+import type { EventFilter } from '../protocol/rpc.ts';
+import type { FromThread, QueryRequest, QueryResults, WireError } from './event-log-protocol.ts';
+import type { EventCount } from './event-log-queries.ts';
+import type { AppendInput, WrittenEvent } from './event-log-writer.ts';
+import { LogThread } from './log-thread.ts';
+import { createLogger, type Logger } from './logger.ts';
 
-/** What a producer hands the log; the log adds offset and createTime. */
-export interface AppendInput extends SendParams {
-  sender: string;
-}
+export type { AppendInput } from './event-log-writer.ts';
+export type { EventCount } from './event-log-queries.ts';
 
 export interface AppendResult {
   event: Event;
@@ -21,234 +23,220 @@ export interface EventLogOptions {
    * @defaultValue 'full'
    */
   durability?: 'full' | 'normal';
+  /** Where storage faults are reported. @defaultValue a logger writing `info` and above to stderr */
+  logger?: Logger;
 }
 
-interface Pending {
+interface PendingAppend {
   input: AppendInput;
   resolve: (result: AppendResult) => void;
   reject: (error: Error) => void;
 }
 
-interface EventRow {
-  offset: number;
-  key: string;
-  value: string;
-  namespace: string;
-  sender: string;
-  context: string | null;
-  create_time: number;
+interface PendingQuery {
+  resolve: (value: never) => void;
+  reject: (error: Error) => void;
 }
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS events (
-  offset INTEGER PRIMARY KEY AUTOINCREMENT,
-  namespace TEXT NOT NULL,
-  key TEXT NOT NULL,
-  value TEXT NOT NULL,
-  sender TEXT NOT NULL,
-  context TEXT,
-  create_time INTEGER NOT NULL,
-  idempotency_id TEXT UNIQUE
-);
-CREATE INDEX IF NOT EXISTS events_by_key ON events (namespace, key, offset);
-CREATE INDEX IF NOT EXISTS events_by_time ON events (create_time);
-`;
-
-const COLUMNS = 'offset, key, value, namespace, sender, context, create_time';
-
-function toEvent(row: EventRow): Event {
-  return {
-    offset: row.offset,
-    key: row.key,
-    value: row.value,
-    namespace: row.namespace,
-    sender: row.sender,
-    context: row.context,
-    createTime: row.create_time,
-  };
-}
+const fromWire = (error: WireError): AIFlowError => new AIFlowError(error.code, error.message);
 
 /**
- * The durable, append-only event log (SQLite in WAL mode). Appends are group-committed: every append made while
- * the previous commit runs joins the next transaction, so one disk sync serves many events.
- * Offsets come from AUTOINCREMENT, so they strictly increase and are never reused.
+ * The durable, append-only event log (SQLite in WAL mode), kept off the thread that serves MQTT sockets.
+ * A writer thread owns the file and group-commits: every append posted while a commit (and its disk sync) runs
+ * joins the next transaction. A reader thread answers queries on a read-only connection, so a query never waits
+ * for, nor delays, a commit. Offsets come from AUTOINCREMENT: strictly increasing, never reused.
+ * Once the file is removed, replaced or damaged, or a thread dies, every append fails with STORAGE_FAILED.
  */
 export class EventLog {
-  readonly #db: Database.Database;
-  readonly #statements = new Map<string, Database.Statement>();
+  readonly #writer: LogThread;
+  readonly #reader: LogThread;
+  readonly #logger: Logger;
   readonly #committedListeners: ((events: Event[]) => void)[] = [];
-  #pending: Pending[] = [];
-  #flushScheduled = false;
-  #lastCreateTime: number;
-  #closed = false;
+  readonly #appends = new Map<number, PendingAppend>();
+  readonly #queries = new Map<number, PendingQuery>();
+  #outgoing: { id: number; input: AppendInput }[] = [];
+  #sendScheduled = false;
+  #nextId = 1;
+  /** Why appends are refused for good (storage lost, writer dead); null while healthy. */
+  #appendFailure: AIFlowError | null = null;
+  #queryFailure: AIFlowError | null = null;
+  #closing: Promise<void> | undefined;
 
-  private constructor(db: Database.Database) {
-    this.#db = db;
-    const row = db.prepare('SELECT MAX(create_time) AS t FROM events').get() as { t: number | null };
-    this.#lastCreateTime = row.t ?? 0;
+  private constructor(writer: LogThread, reader: LogThread, logger: Logger) {
+    this.#writer = writer;
+    this.#reader = reader;
+    this.#logger = logger;
+    writer.listen(
+      (message) => this.#fromWriter(message),
+      (error) => this.#writerDied(error),
+    );
+    reader.listen(
+      (message) => this.#fromReader(message),
+      (error) => this.#readerDied(error),
+    );
   }
 
-  static open(file: string, options: EventLogOptions = {}): EventLog {
-    let db: Database.Database;
+  /**
+   * Opens (creating or upgrading) the log file. Rejects with STORAGE_FAILED when the file cannot be opened or is
+   * damaged (`PRAGMA quick_check`).
+   */
+  static async open(file: string, options: EventLogOptions = {}): Promise<EventLog> {
+    const durability = options.durability ?? 'full';
+    // Both threads boot in parallel; the writer opens first: it creates or upgrades the file that the reader then
+    // opens read-only.
+    const writer = LogThread.start({ file, role: 'writer', durability });
+    const reader = LogThread.start({ file, role: 'reader', durability });
+    const log = new EventLog(writer, reader, options.logger ?? createLogger());
     try {
-      db = new Database(file);
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${options.durability === 'normal' ? 'NORMAL' : 'FULL'}`);
-      db.exec(SCHEMA);
+      await writer.open();
+      await reader.open();
     } catch (error) {
-      throw new AIFlowError(
-        'STORAGE_FAILED',
-        `cannot open the event log ${file}: ${(error as Error).message}`,
-        {
-          cause: error,
-        },
-      );
+      await Promise.all([writer.close(), reader.close()]);
+      throw error;
     }
-    return new EventLog(db);
+    return log;
   }
 
-  /** Called synchronously after each commit with the newly stored events, in offset order. */
+  /** Called on the main thread after each commit with the newly stored events, in offset order. */
   onCommitted(listener: (events: Event[]) => void): void {
     this.#committedListeners.push(listener);
   }
 
   /** Resolves once the event is durably stored (or found stored under the same idempotency id). */
   append(input: AppendInput): Promise<AppendResult> {
-    if (this.#closed) return Promise.reject(new AIFlowError('STORAGE_FAILED', 'the event log is closed'));
+    if (this.#closing) return Promise.reject(new AIFlowError('STORAGE_FAILED', 'the event log is closed'));
+    if (this.#appendFailure) return Promise.reject(this.#appendFailure);
     return new Promise((resolve, reject) => {
-      this.#pending.push({ input, resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
+      const id = this.#nextId++;
+      this.#appends.set(id, { input, resolve, reject });
+      this.#outgoing.push({ id, input });
+      if (!this.#sendScheduled) {
+        this.#sendScheduled = true;
+        // One message per turn of the loop: every publish read in this turn travels to the writer together.
+        setImmediate(() => this.#sendAppends());
       }
     });
   }
 
-  #flush(): void {
-    this.#flushScheduled = false;
-    const batch = this.#pending;
-    this.#pending = [];
-    if (batch.length === 0) return;
-    let results: AppendResult[];
-    try {
-      results = this.#db.transaction(() => batch.map((p) => this.#insert(p.input)))();
-    } catch (error) {
-      const failure = new AIFlowError('STORAGE_FAILED', `append failed: ${(error as Error).message}`, {
-        cause: error,
-      });
-      for (const p of batch) p.reject(failure);
-      return;
-    }
-    const stored = results.filter((r) => !r.duplicate).map((r) => r.event);
-    if (stored.length > 0) for (const listener of this.#committedListeners) listener(stored);
-    batch.forEach((p, i) => p.resolve(results[i]!));
-  }
-
-  #insert(input: AppendInput): AppendResult {
-    if (input.idempotencyId !== undefined) {
-      const existing = this.#statement(`SELECT ${COLUMNS} FROM events WHERE idempotency_id = ?`).get(
-        input.idempotencyId,
-      ) as EventRow | undefined;
-      if (existing) return { event: toEvent(existing), duplicate: true };
-    }
-    // The server clock may step back; createTime must not, so that time → offset is well defined.
-    const createTime = Math.max(Date.now(), this.#lastCreateTime);
-    const context = input.context ?? null;
-    const info = this.#statement(
-      'INSERT INTO events (namespace, key, value, sender, context, create_time, idempotency_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ).run(
-      input.namespace,
-      input.key,
-      input.value,
-      input.sender,
-      context,
-      createTime,
-      input.idempotencyId ?? null,
-    );
-    this.#lastCreateTime = createTime;
-    const event: Event = {
-      offset: Number(info.lastInsertRowid),
-      key: input.key,
-      value: input.value,
-      namespace: input.namespace,
-      sender: input.sender,
-      context,
-      createTime,
-    };
-    return { event, duplicate: false };
-  }
-
   /** Events matching the filter, ordered by offset, at most `limit`. */
-  list(filter: EventFilter, limit: number = LIMITS.defaultListLimit): Event[] {
-    const { where, args } = whereClause(filter);
-    const rows = this.#statement(`SELECT ${COLUMNS} FROM events ${where} ORDER BY offset LIMIT ?`).all(
-      ...args,
-      limit,
-    ) as EventRow[];
-    return rows.map(toEvent);
+  list(filter: EventFilter, limit: number = LIMITS.defaultListLimit): Promise<Event[]> {
+    return this.#query({ op: 'list', filter, limit });
   }
 
-  count(filter: EventFilter): { total: number; bySender: SenderCount[] } {
-    const { where, args } = whereClause(filter);
-    const bySender = this.#statement(
-      `SELECT sender, COUNT(*) AS count FROM events ${where} GROUP BY sender ORDER BY sender`,
-    ).all(...args) as SenderCount[];
-    return { total: bySender.reduce((sum, s) => sum + s.count, 0), bySender };
+  count(filter: EventFilter): Promise<EventCount> {
+    return this.#query({ op: 'count', filter });
   }
 
   /** Largest offset whose createTime <= time, 0 if none; without a time, the latest offset. */
-  timeToOffset(time?: number): number {
-    const row =
-      time === undefined
-        ? this.#statement('SELECT MAX(offset) AS o FROM events').get()
-        : this.#statement('SELECT MAX(offset) AS o FROM events WHERE create_time <= ?').get(time);
-    return (row as { o: number | null }).o ?? 0;
+  timeToOffset(time?: number): Promise<number> {
+    return this.#query(time === undefined ? { op: 'timeToOffset' } : { op: 'timeToOffset', time });
   }
 
   /** Stops accepting appends, commits what is pending, closes the file. Idempotent. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#flush();
-    this.#db.close();
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#sendAppends();
+      // The reader first: the last connection to close checkpoints the WAL into the file, and only the writer can.
+      await this.#reader.close();
+      await this.#writer.close();
+      const closed = new AIFlowError('STORAGE_FAILED', 'the event log is closed');
+      this.#failAppends([...this.#appends.keys()], closed);
+      this.#failQueries(closed);
+    })();
+    return this.#closing;
   }
 
-  #statement(sql: string): Database.Statement {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
+  #sendAppends(): void {
+    this.#sendScheduled = false;
+    if (this.#outgoing.length === 0) return;
+    this.#writer.post({ type: 'append', batch: this.#outgoing });
+    this.#outgoing = [];
+  }
+
+  #query<K extends QueryRequest['op']>(request: QueryRequest & { op: K }): Promise<QueryResults[K]> {
+    if (this.#closing) return Promise.reject(new AIFlowError('STORAGE_FAILED', 'the event log is closed'));
+    if (this.#queryFailure) return Promise.reject(this.#queryFailure);
+    return new Promise<QueryResults[K]>((resolve, reject) => {
+      const id = this.#nextId++;
+      this.#queries.set(id, { resolve: resolve as (value: never) => void, reject });
+      this.#reader.post({ type: 'query', id, request });
+    });
+  }
+
+  #fromWriter(message: FromThread): void {
+    switch (message.type) {
+      case 'committed':
+        return this.#committed(message.ids, message.written);
+      case 'append-failed':
+        return this.#failAppends(message.ids, fromWire(message.error));
+      case 'storage-lost':
+        this.#appendFailure = new AIFlowError('STORAGE_FAILED', message.reason);
+        this.#logger.error('event log storage lost: no publish is acknowledged any more', {
+          code: 'STORAGE_FAILED',
+          reason: message.reason,
+        });
+        return;
     }
-    return statement;
   }
-}
 
-function whereClause(filter: EventFilter): { where: string; args: (string | number)[] } {
-  const clauses: string[] = [];
-  const args: (string | number)[] = [];
-  if (filter.namespace !== undefined) {
-    clauses.push('namespace = ?');
-    args.push(filter.namespace);
+  #committed(ids: number[], written: WrittenEvent[]): void {
+    const results = ids.map((id, i): [PendingAppend, AppendResult] => {
+      const append = this.#appends.get(id)!;
+      this.#appends.delete(id);
+      const w = written[i]!;
+      if (w.duplicate) return [append, { event: w.event, duplicate: true }];
+      const { namespace, key, value, sender } = append.input;
+      const context = append.input.context ?? null;
+      const event = { offset: w.offset, key, value, namespace, sender, context, createTime: w.createTime };
+      return [append, { event, duplicate: false }];
+    });
+    const stored = results.filter(([, r]) => !r.duplicate).map(([, r]) => r.event);
+    if (stored.length > 0) {
+      for (const listener of this.#committedListeners) {
+        try {
+          listener(stored);
+        } catch (error) {
+          this.#logger.error('commit listener failed', { reason: (error as Error).message });
+        }
+      }
+    }
+    for (const [append, result] of results) append.resolve(result);
   }
-  if (filter.keys !== undefined && filter.keys.length > 0) {
-    clauses.push(`key IN (${filter.keys.map(() => '?').join(', ')})`);
-    args.push(...filter.keys);
+
+  #fromReader(message: FromThread): void {
+    if (message.type !== 'answer' && message.type !== 'query-failed') return;
+    const query = this.#queries.get(message.id);
+    if (!query) return;
+    this.#queries.delete(message.id);
+    if (message.type === 'answer') query.resolve(message.value as never);
+    else query.reject(fromWire(message.error));
   }
-  if (filter.sender !== undefined) {
-    clauses.push('sender = ?');
-    args.push(filter.sender);
+
+  #writerDied(error: AIFlowError): void {
+    this.#appendFailure = error;
+    this.#logger.error('event log writer stopped: no publish is acknowledged any more', {
+      code: error.code,
+      reason: error.message,
+    });
+    this.#outgoing = [];
+    this.#failAppends([...this.#appends.keys()], error);
   }
-  if (filter.beginOffset !== undefined) {
-    clauses.push('offset > ?');
-    args.push(filter.beginOffset);
+
+  #readerDied(error: AIFlowError): void {
+    this.#queryFailure = error;
+    this.#logger.error('event log reader stopped: queries fail', { code: error.code, reason: error.message });
+    this.#failQueries(error);
   }
-  if (filter.endOffset !== undefined) {
-    clauses.push('offset <= ?');
-    args.push(filter.endOffset);
+
+  #failAppends(ids: number[], error: AIFlowError): void {
+    for (const id of ids) {
+      this.#appends.get(id)?.reject(error);
+      this.#appends.delete(id);
+    }
   }
-  if (filter.beginTime !== undefined) {
-    clauses.push('create_time >= ?');
-    args.push(filter.beginTime);
+
+  #failQueries(error: AIFlowError): void {
+    for (const query of this.#queries.values()) query.reject(error);
+    this.#queries.clear();
   }
-  return { where: clauses.length > 0 ? `WHERE ${clauses.join(' AND ')}` : '', args };
 }

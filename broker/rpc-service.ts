@@ -88,13 +88,13 @@ export class RpcService {
       }
       case 'events.list': {
         const p = request.params as RpcMethods['events.list']['params'];
-        return { events: this.#log.list(p, p.limit ?? LIMITS.defaultListLimit) };
+        return { events: await this.#log.list(p, p.limit ?? LIMITS.defaultListLimit) };
       }
       case 'events.count':
         return this.#log.count(request.params as RpcMethods['events.count']['params']);
       case 'events.timeToOffset': {
         const p = request.params as RpcMethods['events.timeToOffset']['params'];
-        return { offset: this.#log.timeToOffset(p.time) };
+        return { offset: await this.#log.timeToOffset(p.time) };
       }
     }
   }

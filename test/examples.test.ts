@@ -43,7 +43,7 @@ test('examples: a task sends an event and a Counter listener counts it', async (
   assert.equal(code, 0, output);
   assert.match(output, /counted 3 event\(s\) with key key/);
 
-  const stored = broker.log.list({ namespace: 'demo' });
+  const stored = await broker.log.list({ namespace: 'demo' });
   assert.deepEqual(
     stored.map((e) => [e.key, e.sender, e.context]),
     Array.from({ length: 3 }, () => ['key', '1_task1_1', '{"workflowExecutionId":1}']),

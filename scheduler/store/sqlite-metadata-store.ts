@@ -1,4 +1,11 @@
 import Database from 'better-sqlite3';
+import { createLogger, type Logger } from '../../broker/logger.ts';
+import {
+  damagedFileError,
+  guardSqliteFile,
+  isDamageError,
+  type FileWatch,
+} from '../../broker/sqlite-file-guard.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
 import type { LeaseClaim, LeaseRecord, MetadataStore, Recovery } from './metadata-store.ts';
 import type {
@@ -110,21 +117,38 @@ const taskExecutionOf = (r: Row): TaskExecutionRecord => ({
 export class SqliteMetadataStore implements MetadataStore {
   readonly #db: Database.Database;
   readonly #lease: SqliteLease;
+  readonly #fileWatch: FileWatch;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, fileWatch: FileWatch) {
     this.#db = db;
     this.#lease = new SqliteLease(db);
+    this.#fileWatch = fileWatch;
   }
 
-  static open(file: string): SqliteMetadataStore {
+  /**
+   * Opens (creating) the store. Refuses a damaged file with STORAGE_FAILED; once open, if the file is removed or
+   * replaced, every later write fails (nothing is committed into a file that is gone) and the reason is logged.
+   */
+  static open(file: string, options: { logger?: Logger } = {}): SqliteMetadataStore {
+    const logger = options.logger ?? createLogger();
+    let db: Database.Database | undefined;
     try {
-      const db = new Database(file);
+      db = new Database(file);
+      const fileWatch = guardSqliteFile(db, file, (reason) =>
+        logger.error('metadata store lost: no change is committed any more', {
+          code: 'STORAGE_FAILED',
+          reason,
+        }),
+      );
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.exec(SCHEMA);
       db.exec(LEASE_SCHEMA);
-      return new SqliteMetadataStore(db);
+      return new SqliteMetadataStore(db, fileWatch);
     } catch (error) {
+      if (db?.open) db.close();
+      if (error instanceof AIFlowError) throw error;
+      if (isDamageError(error)) throw damagedFileError(file, (error as Error).message, error);
       throw new AIFlowError(
         'STORAGE_FAILED',
         `cannot open the metadata store ${file}: ${(error as Error).message}`,
@@ -439,6 +463,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async close(): Promise<void> {
+    this.#fileWatch.stop();
     if (this.#db.open) this.#db.close();
   }
 

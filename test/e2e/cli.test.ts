@@ -187,7 +187,7 @@ test('the server address comes from AIFLOW_SERVER when -s is absent', async (t) 
   });
   const r = await exec('event', 'send', 'k', 'v', '-o', 'json');
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(broker.log.count({}).total, 1);
+  assert.equal((await broker.log.count({})).total, 1);
 });
 
 test('server start runs in-process until stopped, and refuses a busy port clearly', async (t) => {

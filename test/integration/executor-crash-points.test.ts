@@ -12,30 +12,35 @@ import { createExecutor, waitForFile } from '../fixtures/executor/recorder.ts';
 import { AIFLOW_BIN, connectClient, deferred, freePort, ROOT, run, tempDir } from '../helpers.ts';
 import { watchExecutions } from '../server-harness.ts';
 
-// The real server is killed (SIGKILL, by itself) at each named crash point of a task start or end, then restarted
-// on the same home: every task of a two-task chain must run exactly once (each appends a line to a file) and end
+// The real scheduler process (the executor's home) is killed (SIGKILL, by itself) at each named crash point of a
+// task start or end, then restarted on the same home beside the same broker: every task of a two-task chain must run exactly once (each appends a line to a file) and end
 // with its real status.
 
-/** `aiflow server start` as a child process; resolves once it listens, or with its exit if it never does. */
-async function startServer(t: TestContext, home: string, port: number, env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(
-    process.execPath,
-    [AIFLOW_BIN, 'server', 'start', '--port', String(port), '--no-ws', '--home', home],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
-  );
+/** `aiflow <args>` as a child process; resolves once it printed `ready`, or with its exit if it never does. */
+async function startAiflow(t: TestContext, args: string[], ready: string, env: NodeJS.ProcessEnv = {}) {
+  const child = spawn(process.execPath, [AIFLOW_BIN, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   let output = '';
-  const ready = deferred();
+  const started = deferred();
   child.stdout.on('data', (c: Buffer) => {
     output += c.toString();
-    if (output.includes('listening on')) ready.resolve();
+    if (output.includes(ready)) started.resolve();
   });
   child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  child.once('exit', (code) => ready.reject(new Error(`server exited with ${code}: ${output}`)));
-  await ready.promise;
+  child.once('exit', (code) => started.reject(new Error(`aiflow ${args[0]} exited with ${code}: ${output}`)));
+  await started.promise;
   return child;
+}
+
+/** The scheduler process (what `aiflow server start` runs as its child), against the broker at `url`. */
+function startScheduler(t: TestContext, home: string, url: string, env: NodeJS.ProcessEnv = {}) {
+  return startAiflow(t, ['scheduler', 'start', '--home', home, '-s', url], 'scheduler running', env);
 }
 
 /** `a` fails with exit code 3 (its real outcome must survive the crash), then `b` runs on that failure. */
@@ -52,29 +57,34 @@ function chainModule(runsFile: string): string {
   ].join('\n');
 }
 
-async function killedAt(server: ChildProcess): Promise<NodeJS.Signals | null> {
-  if (server.exitCode === null && server.signalCode === null) await once(server, 'exit');
-  return server.signalCode;
+async function killedAt(process: ChildProcess): Promise<NodeJS.Signals | null> {
+  if (process.exitCode === null && process.signalCode === null) await once(process, 'exit');
+  return process.signalCode;
 }
 
 // Three at a time: each case is mostly two server cold starts, and the file must stay well inside its time limit.
-describe('a server killed at each crash point', { concurrency: 3 }, () => {
+describe('a scheduler killed at each crash point', { concurrency: 3 }, () => {
   for (const point of CRASH_POINTS) {
     it(`killed ${point}: after a restart each task ran exactly once and ended with its real status`, async (t) => {
       const home = tempDir(t);
       const runsFile = join(tempDir(t), 'runs');
       const port = await freePort();
       const url = `mqtt://127.0.0.1:${port}`;
-      const doomed = await startServer(t, home, port, { [CRASH_AT_ENV]: point });
+      await startAiflow(
+        t,
+        ['server', 'start', '--no-scheduler', '--port', String(port), '--no-ws', '--home', home],
+        'listening on',
+      );
+      const doomed = await startScheduler(t, home, url, { [CRASH_AT_ENV]: point });
 
       const client = await SchedulerClient.connect({ server: url });
       await client.call('workflow.upload', { fileName: 'crash.ts', source: chainModule(runsFile) });
-      // The server dies while (or soon after) it handles the start: its reply may never come.
+      // The scheduler dies while (or soon after) it handles the start: its reply may never come.
       client.startWorkflowExecution({ workflow: 'crash' }).catch(() => undefined);
-      assert.equal(await killedAt(doomed), 'SIGKILL', `the server reached ${point}`);
-      await client.close(); // so that the request is not sent again to the next server
+      assert.equal(await killedAt(doomed), 'SIGKILL', `the scheduler reached ${point}`);
+      await client.close(); // so that the request is not sent again to the next scheduler
 
-      await startServer(t, home, port);
+      await startScheduler(t, home, url);
       const executions = await watchExecutions(t, url, 'crash');
       assert.equal((await executions.finished(1)).value, 'failed', 'the status of a failed task decides');
       assert.equal(readFileSync(runsFile, 'utf8'), 'a\nb\n', 'each task ran once');

@@ -43,7 +43,7 @@ test('a newer lease holder’s login cuts the older holder’s connection and it
     formatSchedulerPassword({ fencingToken: 1, secret: SECRET }),
   );
   await old.publishAsync('ns/default/$task/wf/t', 'running', { qos: 1 });
-  assert.equal(broker.log.count({}).total, 1, 'the holder may send status events');
+  assert.equal((await broker.log.count({})).total, 1, 'the holder may send status events');
   const cut = new Promise<void>((resolve) => old.once('close', () => resolve()));
   current = 2;
   await connectScheduler(t, broker.url, formatSchedulerPassword({ fencingToken: 2, secret: SECRET }));
