@@ -63,13 +63,17 @@ export class EventGateway {
       stored = this.#log.append(input);
       this.#resends.remember(client, packet, stored);
     }
-    stored.then(
+    const original = stored;
+    original.then(
       () => {
         packet.topic = CONSUMED_TOPIC;
         packet.retain = false;
         callback(null);
       },
-      (error: unknown) => this.reject(client, topic, toAIFlowError(error, 'STORAGE_FAILED'), callback),
+      (error: unknown) => {
+        this.#resends.forget(client, packet, original);
+        this.reject(client, topic, toAIFlowError(error, 'STORAGE_FAILED'), callback);
+      },
     );
   }
 
