@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { test, type TestContext } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
+import mqttPacket from 'mqtt-packet';
+import { WebSocket } from 'ws';
 import { connectClient, startTestBroker, type TestBroker } from '../helpers.ts';
 import { RawMqtt } from '../raw-mqtt.ts';
 
@@ -58,6 +61,32 @@ test('[MQTT-1.5.3-1] a PUBLISH whose topic is not UTF-8 closes the connection an
     (await sdk.listEvents()).map((e) => e.key),
     ['\uFFFD'],
   );
+});
+
+test('[MQTT-1.5.3-1] over WebSocket too, a topic that is not UTF-8 closes the connection', async (t) => {
+  const broker = await startTestBroker(t, { wsPort: 0 });
+  const ws = new WebSocket(`ws://127.0.0.1:${broker.wsPort}/`, 'mqtt');
+  t.after(() => ws.terminate());
+  const closedWs = once(ws, 'close');
+  await once(ws, 'open');
+  const connack = once(ws, 'message');
+  ws.send(
+    mqttPacket.generate({
+      cmd: 'connect',
+      protocolId: 'MQTT',
+      protocolVersion: 4,
+      clean: true,
+      clientId: 'w',
+      keepalive: 0,
+    }),
+  );
+  await connack;
+  const topic = Buffer.concat([Buffer.from('ns/default/'), Buffer.from([0xff])]);
+  const body = Buffer.concat([Buffer.from([0, topic.length]), topic, Buffer.from('v')]);
+  ws.send(Buffer.concat([Buffer.from([0x30 /* PUBLISH, QoS 0 */, body.length]), body]));
+  await closedWs;
+  assert.deepEqual(loggedCodes(broker), ['INVALID_TOPIC']);
+  assert.equal((await broker.log.count({})).total, 0);
 });
 
 test('retained messages on plain topics are capped in count and bytes; past the cap the publish is refused', async (t) => {
