@@ -82,3 +82,26 @@ test('[MQTT-3.3.1-1] a QoS 1 resend with DUP set after a reconnect of a persiste
     ['one', 'two', 'two'],
   );
 });
+
+test('a QoS 2 PUBLISH resent on a new connection of its persistent session, before PUBREL, is stored once', async (t) => {
+  const broker = await startTestBroker(t);
+  const sdk = await connectClient(t, broker.url);
+  const session = { clientId: 'qos2-persistent', clean: false };
+  const first = await RawMqtt.connect(t, broker.port, session);
+  const pubrec = first.next('pubrec', 3);
+  first.send(publish(3, 2, 'kept'));
+  await pubrec;
+  first.socket.destroy(); // the PUBREC is lost with the connection: the sender resends the PUBLISH
+  await first.closed;
+  const second = await RawMqtt.connect(t, broker.port, session);
+  const again = second.next('pubrec', 3);
+  second.send(publish(3, 2, 'kept', true));
+  await again;
+  const pubcomp = second.next('pubcomp', 3);
+  second.send({ cmd: 'pubrel', messageId: 3 });
+  await pubcomp;
+  assert.deepEqual(
+    (await sdk.listEvents({ keys: ['resent'] })).map((e) => e.value),
+    ['kept'],
+  );
+});
