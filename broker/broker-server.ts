@@ -1,11 +1,12 @@
 import { once } from 'node:events';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
 import {
   createServer as createTcpServer,
   type AddressInfo,
   type Server as TcpServer,
   type Socket,
 } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
@@ -14,8 +15,11 @@ import { SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
 import { BrokerAccess, type SchedulerLeaseSource } from './access.ts';
 import { EventGateway } from './event-gateway.ts';
 import { EventLog } from './event-log.ts';
-import { createFrameGuard } from './frame-guard.ts';
+import { createFrameGuard, type FrameViolation } from './frame-guard.ts';
 import { createLogger, type Logger } from './logger.ts';
+import { OutboundQueueLimit } from './outbound-queue-limit.ts';
+import { ResendFilter } from './resend-filter.ts';
+import { RetainedQuota } from './retained-quota.ts';
 import { RpcService } from './rpc-service.ts';
 import { announceServer } from './server-info.ts';
 import { maySubscribe, routePublish } from './topic-policy.ts';
@@ -42,6 +46,22 @@ export interface BrokerOptions {
    * the current token is accepted. @defaultValue null (the password is the scheduler token alone)
    */
   schedulerLease?: SchedulerLeaseSource | null;
+  /**
+   * Most messages a client may have waiting to be written to its connection; past it the client is disconnected
+   * (`SLOW_CONSUMER` in the log), so that a client that stops reading cannot slow anyone else.
+   * @defaultValue 10000
+   */
+  maxQueuedMessages?: number;
+  /**
+   * Most bytes a client may have waiting to be written to its connection; past it the client is disconnected
+   * (`SLOW_CONSUMER`). Also each connection's stream buffer size (its high-water mark), in both directions.
+   * @defaultValue 16777216 (16 MiB)
+   */
+  maxQueuedBytes?: number;
+  /** Most retained messages clients may keep on plain (non-`ns/`) topics, in total. @defaultValue 10000 */
+  maxRetainedMessages?: number;
+  /** Most payload bytes of retained messages on plain (non-`ns/`) topics, in total. @defaultValue 16777216 (16 MiB) */
+  maxRetainedBytes?: number;
 }
 
 export const BROKER_DEFAULTS = {
@@ -52,6 +72,10 @@ export const BROKER_DEFAULTS = {
   durability: 'full',
   schedulerToken: null,
   schedulerLease: null,
+  maxQueuedMessages: 10_000,
+  maxQueuedBytes: 16 * 1024 * 1024,
+  maxRetainedMessages: 10_000,
+  maxRetainedBytes: 16 * 1024 * 1024,
 } as const;
 
 // Room for the topic (at most 65,535 bytes) and headers beyond the payload limit, so that a payload slightly over
@@ -74,18 +98,26 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   const o = { ...BROKER_DEFAULTS, ...options };
   validatePort('port', o.port);
   if (o.wsPort !== null) validatePort('wsPort', o.wsPort);
-  if (!Number.isSafeInteger(o.maxPayloadBytes) || o.maxPayloadBytes < 1) {
-    throw new AIFlowError(
-      'INVALID_OPTION',
-      `maxPayloadBytes must be a positive integer, got ${o.maxPayloadBytes}`,
-    );
-  }
+  validatePositive('maxPayloadBytes', o.maxPayloadBytes);
+  validatePositive('maxQueuedMessages', o.maxQueuedMessages);
+  validatePositive('maxQueuedBytes', o.maxQueuedBytes);
+  validatePositive('maxRetainedMessages', o.maxRetainedMessages);
+  validatePositive('maxRetainedBytes', o.maxRetainedBytes);
   const logger = options.logger ?? createLogger();
   const log = await EventLog.open(o.dbFile, { durability: o.durability, logger });
   const refusedClients = new WeakSet<Client>();
+  // Connections cut by the frame guard: the broker may still parse the chunk that tripped it, and must not act on it.
+  const cutConnections = new WeakSet<object>();
   const access = new BrokerAccess(o.schedulerToken, o.schedulerLease);
+  const resends = new ResendFilter();
+  const retained = new RetainedQuota(o.maxRetainedMessages, o.maxRetainedBytes);
+  const outbound = new OutboundQueueLimit(o.maxQueuedMessages, o.maxQueuedBytes, (client, reason) => {
+    logger.warn('slow consumer disconnected', { client: client.id, code: 'SLOW_CONSUMER', reason });
+    client.close();
+  });
   const aedes = await Aedes.createBroker({ drainTimeout: 30_000 });
-  const gateway = new EventGateway(aedes, log, logger, o.maxPayloadBytes, access);
+  onQos2Released(aedes, (client, messageId) => resends.released(client, messageId));
+  const gateway = new EventGateway(aedes, log, logger, o.maxPayloadBytes, access, resends);
   const rpc = new RpcService(aedes, log, logger, access, o.maxPayloadBytes);
 
   aedes.preConnect = (client, packet, callback) => {
@@ -112,6 +144,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   };
   aedes.authorizePublish = (client, packet, callback) => {
     if (client === null) return callback(null);
+    if (cutConnections.has(client.conn)) return callback(new Error('connection cut'));
     switch (routePublish(packet.topic, access.isPrivileged(client))) {
       case 'event':
         return gateway.accept(client, packet, callback);
@@ -126,10 +159,25 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
           new AIFlowError('RESERVED_TOPIC', `topic ${packet.topic} is reserved for the server`),
           callback,
         );
+      case 'system':
+        return gateway.reject(
+          client,
+          packet.topic,
+          new AIFlowError('RESERVED_TOPIC', `topic ${packet.topic} is reserved for the broker`),
+          callback,
+        );
       case 'plain':
+        if (packet.retain) {
+          try {
+            retained.admit(packet.topic, payloadBytes(packet.payload));
+          } catch (error) {
+            return gateway.reject(client, packet.topic, toAIFlowError(error), callback);
+          }
+        }
         return callback(null);
     }
   };
+  aedes.authorizeForward = (client, packet) => (outbound.admit(client, packet) ? packet : null);
   aedes.authorizeSubscribe = (client, subscription, callback) => {
     const privileged = access.isPrivileged(client);
     if (maySubscribe(subscription.topic, privileged)) {
@@ -139,6 +187,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
     logger.warn('subscription refused', { client: client.id, topic: subscription.topic });
     callback(null, null);
   };
+  aedes.on('client', (client) => resends.connected(client));
   aedes.on('clientDisconnect', (client) => access.clientGone(client));
   aedes.on('clientError', (client, error) => {
     logger.warn('client error', { client: client.id, reason: error.message });
@@ -147,42 +196,50 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   await announceServer(aedes);
 
   const maxPacketBytes = o.maxPayloadBytes + FRAME_SLACK_BYTES;
-  const sockets = new Set<Socket>();
-  const tcp = createTcpServer({ noDelay: true }, (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    aedes.handle(socket);
+  /** Hands a connection's byte stream to Aedes, behind the frame guard. */
+  const serve = (stream: Socket | Duplex, remote: string | undefined, request?: IncomingMessage) => {
+    aedes.handle(stream, request);
     // Attached after Aedes's 'readable' listener, so it observes the chunks Aedes reads without taking them.
-    socket.on(
+    stream.on(
       'data',
-      createFrameGuard(maxPacketBytes, (declared) => {
-        logger.warn('connection cut: packet too large', {
-          remote: socket.remoteAddress,
-          code: 'PACKET_TOO_LARGE',
-          reason: `packet of ${declared} bytes exceeds ${maxPacketBytes}`,
-        });
-        socket.destroy();
+      createFrameGuard(maxPacketBytes, (violation: FrameViolation) => {
+        cutConnections.add(stream);
+        logger.warn('connection cut', { remote, code: violation.code, reason: violation.reason });
+        stream.destroy();
       }),
     );
+  };
+  const sockets = new Set<Socket>();
+  // The high-water mark is the outbound bound: below it Aedes never waits for a connection to drain.
+  const tcp = createTcpServer({ noDelay: true, highWaterMark: o.maxQueuedBytes }, (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    serve(socket, socket.remoteAddress);
   });
   let http: HttpServer | null = null;
   let wss: WebSocketServer | null = null;
   try {
-    await listen(tcp, o.port, o.host);
+    await listen(tcp, o.port, o.host, '--port or AIFLOW_PORT');
     if (o.wsPort !== null) {
       http = createHttpServer();
+      // The WebSocket server is attached once the port is held: it re-emits the HTTP server's errors.
+      await listen(http, o.wsPort, o.host, '--ws-port or AIFLOW_WS_PORT');
       wss = new WebSocketServer({ server: http, maxPayload: maxPacketBytes });
+      wss.on('error', (error) => logger.error('WebSocket server error', { reason: error.message }));
       wss.on('connection', (ws, request) => {
-        // A WebSocket message larger than maxPayload closes the socket, as the TCP frame guard does.
-        aedes.handle(createWebSocketStream(ws), request);
+        // A WebSocket message larger than maxPayload closes the socket, as the frame guard does for packets.
+        const stream = createWebSocketStream(ws, { writableHighWaterMark: o.maxQueuedBytes });
+        serve(stream, request.socket.remoteAddress, request);
       });
-      await listen(http, o.wsPort, o.host);
     }
   } catch (error) {
-    tcp.close();
-    http?.close();
-    aedes.close();
-    await log.close();
+    const web = http;
+    await closeAll(logger, [
+      () => new Promise<void>((resolve) => aedes.close(() => resolve())),
+      () => closeServer(tcp),
+      () => web && closeServer(web),
+      () => log.close(),
+    ]);
     throw error;
   }
 
@@ -217,7 +274,39 @@ function validatePort(name: string, port: number): void {
   }
 }
 
-async function listen(server: TcpServer | HttpServer, port: number, host: string): Promise<void> {
+function validatePositive(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new AIFlowError('INVALID_OPTION', `${name} must be a positive integer, got ${value}`);
+  }
+}
+
+function payloadBytes(payload: Buffer | string): number {
+  return typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+}
+
+/**
+ * Calls `listener` on each PUBREL that completes an inbound QoS 2 message. Aedes has no hook for PUBREL, but its
+ * handler deletes the message from the persistence's incoming store then; the persistence is a plug-in interface.
+ */
+function onQos2Released(aedes: Aedes, listener: (client: Client, messageId: number) => void): void {
+  const persistence = (aedes as unknown as { persistence: IncomingStore }).persistence;
+  const remove = persistence.incomingDelPacket.bind(persistence);
+  persistence.incomingDelPacket = async (client, packet) => {
+    await remove(client, packet);
+    if (packet.messageId !== undefined) listener(client, packet.messageId);
+  };
+}
+
+interface IncomingStore {
+  incomingDelPacket(client: Client, packet: { messageId?: number }): Promise<void>;
+}
+
+async function listen(
+  server: TcpServer | HttpServer,
+  port: number,
+  host: string,
+  option: string,
+): Promise<void> {
   server.listen(port, host);
   try {
     await once(server, 'listening');
@@ -225,7 +314,7 @@ async function listen(server: TcpServer | HttpServer, port: number, host: string
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       throw new AIFlowError(
         'PORT_IN_USE',
-        `port ${port} on ${host} is already in use (another MQTT broker?); choose another with --port or AIFLOW_PORT`,
+        `port ${port} on ${host} is already in use (another MQTT broker?); choose another with ${option}`,
         { cause: error },
       );
     }

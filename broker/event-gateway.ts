@@ -6,6 +6,7 @@ import { CONSUMED_TOPIC, eventTopic, isReservedKey, parseEventTopic } from '../p
 import type { BrokerAccess } from './access.ts';
 import type { EventLog } from './event-log.ts';
 import type { Logger } from './logger.ts';
+import type { ResendFilter } from './resend-filter.ts';
 
 /**
  * Turns publishes on `ns/<namespace>/<key>` into events: validates topic and payload, appends to the log, and only
@@ -18,34 +19,61 @@ export class EventGateway {
   readonly #logger: Logger;
   readonly #maxPayloadBytes: number;
   readonly #access: BrokerAccess;
+  readonly #resends: ResendFilter;
 
-  constructor(broker: Aedes, log: EventLog, logger: Logger, maxPayloadBytes: number, access: BrokerAccess) {
+  constructor(
+    broker: Aedes,
+    log: EventLog,
+    logger: Logger,
+    maxPayloadBytes: number,
+    access: BrokerAccess,
+    resends: ResendFilter,
+  ) {
     this.#log = log;
     this.#logger = logger;
     this.#maxPayloadBytes = maxPayloadBytes;
     this.#access = access;
+    this.#resends = resends;
     log.onCommitted((events) => {
       for (const event of events)
         broker.publish(envelopePacket(event), (error) => this.#fanOutFailed(event, error));
     });
   }
 
-  /** Validates and stores one publish; calls back (acks) only once it is durable. */
+  /**
+   * Validates and stores one publish; calls back (acks) only once it is durable. A resend of a publish already
+   * stored (see `ResendFilter`) is acknowledged once its original is stored, without a second append.
+   */
   accept(client: Client, packet: PublishPacket, callback: (error?: Error | null) => void): void {
-    let input;
-    try {
-      input = this.#validate(client, packet);
-    } catch (error) {
-      this.reject(client, packet.topic, toAIFlowError(error), callback);
-      return;
+    const topic = packet.topic;
+    let stored = this.#resends.original(client, packet);
+    if (stored) {
+      this.#logger.debug('resend acknowledged without a second append', {
+        client: client.id,
+        messageId: packet.messageId,
+      });
+    } else {
+      let input;
+      try {
+        input = this.#validate(client, packet);
+      } catch (error) {
+        this.reject(client, topic, toAIFlowError(error), callback);
+        return;
+      }
+      stored = this.#log.append(input);
+      this.#resends.remember(client, packet, stored);
     }
-    this.#log.append(input).then(
+    const original = stored;
+    original.then(
       () => {
         packet.topic = CONSUMED_TOPIC;
         packet.retain = false;
         callback(null);
       },
-      (error: unknown) => this.reject(client, packet.topic, toAIFlowError(error, 'STORAGE_FAILED'), callback),
+      (error: unknown) => {
+        this.#resends.forget(client, packet, original);
+        this.reject(client, topic, toAIFlowError(error, 'STORAGE_FAILED'), callback);
+      },
     );
   }
 

@@ -6,10 +6,16 @@ import {
   SERVER_INFO_TOPIC,
 } from '../protocol/topics.ts';
 
-export type PublishRoute = 'event' | 'rpc' | 'reserved' | 'plain';
+export type PublishRoute = 'event' | 'rpc' | 'reserved' | 'system' | 'plain';
+
+/** The broker's own topics (Aedes coordinates with them: `$SYS/<broker>/new/clients` disconnects a client id). */
+const SYSTEM_ROOT = '$SYS';
 
 /** Which path a client's publish takes. */
 export function routePublish(topic: string, privileged = false): PublishRoute {
+  // Topics starting with $ are the server's (MQTT 3.1.1 section 4.7.2): no client, the scheduler included, may
+  // publish on $SYS. Aedes's default authorizePublish refuses it, and the broker's hook replaces that default.
+  if (topic === SYSTEM_ROOT || topic.startsWith(SYSTEM_ROOT + '/')) return 'system';
   if (topic === RPC_REQUEST_TOPIC) return 'rpc';
   // The scheduler answers forwarded requests on the requesters' reply topics.
   if (privileged && replyTopicOwner(topic) !== undefined) return 'plain';

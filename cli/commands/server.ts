@@ -28,6 +28,8 @@ interface StartOptions extends SchedulerCliOptions {
   /** False with `--no-scheduler`. */
   scheduler: boolean;
   maxPayloadBytes: number;
+  maxQueuedMessages: number;
+  maxQueuedBytes: number;
   logLevel: string;
 }
 
@@ -70,6 +72,21 @@ export function serverCommand(io: CliIO): Command {
         .argParser(parseNonNegativeInt),
     )
     .addOption(
+      new Option(
+        '--max-queued-messages <n>',
+        'messages a client may have waiting; past it it is disconnected',
+      )
+        .env('AIFLOW_MAX_QUEUED_MESSAGES')
+        .default(BROKER_DEFAULTS.maxQueuedMessages)
+        .argParser(parseNonNegativeInt),
+    )
+    .addOption(
+      new Option('--max-queued-bytes <n>', 'bytes a client may have waiting; past it it is disconnected')
+        .env('AIFLOW_MAX_QUEUED_BYTES')
+        .default(BROKER_DEFAULTS.maxQueuedBytes)
+        .argParser(parseNonNegativeInt),
+    )
+    .addOption(
       new Option('--log-level <level>', 'debug, info, warn or error').env('AIFLOW_LOG_LEVEL').default('info'),
     )
     .action(async (options: StartOptions) => {
@@ -91,6 +108,8 @@ export function serverCommand(io: CliIO): Command {
         host: options.host,
         wsPort: options.ws ? options.wsPort : null,
         maxPayloadBytes: options.maxPayloadBytes,
+        maxQueuedMessages: options.maxQueuedMessages,
+        maxQueuedBytes: options.maxQueuedBytes,
         logger: createLogger(options.logLevel),
         // The scheduler in its own process: its disk syncs and crashes stay out of the loop that serves MQTT.
         schedulerMode: options.scheduler ? 'child-process' : 'none',
