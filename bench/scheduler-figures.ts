@@ -1,0 +1,385 @@
+/**
+ * Scheduler figures of `aiflow server start` (its own process, a fresh home), through the SDK and plain MQTT
+ * clients only: the MQTT round trip on that server, a 40-task bash chain, one event to N waiting executions, and
+ * the server's memory per live execution.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SchedulerClient } from '../client/scheduler-client.ts';
+import { decodeEvent } from '../protocol/event.ts';
+import { eventTopic } from '../protocol/topics.ts';
+import { fanOut, type FanOutResult, type FanOutSettings } from './fan-out.ts';
+import {
+  amount,
+  figuresTable,
+  fixed,
+  ratioOf,
+  ratioTarget,
+  type Figure,
+  type SectionResult,
+  type Table,
+} from './report.ts';
+import { Changes, progress, RawClients, sleep } from './shared.ts';
+import { spread, summarize, type LatencySummary, type Spread } from './stats.ts';
+import { watchStatuses, type Status } from './status-watch.ts';
+import { startAiflowServer, type Target } from './targets.ts';
+import chainWorkflow from './workflows/chain.ts';
+
+export interface SchedulerSettings {
+  /** Sequential round trips per kind (plain MQTT message, durable event). */
+  roundTrips: number;
+  chainRounds: number;
+  /** Waiting executions per fan-out run, and how many runs of each. */
+  fanOut: { executions: number; rounds: number }[];
+  fanOutSettings: FanOutSettings;
+}
+
+const FAN_OUT: FanOutSettings = {
+  startWindow: 8,
+  probeRate: 100,
+  probeIdleSeconds: 3,
+  reactMsPerExecution: 50,
+  maxReactMs: 300_000,
+};
+
+export const SCHEDULER_SETTINGS: Record<'full' | 'quick', SchedulerSettings> = {
+  full: {
+    roundTrips: 200,
+    chainRounds: 3,
+    fanOut: [
+      { executions: 1, rounds: 5 },
+      { executions: 1_000, rounds: 3 },
+      { executions: 10_000, rounds: 1 },
+    ],
+    fanOutSettings: FAN_OUT,
+  },
+  quick: {
+    roundTrips: 50,
+    chainRounds: 3,
+    fanOut: [
+      { executions: 1, rounds: 3 },
+      { executions: 1_000, rounds: 1 },
+    ],
+    fanOutSettings: { ...FAN_OUT, probeIdleSeconds: 2 },
+  },
+};
+
+const NS = 'default';
+const WORKFLOW_FILES = ['chain.ts', 'wait.ts'];
+
+/** The SDK, once the server's scheduler answers (it may still be starting when the port opens). */
+async function connectScheduler(url: string): Promise<SchedulerClient> {
+  const rpc = await SchedulerClient.connect({ server: url, requestTimeoutMs: 600_000 });
+  const deadline = performance.now() + 60_000;
+  for (;;) {
+    try {
+      await rpc.call('namespace.list', {});
+      return rpc;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SCHEDULER_NOT_RUNNING' || performance.now() > deadline) {
+        await rpc.close();
+        throw error;
+      }
+      await sleep(200);
+    }
+  }
+}
+
+interface RoundTrips {
+  /** QoS 1 publish on a plain topic (not an event) → the subscriber receives it. */
+  mqtt: LatencySummary;
+  /** QoS 1 publish of an event (stored, then delivered in its envelope) → the subscriber receives it. */
+  event: LatencySummary;
+}
+
+async function roundTrips(url: string, count: number): Promise<RoundTrips> {
+  const clients = new RawClients();
+  try {
+    const sub = await clients.connect(url, 'rt-sub');
+    const pub = await clients.connect(url, 'rt-pub');
+    const changes = new Changes();
+    const seen = new Map<string, number>();
+    sub.on('message', (topic, payload) => {
+      const value = topic.startsWith('ns/') ? decodeEvent(payload).value : payload.toString();
+      seen.set(`${topic} ${value}`, performance.now());
+      changes.notify();
+    });
+    const plain = 'bench/ping';
+    const event = eventTopic(NS, 'bench/echo');
+    await sub.subscribeAsync([plain, event], { qos: 1 });
+    const once = async (topic: string, seq: number) => {
+      const t0 = performance.now();
+      pub.publish(topic, String(seq), { qos: 1 });
+      const at = await clients.race(
+        changes.until(
+          () => seen.get(`${topic} ${seq}`),
+          30_000,
+          () => topic,
+        ),
+      );
+      return at - t0;
+    };
+    const mqtt: number[] = [];
+    const durable: number[] = [];
+    for (let seq = -5; seq < count; seq++) {
+      const a = await once(plain, seq);
+      const b = await once(event, seq);
+      if (seq >= 0) mqtt.push(a); // the first five warm up
+      if (seq >= 0) durable.push(b);
+    }
+    return { mqtt: summarize(mqtt), event: summarize(durable) };
+  } finally {
+    await clients.close();
+  }
+}
+
+interface ChainRun {
+  executionId: number;
+  /** Start request → the execution's `success` received (client clock). */
+  totalMs: number;
+  /** Per hop: upstream `success` → downstream `success` (server clock): decision, process, report. */
+  hop: LatencySummary;
+  /** Per hop: upstream `success` → downstream `queued` (server clock): the scheduler's decision alone. */
+  decision: LatencySummary;
+}
+
+async function chainRun(url: string, rpc: SchedulerClient): Promise<ChainRun> {
+  const clients = new RawClients();
+  const byExecution = new Map<number, Status[]>();
+  const changes = new Changes();
+  try {
+    const watcher = await clients.connect(url, 'chain');
+    await watchStatuses(watcher, NS, chainWorkflow.name, (status) => {
+      byExecution.set(status.executionId, [...(byExecution.get(status.executionId) ?? []), status]);
+      changes.notify();
+    });
+    const t0 = performance.now();
+    const { id } = await rpc.call<{ id: number }>('workflowExecution.start', {
+      namespace: NS,
+      workflow: chainWorkflow.name,
+    });
+    const end = await clients.race(
+      changes.until(
+        () => byExecution.get(id)?.find((s) => s.task === undefined && s.value !== 'running'),
+        300_000,
+        () => `the end of chain execution ${id}`,
+      ),
+    );
+    if (end.value !== 'success') throw new Error(`chain execution ${id} ended ${end.value}`);
+    const statuses = byExecution.get(id)!;
+    const at = (task: string, value: string) => {
+      const found = statuses.find((s) => s.task === task && s.value === value);
+      if (!found) throw new Error(`no ${value} status for task ${task} of chain execution ${id}`);
+      return found.createTime;
+    };
+    const names = chainWorkflow.tasks.map((t) => t.name);
+    const hops = names.slice(1).map((name, i) => ({ up: names[i]!, down: name }));
+    return {
+      executionId: id,
+      totalMs: end.at - t0,
+      hop: summarize(hops.map(({ up, down }) => at(down, 'success') - at(up, 'success'))),
+      decision: summarize(hops.map(({ up, down }) => at(down, 'queued') - at(up, 'success'))),
+    };
+  } finally {
+    await clients.close();
+  }
+}
+
+export async function schedulerFigures(
+  settings: SchedulerSettings,
+  dir: string,
+  command: string,
+): Promise<SectionResult> {
+  const failures: string[] = [];
+  const attempt = async <T>(what: string, run: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await run();
+    } catch (error) {
+      const reason = `${what}: ${(error as Error).message}`;
+      progress(`FAILED: ${reason}`);
+      failures.push(reason);
+      return undefined;
+    }
+  };
+  let trips: RoundTrips | undefined;
+  const chains: ChainRun[] = [];
+  const fanOuts: FanOutResult[] = [];
+  progress('starting `server start` for the scheduler figures');
+  const server: Target | undefined = await attempt('server start', () =>
+    startAiflowServer(mkdtempSync(join(dir, 'scheduler-')), true),
+  );
+  if (server) {
+    try {
+      const rpc = await attempt('SDK connection', () => connectScheduler(server.url));
+      try {
+        if (rpc) {
+          for (const file of WORKFLOW_FILES) {
+            const source = readFileSync(new URL(`./workflows/${file}`, import.meta.url), 'utf8');
+            await rpc.call('workflow.upload', { fileName: file, source });
+          }
+          progress(
+            `round trips: ${settings.roundTrips} plain MQTT messages and ${settings.roundTrips} events`,
+          );
+          trips = await attempt('round trips', () => roundTrips(server.url, settings.roundTrips));
+          for (let round = 1; round <= settings.chainRounds; round++) {
+            const run = await attempt(`chain round ${round}`, () => chainRun(server.url, rpc));
+            if (run) {
+              chains.push(run);
+              progress(
+                `chain round ${round}: ${(run.totalMs / 1000).toFixed(2)} s; hop p50 ${fixed(run.hop.p50)} ms ` +
+                  `(decision p50 ${fixed(run.decision.p50)} ms)`,
+              );
+            }
+          }
+          for (const { executions, rounds } of settings.fanOut) {
+            for (let round = 1; round <= rounds; round++) {
+              const result = await attempt(`fan-out N=${executions} round ${round}`, () =>
+                fanOut(server.url, server.pid, rpc, executions, settings.fanOutSettings),
+              );
+              if (result) fanOuts.push(result);
+              if (result?.error) failures.push(`fan-out N=${executions} round ${round}: ${result.error}`);
+            }
+          }
+        }
+      } finally {
+        await rpc?.close();
+      }
+    } finally {
+      await server.close();
+    }
+  }
+  return schedulerSummary({ settings, trips, chains, fanOuts, failures, command });
+}
+
+function schedulerSummary(r: {
+  settings: SchedulerSettings;
+  trips: RoundTrips | undefined;
+  chains: ChainRun[];
+  fanOuts: FanOutResult[];
+  failures: string[];
+  command: string;
+}): SectionResult {
+  const { trips, chains, fanOuts, command } = r;
+  const spreadOf = (values: number[]): Spread | null => {
+    const finite = values.filter(Number.isFinite);
+    return finite.length > 0 ? spread(finite) : null;
+  };
+  const runsOf = (n: number) => fanOuts.filter((f) => f.executions === n);
+  const react = (n: number) => spreadOf(runsOf(n).map((f) => f.reactMs));
+  const subject = (n: number) => `${n.toLocaleString('en-US')} waiting execution${n === 1 ? '' : 's'}`;
+  const one = react(1);
+  const figures: Figure[] = [];
+  for (const { executions: n } of r.settings.fanOut) {
+    const value = react(n);
+    const ratio = n === 1 ? null : ratioOf(value, one);
+    const allReacted = runsOf(n).length > 0 && runsOf(n).every((f) => f.reacted === f.executions);
+    figures.push({
+      label: 'one event: publish → all reacted',
+      subject: subject(n),
+      unit: 'ms',
+      value,
+      ...(n === 1 ? {} : { baseline: { label: 'N=1', value: one }, ratio }),
+      ratio,
+      ...(n === 1_000 ? { target: ratioTarget(ratio, 'at most', 20) } : {}),
+      ...(n >= 10_000
+        ? { target: { text: 'all react', met: runsOf(n).length > 0 ? allReacted : null } }
+        : {}),
+      command,
+    });
+  }
+  const largest = Math.max(...r.settings.fanOut.map((f) => f.executions));
+  const big = runsOf(largest);
+  const during = spreadOf(big.map((f) => f.pubackDuring.latency.p99));
+  const idle = spreadOf(big.map((f) => f.pubackIdle.latency.p99));
+  const pubackRatio = ratioOf(during, idle);
+  figures.push({
+    label: `PUBACK p99 at ${r.settings.fanOutSettings.probeRate} ev/s while N react`,
+    subject: subject(largest),
+    unit: 'ms',
+    value: during,
+    baseline: { label: 'idle', value: idle },
+    ratio: pubackRatio,
+    ...(largest >= 10_000 ? { target: ratioTarget(pubackRatio, 'at most', 10) } : {}),
+    command,
+  });
+  const hop = spreadOf(chains.map((c) => c.hop.p50));
+  const rt = trips ? spread([trips.mqtt.p50]) : null;
+  figures.push({
+    label: '40-task bash chain, per hop median',
+    subject: '`bench_chain`',
+    unit: 'ms',
+    value: hop,
+    baseline: { label: 'MQTT round trip p50', value: rt },
+    ratio: ratioOf(hop, rt),
+    target: { text: '≤ 50 ms', met: hop ? hop.median <= 50 : null },
+    command,
+  });
+  const rss = spreadOf(big.map((f) => f.rssPerExecution / 1024));
+  figures.push({
+    label: 'server RSS per live execution',
+    subject: subject(largest),
+    unit: 'KB',
+    value: rss,
+    ratio: null,
+    target: { text: '< 10 KB', met: rss ? rss.median < 10 : null },
+    command,
+  });
+
+  const tables: Table[] = [];
+  if (trips) {
+    tables.push({
+      title: 'Round trips on the same server (client clock)',
+      header: ['measurement', 'n', 'p50 ms', 'p99 ms', 'max ms'],
+      rows: [
+        ['plain MQTT message (not stored)', trips.mqtt],
+        ['event (stored, then delivered)', trips.event],
+      ].map(([label, s]) => [
+        label as string,
+        String((s as LatencySummary).count),
+        ...[(s as LatencySummary).p50, (s as LatencySummary).p99, (s as LatencySummary).max].map((v) =>
+          fixed(v),
+        ),
+      ]),
+    });
+  }
+  tables.push({
+    title: `${chainWorkflow.tasks.length}-task chain, each round (server clock per hop)`,
+    header: ['round', 'total s', 'hop p50 ms', 'hop p99 ms', 'decision p50 ms', 'decision p99 ms'],
+    rows: chains.map((c, i) => [
+      String(i + 1),
+      fixed(c.totalMs / 1000),
+      fixed(c.hop.p50),
+      fixed(c.hop.p99),
+      fixed(c.decision.p50),
+      fixed(c.decision.p99),
+    ]),
+  });
+  tables.push({
+    title: 'One event to N waiting executions, each run',
+    header: [
+      'N',
+      'start s',
+      'reacted',
+      'react s',
+      'PUBACK p99 idle ms',
+      'PUBACK p99 during ms',
+      'RSS KB/exec',
+    ],
+    rows: fanOuts.map((f) => [
+      f.executions.toLocaleString('en-US'),
+      fixed(f.startMs / 1000),
+      `${f.reacted} of ${f.executions}`,
+      fixed(f.reactMs / 1000),
+      fixed(f.pubackIdle.latency.p99),
+      `${fixed(f.pubackDuring.latency.p99)}${f.pubackDuring.unacked > 0 ? ` (${f.pubackDuring.unacked} unacked)` : ''}`,
+      amount(f.rssPerExecution / 1024),
+    ]),
+  });
+  progress(`scheduler figures:\n${figuresTable(figures)}`);
+  return {
+    figures,
+    tables,
+    failures: r.failures,
+    data: { settings: r.settings, roundTrips: trips, chains, fanOuts },
+  };
+}
