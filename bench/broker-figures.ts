@@ -6,16 +6,7 @@
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { waitUntilIdle } from './process-tree.ts';
-import {
-  figuresTable,
-  fixed,
-  int,
-  ratioOf,
-  ratioTarget,
-  type Figure,
-  type SectionResult,
-  type Table,
-} from './report.ts';
+import { fixed, int, ratioOf, ratioTarget, type Figure, type SectionResult, type Table } from './report.ts';
 import { progress } from './shared.ts';
 import { spread, type LatencySummary, type Spread } from './stats.ts';
 import {
@@ -88,7 +79,7 @@ async function measureRound(target: Target, settings: BrokerSettings, round: num
       rate: settings.rate,
       seconds: settings.rateSeconds,
       format: target.format,
-      drainTimeoutMs: 60_000,
+      drainTimeoutMs: 120_000,
     });
     await waitUntilIdle(target.pid, IDLE);
     progress(
@@ -245,6 +236,5 @@ function summarizeRows(rows: TargetRow[], settings: BrokerSettings, command: str
     }),
   };
   const failures = rows.filter((r) => r.status === 'failed').map((r) => `${r.label}: ${r.reason ?? ''}`);
-  progress(`broker figures:\n${figuresTable(figures)}`);
   return { figures, tables: [table], failures, data: { settings, targets: rows } };
 }

@@ -85,7 +85,7 @@ async function startProcess(
     }
     children.delete(child);
     const killed = killProcesses(left);
-    if (killed > 0) progress(`${name}: killed ${killed} process(es) it left running`);
+    if (killed > 0) progress(`${name}: killed ${killed} process(es) still running after it stopped`);
   };
   try {
     const dead = () => {
