@@ -42,6 +42,7 @@ function commit(): string {
 
 async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
+  const measuredCommit = commit(); // now: the tree may change while the benchmark runs
   const dir = mkdtempSync(join(os.tmpdir(), 'aiflow-bench-'));
   // Also on process.exit (a signal): the finally below does not run then.
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
@@ -67,7 +68,7 @@ async function main(): Promise<number> {
   }
 
   const done = Object.values(results);
-  const measured = `${startedAt.slice(0, 10)}, commit ${commit()}, ${mode} run, ${machine.cpus} × ${machine.cpu}`;
+  const measured = `${startedAt.slice(0, 10)}, commit ${measuredCommit}, ${mode} run, ${machine.cpus} × ${machine.cpu}`;
   const markdown = [
     `# aiflow benchmark (${measured})`,
     '',
@@ -87,7 +88,7 @@ async function main(): Promise<number> {
   const base = join(resultsDir, `${args.only ?? 'server'}-${mode}-${startedAt.replace(/[:.]/g, '-')}`);
   const json = {
     startedAt,
-    commit: commit(),
+    commit: measuredCommit,
     mode,
     machine,
     loadAverage1mAfter: os.loadavg()[0],

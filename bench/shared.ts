@@ -52,7 +52,7 @@ export function fileSystemOf(dir: string): string {
 }
 
 /**
- * Plain MQTT.js clients (Nagle off, MQTT 3.1.1, clean session, no reconnect), as in the broker benchmark: a
+ * Plain MQTT.js clients (Nagle off, MQTT 3.1.1, clean session, no reconnect), as every benchmark uses: a
  * dropped connection must fail the phase, not be hidden by a retry. `failed` rejects on the first error or close.
  */
 export class RawClients {
