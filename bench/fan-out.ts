@@ -7,7 +7,7 @@
  */
 import type { SchedulerClient } from '../client/scheduler-client.ts';
 import { eventTopic } from '../protocol/topics.ts';
-import { serverRss, waitUntilIdle } from './process-tree.ts';
+import { treeRss, waitUntilIdle } from './process-tree.ts';
 import { Changes, progress, RawClients, sleep } from './shared.ts';
 import { watchStatuses } from './status-watch.ts';
 import { pubackProbe, type ProbeResult } from './workloads.ts';
@@ -31,10 +31,13 @@ export interface FanOutResult {
   /** `wake` published → the last execution's reaction received (client clock). */
   reactMs: number;
   reacted: number;
-  /** Server RSS growth per waiting execution (bytes), after the starts, the server idle both times. */
+  /**
+   * Server RSS growth per waiting execution (bytes), between the reads after a tenth and after all of the starts
+   * (the server idle both times); NaN below 10 executions.
+   */
   rssPerExecution: number;
-  rssBefore: number;
-  rssAfter: number;
+  rssFirst: number;
+  rssAll: number;
   pubackIdle: ProbeResult;
   pubackDuring: ProbeResult;
   /** Set when not every execution reacted in time. */
@@ -74,38 +77,45 @@ export async function fanOut(
     const prober = await clients.connect(url, 'probe');
     const waker = await clients.connect(url, 'wake');
 
-    await waitUntilIdle(serverPid, IDLE);
-    const rssBefore = serverRss(serverPid);
     progress(`fan-out N=${n}: starting ${n} executions of ${waitWorkflow.name}`);
     const t0 = performance.now();
-    let next = 0;
-    const startOne = async (): Promise<void> => {
-      while (next < n) {
-        next += 1;
-        const { id } = await rpc.call<{ id: number }>('workflowExecution.start', {
-          namespace: NS,
-          workflow: waitWorkflow.name,
-        });
-        ours.add(id);
-        for (const value of early.get(id) ?? []) apply(id, value, performance.now());
-        early.delete(id);
-        if (ours.size % 1000 === 0) progress(`fan-out N=${n}: ${ours.size} started`);
-      }
+    let requested = 0;
+    // Starts executions until `upTo` are started and each one's `s` is seen queued or running.
+    const startUpTo = async (upTo: number) => {
+      const startOne = async (): Promise<void> => {
+        while (requested < upTo) {
+          requested += 1;
+          const { id } = await rpc.call<{ id: number }>('workflowExecution.start', {
+            namespace: NS,
+            workflow: waitWorkflow.name,
+          });
+          ours.add(id);
+          for (const value of early.get(id) ?? []) apply(id, value, performance.now());
+          early.delete(id);
+          if (ours.size % 1000 === 0) progress(`fan-out N=${n}: ${ours.size} started`);
+        }
+      };
+      await clients.race(Promise.all(Array.from({ length: settings.startWindow }, startOne)));
+      await clients.race(
+        changes.until(
+          () => (waiting.size >= upTo ? true : undefined),
+          60_000 + upTo * 30,
+          () => `task s queued in ${upTo} executions (${waiting.size} seen)`,
+        ),
+      );
+      await waitUntilIdle(serverPid, IDLE);
+      return treeRss(serverPid);
     };
-    await clients.race(Promise.all(Array.from({ length: settings.startWindow }, startOne)));
-    await clients.race(
-      changes.until(
-        () => (waiting.size >= n ? true : undefined),
-        60_000 + n * 30,
-        () => `task s queued in ${n} executions (${waiting.size} seen)`,
-      ),
-    );
+    // Memory is read after a tenth of the executions and after all of them: by then every process slot of the
+    // scheduler runs an `s`, so the task processes are the same at both reads and drop out of the difference.
+    const first = Math.floor(n / 10);
+    const rssFirst = await startUpTo(first);
+    const rssAll = await startUpTo(n);
     const startMs = performance.now() - t0;
-    await waitUntilIdle(serverPid, IDLE);
-    const rssAfter = serverRss(serverPid);
+    const rssPerExecution = first > 0 ? (rssAll - rssFirst) / (n - first) : Number.NaN;
     progress(
-      `fan-out N=${n}: started in ${(startMs / 1000).toFixed(1)} s; server RSS +` +
-        `${((rssAfter - rssBefore) / 1024 / 1024).toFixed(1)} MB; PUBACK probe on the idle server`,
+      `fan-out N=${n}: started in ${(startMs / 1000).toFixed(1)} s; server RSS ` +
+        `${(rssAll / 1024 / 1024).toFixed(1)} MB; PUBACK probe on the idle server`,
     );
 
     const idleProbe = pubackProbe(prober, PROBE_TOPIC, settings.probeRate, Infinity, String);
@@ -143,9 +153,9 @@ export async function fanOut(
       startMs,
       reactMs: error ? Number.NaN : reactMs,
       reacted: reacted.size,
-      rssPerExecution: (rssAfter - rssBefore) / n,
-      rssBefore,
-      rssAfter,
+      rssPerExecution,
+      rssFirst,
+      rssAll,
       pubackIdle,
       pubackDuring,
       ...(error ? { error } : {}),

@@ -9,8 +9,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 interface ProcStat {
   pid: number;
   ppid: number;
-  /** Process group. */
-  pgrp: number;
   /** utime + stime, in clock ticks. */
   cpuTicks: number;
   /** Start time since boot, in clock ticks: with the pid, it names one process even if the pid is reused. */
@@ -30,7 +28,7 @@ function readStat(pid: number): ProcStat | undefined {
   // The command name (field 2) is in parentheses and may itself contain spaces or parentheses.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const field = (n: number) => Number(fields[n - 3]);
-  return { pid, ppid: field(4), pgrp: field(5), cpuTicks: field(14) + field(15), startTicks: field(22) };
+  return { pid, ppid: field(4), cpuTicks: field(14) + field(15), startTicks: field(22) };
 }
 
 /** `root` and its descendants that are alive now (a scan of /proc: children of children included). */
@@ -60,15 +58,9 @@ function rssOf(pid: number): number {
   }
 }
 
-/**
- * Resident memory of `root` and its descendants in `root`'s process group, in bytes (pages shared between them
- * are counted twice). Task processes, which a server starts in process groups of their own, are left out: they
- * are the user's work, not the server's.
- */
-export function serverRss(root: number): number {
-  const tree = processTree(root);
-  const group = tree[0]?.pgrp;
-  return tree.filter((p) => p.pgrp === group).reduce((sum, p) => sum + rssOf(p.pid), 0);
+/** Resident memory of `root` and all its descendants, in bytes (pages they share are counted once per process). */
+export function treeRss(root: number): number {
+  return processTree(root).reduce((sum, p) => sum + rssOf(p.pid), 0);
 }
 
 /** CPU seconds used so far by the live processes of the tree. */
