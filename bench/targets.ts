@@ -29,10 +29,11 @@ export interface Target {
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-// Started processes are killed on any exit, even one that skips the finally blocks (process.exit from a signal).
+// Started processes, and whatever they started, are killed on any exit, even one that skips the finally blocks
+// (process.exit from a signal).
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
+  for (const child of children) if (child.pid !== undefined) killProcesses(processTree(child.pid));
 });
 
 /** The environment without AIFLOW_* variables, so that a user's settings cannot change what is measured. */
