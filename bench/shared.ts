@@ -4,6 +4,13 @@ import os from 'node:os';
 import type { MqttClient } from 'mqtt';
 import { connectMqtt } from '../client/mqtt-connection.ts';
 
+/** Progress goes to stderr, so that stdout holds only the result tables. */
+export function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 /** QoS 1 publishes of `payload(i)`, i = 0 … count - 1, keeping `window` unacknowledged; resolves when all are acked. */
 export function publishWindowed(
   client: MqttClient,
@@ -45,7 +52,7 @@ export function fileSystemOf(dir: string): string {
 }
 
 /**
- * Plain MQTT.js clients (Nagle off, MQTT 3.1.1, clean session, no reconnect), as in the broker benchmark: a
+ * Plain MQTT.js clients (Nagle off, MQTT 3.1.1, clean session, no reconnect), as every benchmark uses: a
  * dropped connection must fail the phase, not be hidden by a retry. `failed` rejects on the first error or close.
  */
 export class RawClients {
@@ -88,5 +95,42 @@ export function machineInfo() {
     memoryBytes: os.totalmem(),
     os: `${os.type()} ${os.release()}`,
     node: process.version,
+    loadAverage1m: os.loadavg()[0],
   };
+}
+
+/**
+ * Wakes whoever waits for something that message handlers change: the handler updates its own state, then calls
+ * `notify()`; `until()` re-checks its condition after every notification. Nothing is stored here, so waiting on
+ * a count of 10,000 events costs no memory.
+ */
+export class Changes {
+  readonly #waiters = new Set<() => void>();
+
+  notify(): void {
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  /** Resolves with the first value of `check()` other than undefined; rejects after `timeoutMs`. */
+  until<T>(check: () => T | undefined, timeoutMs: number, what: () => string): Promise<T> {
+    const now = check();
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise<T>((resolve, reject) => {
+      const wake = () => {
+        const value = check();
+        if (value === undefined) return;
+        done();
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what()}`));
+      }, timeoutMs);
+      const done = () => {
+        clearTimeout(timer);
+        this.#waiters.delete(wake);
+      };
+      this.#waiters.add(wake);
+    });
+  }
 }

@@ -22,3 +22,21 @@ export function summarize(samples: ArrayLike<number>): LatencySummary {
     max: sorted.length > 0 ? sorted[sorted.length - 1]! : Number.NaN,
   };
 }
+
+/** Smallest, median and largest of a figure measured once per round. */
+export interface Spread {
+  min: number;
+  median: number;
+  max: number;
+  rounds: number[];
+}
+
+export function spread(rounds: number[]): Spread {
+  const sorted = [...rounds].sort((a, b) => a - b);
+  return {
+    min: sorted[0] ?? Number.NaN,
+    median: sorted.length === 0 ? Number.NaN : sorted[(sorted.length - 1) >> 1]!,
+    max: sorted[sorted.length - 1] ?? Number.NaN,
+    rounds,
+  };
+}

@@ -1,128 +1,193 @@
+/**
+ * The brokers under test, each started as its own process, as a user would start it; the benchmark's clients run
+ * in the benchmark process. Every target listens on 127.0.0.1 on a port the OS picked (never 1883).
+ */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Aedes } from 'aedes';
-import { createLogger, startBroker } from '../broker/index.ts';
+import { fileURLToPath } from 'node:url';
+import { killProcesses, processTree } from './process-tree.ts';
+import { progress, sleep } from './shared.ts';
 
-/** Envelope: our server rewrites each payload to a JSON event; raw: the broker delivers the payload as sent. */
+/** Envelope: the aiflow server rewrites each payload to a JSON event; raw: the broker delivers it as sent. */
 export type PayloadFormat = 'envelope' | 'raw';
 
-/** A broker under test, listening on 127.0.0.1. */
+export type TargetId = 'raw-aedes' | 'mosquitto' | 'server' | 'server-no-scheduler';
+
+/** A broker under test, running in its own process. */
 export interface Target {
+  id: TargetId;
+  label: string;
   url: string;
   format: PayloadFormat;
+  /** The process the benchmark started; the ones it starts are found under it (`process-tree.ts`). */
+  pid: number;
   close(): Promise<void>;
 }
 
-export async function startOurs(dbFile: string, durability: 'full' | 'normal'): Promise<Target> {
-  const broker = await startBroker({ dbFile, port: 0, durability, logger: createLogger('warn') });
-  return { url: broker.url, format: 'envelope', close: () => broker.close() };
-}
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** Plain Aedes in memory, with the same socket setup as our server (Nagle off), and nothing else. */
-export async function startRawAedes(): Promise<Target> {
-  const aedes = await Aedes.createBroker();
-  const sockets = new Set<Socket>();
-  const server = createServer({ noDelay: true }, (socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    aedes.handle(socket);
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    format: 'raw',
-    close: async () => {
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-  };
-}
-
-const MOSQUITTO_PATHS = ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto'];
-
-/** The mosquitto binary, installed with apt-get if missing; otherwise the reason why it cannot be used. */
-export function findMosquitto(): { path: string } | { skip: string } {
-  const found = () => MOSQUITTO_PATHS.find((p) => existsSync(p));
-  const path = found();
-  if (path) return { path };
-  if (process.getuid?.() !== 0) return { skip: 'mosquitto is not installed and apt-get needs root' };
-  process.stderr.write('[bench] mosquitto not found, trying apt-get install -y mosquitto\n');
-  for (const args of [['update'], ['install', '-y', 'mosquitto']]) {
-    // stdout goes to stderr too: stdout is reserved for the result table.
-    const run = spawnSync('apt-get', args, { stdio: ['ignore', 2, 2], timeout: 300_000 });
-    if (run.status !== 0) return { skip: `apt-get ${args.join(' ')} failed (status ${run.status})` };
-  }
-  const installed = found();
-  return installed ? { path: installed } : { skip: 'apt-get installed mosquitto but no binary was found' };
-}
-
-// Started brokers are killed on any exit, even one that skips the finally blocks (process.exit from a signal).
+// Started processes, and whatever they started, are killed on any exit, even one that skips the finally blocks
+// (process.exit from a signal).
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
+  for (const child of children) if (child.pid !== undefined) killProcesses(processTree(child.pid));
 });
 
+/** The environment without AIFLOW_* variables, so that a user's settings cannot change what is measured. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AIFLOW_')));
+}
+
+interface Started {
+  child: ChildProcess;
+  pid: number;
+  stop(): Promise<void>;
+}
+
 /**
- * Mosquitto on a free port with a generated config. Beyond the three required lines, the config removes two
- * defaults that would make the comparison unfair: Nagle's algorithm (our server and the Aedes baseline disable
- * it) and the 1,000-message queue per subscriber, past which QoS 1 messages are silently dropped.
+ * Spawns `command`, waits until `port` accepts connections and `ready(stdout)` holds, and returns a `stop` that
+ * sends SIGTERM, waits, then SIGKILLs the process and whatever it left behind (task processes a server keeps
+ * running for its next start, for example).
  */
-export async function startMosquitto(binary: string, dir: string): Promise<Target> {
-  const port = await freePort();
-  const config = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    config,
-    [
-      `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
-      'persistence false',
-      'set_tcp_nodelay true',
-      'max_queued_messages 0',
-      'log_dest stderr',
-      'log_type error',
-      'log_type warning',
-      '',
-    ].join('\n'),
-  );
-  const child = spawn(binary, ['-c', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+async function startProcess(
+  name: string,
+  command: string,
+  args: string[],
+  port: number,
+  ready: (stdout: string) => boolean = () => true,
+): Promise<Started> {
+  const child = spawn(command, args, { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let stdout = '';
+  let stderrLines = 0;
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    // The first lines are worth seeing (why a start failed, a warning); a flood of them is not.
+    for (const line of chunk.toString().split('\n').filter(Boolean)) {
+      stderrLines += 1;
+      if (stderrLines <= 5) progress(`[${name}] ${line}`);
+      else if (stderrLines === 6) progress(`[${name}] (more lines on its stderr are not shown)`);
+    }
+  });
   let spawnError: Error | undefined;
   child.once('error', (error) => (spawnError = error));
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const running = () => child.pid !== undefined && child.exitCode === null && child.signalCode === null;
   const stop = async () => {
+    const left = child.pid === undefined ? [] : processTree(child.pid).slice(1);
     if (running()) {
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       await exited;
       clearTimeout(timer);
     }
     children.delete(child);
+    const killed = killProcesses(left);
+    if (killed > 0) progress(`${name}: killed ${killed} process(es) still running after it stopped`);
   };
   try {
-    await waitForTcp(port, 5_000, () => {
-      if (spawnError) return `cannot start ${binary}: ${spawnError.message}`;
-      return running()
-        ? undefined
-        : `mosquitto exited (${child.exitCode ?? child.signalCode}): ${stderr.trim()}`;
-    });
+    const dead = () => {
+      if (spawnError) return `cannot start ${command}: ${spawnError.message}`;
+      return running() ? undefined : `${name} exited (${child.exitCode ?? child.signalCode})`;
+    };
+    await waitForTcp(port, 60_000, dead);
+    const deadline = performance.now() + 60_000;
+    while (!ready(stdout)) {
+      const reason = dead();
+      if (reason) throw new Error(reason);
+      if (performance.now() > deadline) throw new Error(`${name} did not say it was ready: ${stdout}`);
+      await sleep(50);
+    }
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url: `mqtt://127.0.0.1:${port}`, format: 'raw', close: stop };
+  return { child, pid: child.pid!, stop };
 }
 
-/** A port the OS just handed out; another process could take it before Mosquitto does, which is unlikely. */
+/** Plain Aedes in memory, with Nagle off, in its own Node process (`aedes-process.ts`). */
+export async function startRawAedes(): Promise<Target> {
+  const port = await freePort();
+  const script = join(ROOT, 'bench', 'aedes-process.ts');
+  const started = await startProcess(
+    'aedes',
+    process.execPath,
+    ['--import', 'tsx', script, String(port)],
+    port,
+  );
+  return {
+    id: 'raw-aedes',
+    label: 'raw Aedes (in memory)',
+    url: `mqtt://127.0.0.1:${port}`,
+    format: 'raw',
+    pid: started.pid,
+    close: started.stop,
+  };
+}
+
+/**
+ * `node bin/aiflow.js server start`, as users start it, with a fresh home; `scheduler: false` adds
+ * `--no-scheduler` (the broker and its event log alone). WebSocket is off so that two servers can run at once.
+ */
+export async function startAiflowServer(home: string, scheduler: boolean): Promise<Target> {
+  const port = await freePort();
+  const args = [join(ROOT, 'bin', 'aiflow.js'), 'server', 'start', '--port', String(port)];
+  args.push('--host', '127.0.0.1', '--home', home, '--no-ws', '--log-level', 'warn');
+  if (!scheduler) args.push('--no-scheduler');
+  // The server prints its address once everything it runs has started.
+  const started = await startProcess('server', process.execPath, args, port, (out) =>
+    out.includes(`:${port}`),
+  );
+  return {
+    id: scheduler ? 'server' : 'server-no-scheduler',
+    label: scheduler ? '`server start`' : '`server start --no-scheduler` (diagnosis)',
+    url: `mqtt://127.0.0.1:${port}`,
+    format: 'envelope',
+    pid: started.pid,
+    close: started.stop,
+  };
+}
+
+const MOSQUITTO_PATHS = ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto'];
+
+/** The mosquitto binary, or the reason why there is none (the benchmark then skips it). */
+export function findMosquitto(): { path: string } | { skip: string } {
+  const path = MOSQUITTO_PATHS.find((p) => existsSync(p));
+  return path ? { path } : { skip: `mosquitto not found (${MOSQUITTO_PATHS.join(', ')})` };
+}
+
+function mosquittoVersion(binary: string): string {
+  // `mosquitto -h` prints "mosquitto version 2.0.11" and exits non-zero.
+  const help = spawnSync(binary, ['-h'], { encoding: 'utf8' });
+  return /version (\S+)/.exec(help.stdout)?.[1] ?? 'unknown version';
+}
+
+/**
+ * A private Mosquitto on a free port with a generated config. Beyond the required lines, the config removes two
+ * defaults that would make the comparison unfair: Nagle's algorithm (the Node brokers disable it) and the
+ * 1,000-message queue per subscriber, past which QoS 1 messages are silently dropped.
+ */
+export async function startMosquitto(binary: string, dir: string): Promise<Target> {
+  const port = await freePort();
+  const config = join(dir, 'mosquitto.conf');
+  const lines = [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false'];
+  lines.push('set_tcp_nodelay true', 'max_queued_messages 0', 'log_dest stderr', 'log_type error');
+  writeFileSync(config, `${lines.join('\n')}\n`);
+  const started = await startProcess('mosquitto', binary, ['-c', config], port);
+  return {
+    id: 'mosquitto',
+    label: `Mosquitto ${mosquittoVersion(binary)}`,
+    url: `mqtt://127.0.0.1:${port}`,
+    format: 'raw',
+    pid: started.pid,
+    close: started.stop,
+  };
+}
+
+/** A port the OS just handed out; another process could take it before the target does, which is unlikely. */
 async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
@@ -148,6 +213,6 @@ async function waitForTcp(port: number, timeoutMs: number, dead: () => string | 
     const reason = dead();
     if (reason) throw new Error(reason);
     if (performance.now() > deadline) throw new Error(`nothing accepted connections on port ${port}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }

@@ -1,3 +1,4 @@
+import type { MqttClient } from 'mqtt';
 import { decodeEvent } from '../protocol/event.ts';
 import { publishWindowed, RawClients } from './shared.ts';
 import { summarize, type LatencySummary } from './stats.ts';
@@ -101,22 +102,25 @@ export interface LatencyOptions {
   drainTimeoutMs: number;
 }
 
-export interface LatencyResult extends LatencySummary {
+export interface LatencyResult {
   rate: number;
+  /** Due time → the subscriber receives the event. */
+  delivery: LatencySummary;
+  /** Due time → the publisher receives the PUBACK. */
+  puback: LatencySummary;
   /** How late the pacer's timer fired, worst case: the part of the latency that is the harness's own. */
   maxPacerLagMs: number;
 }
 
 /**
- * Open loop: event `seq` is due at `start + seq / rate`, whether or not earlier ones were acked, and its latency
- * runs from that due time, not from the moment `publish` was called. A stall of the shared event loop (a
- * synchronous fsync of the in-process broker, a GC pause) then counts against the events it delayed instead of
- * vanishing (coordinated omission). The price: the timer's own lateness, reported as `maxPacerLagMs`, is included.
+ * Open loop at a fixed rate: event `seq` is due at `start + seq / rate` whether or not earlier ones were acked,
+ * and its latencies run from that due time, not from the moment `publish` was called. A stall of the broker (a
+ * disk sync on its event loop, a GC pause) then counts against every event it delayed instead of vanishing
+ * (coordinated omission). The price: the timer's own lateness, reported as `maxPacerLagMs`, is included.
  */
 export async function measureLatency(url: string, options: LatencyOptions): Promise<LatencyResult> {
   const { rate, seconds, format, drainTimeoutMs } = options;
   const total = Math.round(rate * seconds);
-  const intervalMs = 1000 / rate;
   const readSeq = sequenceReader(format);
   const clients = new RawClients();
   try {
@@ -125,51 +129,117 @@ export async function measureLatency(url: string, options: LatencyOptions): Prom
     const publisher = await clients.connect(url, 'pub');
 
     const dueAt = new Float64Array(total);
-    const latency = new Float64Array(total).fill(Number.NaN);
+    const delivery = new Float64Array(total).fill(Number.NaN);
     let received = 0;
     const allReceived = new Promise<void>((resolve) => {
       subscriber.on('message', (_topic, message) => {
         const now = performance.now();
         const seq = readSeq(message);
         // QoS 1 may redeliver: only the first copy of each event counts.
-        if (!(seq >= 0 && seq < total) || !Number.isNaN(latency[seq])) return;
-        latency[seq] = now - dueAt[seq]!;
+        if (!(seq >= 0 && seq < total) || !Number.isNaN(delivery[seq])) return;
+        delivery[seq] = now - dueAt[seq]!;
         received += 1;
         if (received === total) resolve();
       });
     });
-
-    let acked = 0;
-    let maxPacerLagMs = 0;
-    const allAcked = new Promise<void>((resolve, reject) => {
-      const start = performance.now() + 5;
-      let seq = 0;
-      const tick = () => {
-        const now = performance.now();
-        // Catch up on every event already due, so a late timer delays events but never drops the rate.
-        while (seq < total && start + seq * intervalMs <= now) {
-          dueAt[seq] = start + seq * intervalMs;
-          maxPacerLagMs = Math.max(maxPacerLagMs, now - dueAt[seq]!);
-          publisher.publish(TOPIC, payload(seq), { qos: 1 }, (error) => {
-            if (error) return reject(error);
-            acked += 1;
-            if (acked === total) resolve();
-          });
-          seq += 1;
-        }
-        if (seq < total) setTimeout(tick, start + seq * intervalMs - performance.now());
-      };
-      tick();
+    const probe = pubackProbe(publisher, TOPIC, rate, total, (seq, due) => {
+      dueAt[seq] = due;
+      return payload(seq);
     });
-
     await race(
-      Promise.all([allReceived, allAcked]),
+      Promise.all([allReceived, probe.allAcked]),
       clients,
       seconds * 1000 + drainTimeoutMs,
-      () => `${received} of ${total} events received, ${acked} acked`,
+      () => `${received} of ${total} events received, ${probe.acked()} acked`,
     );
-    return { rate, maxPacerLagMs, ...summarize(latency) };
+    const puback = probe.stop();
+    return {
+      rate,
+      delivery: summarize(delivery),
+      puback: puback.latency,
+      maxPacerLagMs: puback.maxPacerLagMs,
+    };
   } finally {
     await clients.close();
   }
+}
+
+export interface ProbeResult {
+  latency: LatencySummary;
+  /** Publishes still waiting for their PUBACK when the probe stopped: counted with their wait so far. */
+  unacked: number;
+  maxPacerLagMs: number;
+}
+
+export interface PubackProbe {
+  /** Resolves once `count` publishes are acknowledged (never, for an endless probe). */
+  allAcked: Promise<void>;
+  acked(): number;
+  /** Stops publishing; a publish still unacknowledged counts with the time it has waited so far. */
+  stop(): ProbeResult;
+}
+
+/**
+ * QoS 1 publishes on `topic` at `rate` per second, open loop (see `measureLatency`), up to `count` (Infinity:
+ * until stopped), timing each PUBACK from the publish's due time. `payloadOf` is told each due time.
+ */
+export function pubackProbe(
+  client: MqttClient,
+  topic: string,
+  rate: number,
+  count: number,
+  payloadOf: (seq: number, dueAt: number) => string,
+): PubackProbe {
+  const intervalMs = 1000 / rate;
+  const dueAt: number[] = [];
+  const latency: number[] = [];
+  let acked = 0;
+  let stopped = false;
+  let maxPacerLagMs = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let fail: (error: Error) => void = () => {};
+  let resolveAll: () => void = () => {};
+  const allAcked = new Promise<void>((resolve, reject) => {
+    resolveAll = resolve;
+    fail = reject;
+  });
+  allAcked.catch(() => {}); // observed by whoever awaits it; an endless probe's failure must not crash the run
+  const start = performance.now() + 5;
+  let seq = 0;
+  const tick = () => {
+    const now = performance.now();
+    // Catch up on every publish already due, so a late timer delays publishes but never lowers the rate.
+    while (!stopped && seq < count && start + seq * intervalMs <= now) {
+      const due = start + seq * intervalMs;
+      const mine = seq;
+      dueAt[mine] = due;
+      maxPacerLagMs = Math.max(maxPacerLagMs, now - due);
+      client.publish(topic, payloadOf(mine, due), { qos: 1 }, (error) => {
+        if (error) return fail(error);
+        if (stopped) return;
+        latency[mine] = performance.now() - due;
+        acked += 1;
+        if (acked === count) resolveAll();
+      });
+      seq += 1;
+    }
+    if (!stopped && seq < count) timer = setTimeout(tick, start + seq * intervalMs - performance.now());
+  };
+  tick();
+  return {
+    allAcked,
+    acked: () => acked,
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+      const now = performance.now();
+      let unacked = 0;
+      for (let i = 0; i < dueAt.length; i++) {
+        if (latency[i] !== undefined) continue;
+        latency[i] = now - dueAt[i]!;
+        unacked += 1;
+      }
+      return { latency: summarize(latency), unacked, maxPacerLagMs };
+    },
+  };
 }

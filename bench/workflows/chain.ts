@@ -1,4 +1,4 @@
-// A chain (bench/scheduler.bench.ts, phase b): 40 tasks that each run `true`, each one after the previous one.
+// A chain (bench/chain.ts): 40 tasks that each run `true`, each one after the previous one.
 import { Workflow, type Task } from 'aiflow-mqtt/workflow';
 
 export const CHAIN_LENGTH = 40;
