@@ -3,7 +3,6 @@ import { toAIFlowError } from '../protocol/errors.ts';
 import type { TaskStatus } from '../protocol/status.ts';
 import type { EvaluationScope } from './conditions.ts';
 import type { ConditionSandbox } from './condition-sandbox.ts';
-import { snapshotModule } from './snapshot-files.ts';
 import type { SnapshotRecord } from './store/records.ts';
 
 /** Whose conditions are evaluated: a workflow execution (task rules) or a workflow (triggers). */
@@ -41,29 +40,29 @@ export function conditionScope(target: ScopeTarget, deps: ScopeDeps): Evaluation
     getState: (name) => target.state.get(name),
     setState,
     custom: async (path, event) => {
+      const notMet = (reason: string) => {
+        deps.logger.warn('condition failed, counted as not met', {
+          target: target.label,
+          condition: path,
+          reason,
+        });
+        return false;
+      };
       try {
         const taskStatuses: Record<string, TaskStatus> = {};
         for (const task of target.snapshot.spec.tasks) {
           const status = target.taskStatus(task.name);
           if (status) taskStatuses[task.name] = status;
         }
-        const result = await deps.sandbox.evaluate({
-          moduleFile: snapshotModule(deps.dataDir, target.snapshot),
-          workflow: target.workflow,
-          path,
-          event,
-          states: Object.fromEntries(target.state),
-          taskStatuses,
-        });
-        for (const [name, value] of Object.entries(result.updates)) setState(name, value);
-        return result.met;
+        const outcome = await deps.sandbox.evaluate(
+          { dataDir: deps.dataDir, snapshot: target.snapshot },
+          { workflow: target.workflow, path, event, states: Object.fromEntries(target.state), taskStatuses },
+        );
+        if (!outcome.ok) return notMet(outcome.error);
+        for (const [name, value] of Object.entries(outcome.updates)) setState(name, value);
+        return outcome.met;
       } catch (error) {
-        deps.logger.warn('condition failed, counted as not met', {
-          target: target.label,
-          condition: path,
-          reason: toAIFlowError(error).message,
-        });
-        return false;
+        return notMet(toAIFlowError(error).message);
       }
     },
   };

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import { readFileSync, watch } from 'node:fs';
+import { join } from 'node:path';
+import test, { type TestContext } from 'node:test';
+import { createLogger, type LogRecord } from '../../broker/index.ts';
+import type { Event } from '../../protocol/event.ts';
+import { conditionScope } from '../../scheduler/condition-scope.ts';
+import {
+  ConditionSandbox,
+  type ConditionSandboxOptions,
+  type SandboxEvaluation,
+  type SandboxSnapshot,
+} from '../../scheduler/condition-sandbox.ts';
+import { deferred, ROOT, tempDir } from '../helpers.ts';
+
+const SOURCE = readFileSync(join(ROOT, 'test', 'fixtures', 'scheduler', 'sandbox-conditions.ts'), 'utf8');
+
+function setup(t: TestContext, options: ConditionSandboxOptions = {}, source = SOURCE) {
+  const records: LogRecord[] = [];
+  const logged = new EventEmitter<{ record: [LogRecord] }>();
+  const logger = createLogger('debug', (record) => {
+    records.push(record);
+    logged.emit('record', record);
+  });
+  const sandbox = new ConditionSandbox({ timeoutMs: 2_000, logger, ...options });
+  t.after(() => sandbox.close());
+  const target: SandboxSnapshot = {
+    dataDir: tempDir(t),
+    snapshot: { id: 1, fileName: 'sandbox-conditions.ts', source },
+  };
+  /** Resolves with the pid of the next sandbox process that becomes ready. */
+  const nextReady = () =>
+    new Promise<number>((resolve) => {
+      const onRecord = (record: LogRecord) => {
+        if (record.message !== 'condition process ready') return;
+        logged.off('record', onRecord);
+        resolve(Number(record.fields.pid));
+      };
+      logged.on('record', onRecord);
+    });
+  return { sandbox, target, records, logger, nextReady };
+}
+
+function evaluation(task: string, value: string, states: Record<string, unknown> = {}): SandboxEvaluation {
+  return { workflow: 'conditions', path: `${task}/0`, event: event(value), states, taskStatuses: {} };
+}
+
+function event(value: string): Event {
+  return { offset: 1, key: 'n', value, namespace: 'default', sender: 'test', context: null, createTime: 0 };
+}
+
+test('a custom condition is met on first use, however long its process takes to start', async (t) => {
+  // The module spends longer at load than the time limit allows one evaluation: the start is not timed.
+  const slowLoad = `${SOURCE}\nconst loadedAt = Date.now() + 1_500;\nwhile (Date.now() < loadedAt);\n`;
+  const { sandbox, target } = setup(t, { timeoutMs: 1_000 }, slowLoad);
+  assert.deepEqual(await sandbox.evaluate(target, evaluation('even', '2', { seen: 4 })), {
+    ok: true,
+    met: true,
+    updates: { seen: 5 },
+  });
+  assert.deepEqual(await sandbox.evaluate(target, evaluation('even', '3')), {
+    ok: true,
+    met: false,
+    updates: { seen: 1 },
+  });
+});
+
+test('processes started ahead answer the first evaluation', async (t) => {
+  const { sandbox, target, nextReady } = setup(t);
+  const ready = nextReady();
+  sandbox.keepWarm([target]);
+  const pid = await ready;
+  assert.deepEqual(sandbox.pids(target), [pid]);
+  assert.equal((await sandbox.evaluate(target, evaluation('even', '8'))).ok, true);
+  assert.deepEqual(sandbox.pids(target), [pid]);
+});
+
+test('a batch of evaluations travels in one round trip and returns its outcomes in order', async (t) => {
+  const { sandbox, target } = setup(t);
+  await sandbox.evaluate(target, evaluation('even', '0')); // started and warm
+  const before = sandbox.roundTrips;
+  const values = Array.from({ length: 50 }, (_, i) => String(i));
+  const outcomes = await sandbox.evaluateMany(
+    target,
+    values.map((value) => evaluation('even', value)),
+  );
+  assert.equal(sandbox.roundTrips - before, 1);
+  assert.deepEqual(
+    outcomes.map((o) => o.ok && o.met),
+    values.map((v) => Number(v) % 2 === 0),
+  );
+  // Evaluations asked for together (one event reaching several executions) are batched as well.
+  const together = await Promise.all(
+    values.map((value) => sandbox.evaluate(target, evaluation('even', value))),
+  );
+  assert.equal(sandbox.roundTrips - before, 2);
+  assert.deepEqual(together, outcomes);
+});
+
+test('a condition that throws is not met, is logged with its name and reason, and the next one works', async (t) => {
+  const { sandbox, target, logger } = setup(t);
+  const records: LogRecord[] = [];
+  const scope = conditionScope(
+    {
+      workflow: 'conditions',
+      snapshot: {
+        ...target.snapshot,
+        workflowId: 1,
+        spec: { name: 'conditions', tasks: [] } as never,
+        createTime: 0,
+      },
+      stateScope: 'execution:1',
+      state: new Map(),
+      taskStatus: () => undefined,
+      label: 'execution 1',
+    },
+    {
+      sandbox,
+      dataDir: target.dataDir,
+      logger: createLogger('debug', (record) => {
+        records.push(record);
+        logger.info(record.message, record.fields);
+      }),
+      recordState: () => undefined,
+    },
+  );
+  assert.equal(await scope.custom('throws/0', event('1')), false);
+  const failure = records.find((r) => r.message === 'condition failed, counted as not met');
+  assert.deepEqual(failure?.fields, {
+    target: 'execution 1',
+    condition: 'throws/0',
+    reason: 'condition bug',
+  });
+  assert.equal(await scope.custom('even/0', event('4')), true);
+});
+
+test('an endless loop is not met, and the same process answers the next evaluation', async (t) => {
+  const { sandbox, target } = setup(t, { timeoutMs: 300 });
+  await sandbox.evaluate(target, evaluation('even', '0'));
+  const [pid] = sandbox.pids(target);
+  const [looped, next] = await sandbox.evaluateMany(target, [
+    evaluation('loops', '1'),
+    evaluation('even', '2'),
+  ]);
+  assert.deepEqual(looped, { ok: false, error: 'isMet took longer than 300 ms' });
+  assert.deepEqual(next, { ok: true, met: true, updates: { seen: 1 } });
+  assert.deepEqual(sandbox.pids(target), [pid]);
+});
+
+test('an endless loop after an await gets its process killed and replaced; the next evaluation works', async (t) => {
+  const { sandbox, target, nextReady, records } = setup(t, { timeoutMs: 300 });
+  await sandbox.evaluate(target, evaluation('even', '0'));
+  const [pid] = sandbox.pids(target);
+  const replaced = nextReady();
+  assert.deepEqual(await sandbox.evaluate(target, evaluation('loops_later', '1')), {
+    ok: false,
+    error: 'isMet took longer than 300 ms',
+  });
+  const replacement = await replaced; // started in the background, before it is needed
+  assert.notEqual(replacement, pid);
+  assert.ok(records.some((r) => r.message === 'condition process lost' && r.fields.pid === pid));
+  assert.deepEqual(await sandbox.evaluate(target, evaluation('even', '2')), {
+    ok: true,
+    met: true,
+    updates: { seen: 1 },
+  });
+  assert.deepEqual(sandbox.pids(target), [replacement]);
+});
+
+test('a sandbox process killed mid-evaluation is replaced and the next evaluation succeeds', async (t) => {
+  const { sandbox, target, nextReady } = setup(t, { timeoutMs: 600_000 });
+  const dir = tempDir(t);
+  const marker = join(dir, 'evaluating');
+  const inside = deferred<number>();
+  // The condition writes its pid into the marker file once it is running.
+  const watcher = watch(dir, () => {
+    const pid = Number(readFileSync(marker, { encoding: 'utf8', flag: 'a+' }));
+    if (pid > 0) inside.resolve(pid);
+  });
+  t.after(() => watcher.close());
+  const blocked = sandbox.evaluate(target, evaluation('blocks', marker));
+  const pid = await inside.promise;
+  assert.deepEqual(sandbox.pids(target), [pid]);
+  const replaced = nextReady();
+  process.kill(pid, 'SIGKILL');
+  assert.deepEqual(await blocked, { ok: false, error: 'the condition process exited (killed by SIGKILL)' });
+  const replacement = await replaced;
+  assert.deepEqual(await sandbox.evaluate(target, evaluation('even', '6')), {
+    ok: true,
+    met: true,
+    updates: { seen: 1 },
+  });
+  assert.deepEqual(sandbox.pids(target), [replacement]);
+});
+
+test('close kills every process, is idempotent, and later evaluations are not met', async (t) => {
+  const { sandbox, target } = setup(t);
+  await sandbox.evaluate(target, evaluation('even', '0'));
+  const [pid] = sandbox.pids(target);
+  await Promise.all([sandbox.close(), sandbox.close()]);
+  assert.throws(() => process.kill(pid!, 0), { code: 'ESRCH' });
+  assert.deepEqual(await sandbox.evaluate(target, evaluation('even', '2')), {
+    ok: false,
+    error: 'the condition sandbox is closed',
+  });
+});
