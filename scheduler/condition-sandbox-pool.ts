@@ -19,6 +19,8 @@ export interface PoolDeps {
 interface Pending {
   evaluations: SandboxEvaluation[];
   resolve: (outcomes: SandboxOutcome[]) => void;
+  /** Sent in a batch of its own: it was in a batch that got no answer. */
+  alone?: boolean;
 }
 
 /** Largest batch in one message: bounds the message and the batch's deadline. */
@@ -27,8 +29,9 @@ const MAX_LOSSES_IN_A_ROW = 3;
 
 /**
  * The warm sandbox processes of one snapshot. Evaluations asked for in the same turn of the event loop (or while
- * every process is busy) go together as one batch, in order; an outcome is never an exception, so a condition
- * that fails, a killed process or a closed pool all count as "not met" for the caller to log.
+ * every process is busy) go together as one batch, in order, answered within the time limit of one evaluation;
+ * a batch that is not is split and retried one by one. An outcome is never an exception: a condition that fails,
+ * a killed process or a closed pool all count as "not met", for the caller to log.
  */
 export class SandboxPool {
   readonly #deps: PoolDeps;
@@ -107,7 +110,8 @@ export class SandboxPool {
     let size = 0;
     while (this.#queue.length > 0) {
       const next = this.#queue[0]!;
-      if (batch.length > 0 && size + next.evaluations.length > MAX_BATCH) break;
+      if (batch.length > 0 && (next.alone || batch[0]!.alone || size + next.evaluations.length > MAX_BATCH))
+        break;
       batch.push(this.#queue.shift()!);
       size += next.evaluations.length;
     }
@@ -125,9 +129,33 @@ export class SandboxPool {
       }
       this.#dispatch();
     };
-    worker
-      .run(evaluations)
-      .then(settle, (error: unknown) => settle(failed(evaluations, reason(error)), false));
+    worker.run(evaluations).then(settle, (error: unknown) => {
+      if (evaluations.length === 1) settle(failed(evaluations, reason(error)), false);
+      else this.#retryAlone(batch);
+    });
+  }
+
+  /**
+   * A batch got no answer (one of its conditions looped, or the process died): each evaluation runs again on its
+   * own, first in line, so that only the culprit fails. Evaluating again is safe: state updates are only returned.
+   */
+  #retryAlone(batch: Pending[]): void {
+    const singles: Pending[] = [];
+    for (const pending of batch) {
+      const outcomes = pending.evaluations.map(
+        (evaluation) =>
+          new Promise<SandboxOutcome>((resolve) =>
+            singles.push({
+              evaluations: [evaluation],
+              resolve: ([outcome]) => resolve(outcome!),
+              alone: true,
+            }),
+          ),
+      );
+      void Promise.all(outcomes).then(pending.resolve);
+    }
+    this.#queue.unshift(...singles);
+    this.#dispatch();
   }
 
   #startWorker(): void {

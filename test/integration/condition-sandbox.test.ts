@@ -135,37 +135,50 @@ test('a condition that throws is not met, is logged with its name and reason, an
   assert.equal(await scope.custom('even/0', event('4')), true);
 });
 
-test('an endless loop is not met, and the same process answers the next evaluation', async (t) => {
-  const { sandbox, target } = setup(t, { timeoutMs: 300 });
-  await sandbox.evaluate(target, evaluation('even', '0'));
-  const [pid] = sandbox.pids(target);
-  const [looped, next] = await sandbox.evaluateMany(target, [
-    evaluation('loops', '1'),
-    evaluation('even', '2'),
+test('an endless loop is not met, the rest of its batch is, and its process is replaced before it is needed', async (t) => {
+  const { sandbox, target, nextReady, records } = setup(t, { timeoutMs: 1_000 });
+  const outcomes = await sandbox.evaluateMany(target, [
+    evaluation('even', '1'),
+    evaluation('loops', '2'),
+    evaluation('even', '4'),
   ]);
-  assert.deepEqual(looped, { ok: false, error: 'isMet took longer than 300 ms' });
-  assert.deepEqual(next, { ok: true, met: true, updates: { seen: 1 } });
-  assert.deepEqual(sandbox.pids(target), [pid]);
-});
-
-test('an endless loop after an await gets its process killed and replaced; the next evaluation works', async (t) => {
-  const { sandbox, target, nextReady, records } = setup(t, { timeoutMs: 300 });
+  assert.deepEqual(outcomes, [
+    { ok: true, met: false, updates: { seen: 1 } },
+    { ok: false, error: 'isMet took longer than 1000 ms' },
+    { ok: true, met: true, updates: { seen: 1 } },
+  ]);
   await sandbox.evaluate(target, evaluation('even', '0'));
   const [pid] = sandbox.pids(target);
   const replaced = nextReady();
-  assert.deepEqual(await sandbox.evaluate(target, evaluation('loops_later', '1')), {
+  assert.deepEqual(await sandbox.evaluate(target, evaluation('loops', '6')), {
     ok: false,
-    error: 'isMet took longer than 300 ms',
+    error: 'isMet took longer than 1000 ms',
   });
-  const replacement = await replaced; // started in the background, before it is needed
-  assert.notEqual(replacement, pid);
+  // Started in the background, before the next evaluation needs it.
+  const replacement = await replaced;
   assert.ok(records.some((r) => r.message === 'condition process lost' && r.fields.pid === pid));
-  assert.deepEqual(await sandbox.evaluate(target, evaluation('even', '2')), {
+  assert.notEqual(replacement, pid);
+  assert.deepEqual(await sandbox.evaluate(target, evaluation('even', '8')), {
     ok: true,
     met: true,
     updates: { seen: 1 },
   });
   assert.deepEqual(sandbox.pids(target), [replacement]);
+});
+
+test('a promise that never settles is not met, and the same process answers the rest of its batch', async (t) => {
+  const { sandbox, target } = setup(t, { timeoutMs: 1_000 });
+  await sandbox.evaluate(target, evaluation('even', '0'));
+  const [pid] = sandbox.pids(target);
+  const outcomes = await sandbox.evaluateMany(target, [
+    evaluation('never_settles', '1'),
+    evaluation('even', '2'),
+  ]);
+  assert.deepEqual(outcomes, [
+    { ok: false, error: 'isMet took longer than 1000 ms' },
+    { ok: true, met: true, updates: { seen: 1 } },
+  ]);
+  assert.deepEqual(sandbox.pids(target), [pid]);
 });
 
 test('a sandbox process killed mid-evaluation is replaced and the next evaluation succeeds', async (t) => {
