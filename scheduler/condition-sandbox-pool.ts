@@ -23,8 +23,9 @@ interface Pending {
   alone?: boolean;
 }
 
-/** Largest batch in one message: bounds the message and the batch's deadline. */
+/** Largest batch in one message: bounds the message and the work a looping condition makes retry. */
 const MAX_BATCH = 1_000;
+/** Ready processes that may die in a row without answering before they are replaced only on need. */
 const MAX_LOSSES_IN_A_ROW = 3;
 
 /**
@@ -178,7 +179,7 @@ export class SandboxPool {
       () => {
         this.#ready.add(worker);
         this.#deps.onWorkerReady(worker.pid);
-        void worker.exited.then(() => this.#lost(new Error('the condition process exited'), worker, true));
+        void worker.exited.then(() => this.#lost(new Error(worker.exitReason), worker, true));
         this.#dispatch();
       },
       (error: unknown) => this.#lost(error, worker, false),

@@ -61,10 +61,15 @@ export class SandboxWorker {
       this.#child.on('message', onMessage);
       void this.exited.then(() => {
         this.#child.off('message', onMessage);
-        reject(new Error('the condition process exited before it was ready'));
+        reject(new Error(`${this.exitReason} before it was ready`));
       });
     });
     this.ready.catch(() => this.kill());
+  }
+
+  /** How the process ended, once it has. */
+  get exitReason(): string {
+    return `the condition process exited (${describeExit(this.#child)})`;
   }
 
   get pid(): number | undefined {
@@ -94,7 +99,7 @@ export class SandboxWorker {
         cleanup();
         this.kill();
         reject(new Error(`isMet took longer than ${this.#timeoutMs} ms`));
-      }, this.#timeoutMs);
+      }, answerDeadlineMs(this.#timeoutMs));
       const onMessage = (message: SandboxMessage) => {
         if (message.type !== 'results' || message.batch !== batch) return;
         cleanup();
@@ -102,7 +107,7 @@ export class SandboxWorker {
       };
       const onExit = () => {
         cleanup();
-        reject(new Error(`the condition process exited (${describeExit(child)})`));
+        reject(new Error(this.exitReason));
       };
       const cleanup = () => {
         clearTimeout(timer);

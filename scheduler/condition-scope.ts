@@ -1,7 +1,7 @@
 import type { Logger } from '../broker/logger.ts';
 import { toAIFlowError } from '../protocol/errors.ts';
 import type { TaskStatus } from '../protocol/status.ts';
-import type { EvaluationScope } from './conditions.ts';
+import { usesCustomConditions, type EvaluationScope } from './conditions.ts';
 import type { ConditionSandbox } from './condition-sandbox.ts';
 import type { SnapshotRecord } from './store/records.ts';
 
@@ -66,4 +66,19 @@ export function conditionScope(target: ScopeTarget, deps: ScopeDeps): Evaluation
       }
     },
   };
+}
+
+/**
+ * Tells the sandbox which snapshots are in use (those of live executions and of workflows with triggers): the
+ * ones with custom conditions get their processes started now and kept; the others' close once idle.
+ */
+export function keepSnapshotsWarm(
+  sandbox: ConditionSandbox,
+  dataDir: string,
+  snapshots: Iterable<SnapshotRecord>,
+): void {
+  const withCustom = new Map<number, SnapshotRecord>();
+  for (const snapshot of snapshots)
+    if (usesCustomConditions(snapshot.spec)) withCustom.set(snapshot.id, snapshot);
+  sandbox.keepWarm([...withCustom.values()].map((snapshot) => ({ dataDir, snapshot })));
 }

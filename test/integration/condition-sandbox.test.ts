@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import test, { type TestContext } from 'node:test';
 import { createLogger, type LogRecord } from '../../broker/index.ts';
 import type { Event } from '../../protocol/event.ts';
-import { conditionScope } from '../../scheduler/condition-scope.ts';
+import { conditionScope, keepSnapshotsWarm } from '../../scheduler/condition-scope.ts';
+import type { SnapshotRecord } from '../../scheduler/store/records.ts';
+import type { ConditionSpec } from '../../workflow/spec.ts';
 import {
   ConditionSandbox,
   type ConditionSandboxOptions,
@@ -66,12 +68,24 @@ test('a custom condition is met on first use, however long its process takes to 
   });
 });
 
-test('processes started ahead answer the first evaluation', async (t) => {
+test('the snapshots in use with custom conditions get a process started ahead, which answers the first evaluation', async (t) => {
   const { sandbox, target, nextReady } = setup(t);
+  const record = (id: number, condition: ConditionSpec): SnapshotRecord => ({
+    ...target.snapshot,
+    id,
+    workflowId: 1,
+    createTime: 0,
+    spec: { name: 'conditions', tasks: [{ name: 'even', rules: [{ action: 'start', condition }] }] } as never,
+  });
+  const builtinOnly = record(2, { type: 'event', key: 'n' });
   const ready = nextReady();
-  sandbox.keepWarm([target]);
+  keepSnapshotsWarm(sandbox, target.dataDir, [
+    record(1, { type: 'custom', path: 'even/0', keys: ['n'] }),
+    builtinOnly,
+  ]);
   const pid = await ready;
   assert.deepEqual(sandbox.pids(target), [pid]);
+  assert.deepEqual(sandbox.pids({ dataDir: target.dataDir, snapshot: builtinOnly }), []);
   assert.equal((await sandbox.evaluate(target, evaluation('even', '8'))).ok, true);
   assert.deepEqual(sandbox.pids(target), [pid]);
 });
