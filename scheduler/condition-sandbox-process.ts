@@ -1,6 +1,7 @@
 // The condition sandbox's process: `node <this file, bundled> <workflow module bundle> <time limit in ms>`.
 // It loads one snapshot's workflow module once, then answers batches of `isMet` evaluations over IPC.
 import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { findCondition } from '../workflow/to-spec.ts';
 import { isWorkflow, type Workflow } from '../workflow/workflow.ts';
 import type {
@@ -13,10 +14,18 @@ import type {
 
 const [moduleBundle = '', limit = ''] = process.argv.slice(2);
 const timeoutMs = Number(limit);
+const ORPHAN_CHECK_MS = 1_000;
 
 const send = (message: SandboxMessage, then: () => void = () => undefined) => process.send?.(message, then);
 // The scheduler is gone: nothing will ever ask again.
 process.on('disconnect', () => process.exit(0));
+// The same when this thread is stuck in an endless loop and cannot see the channel close: a thread of its own
+// notices that the scheduler died (the process was adopted) and ends the process.
+new Worker(
+  `const { ppid } = require('node:worker_threads').workerData;
+   setInterval(() => { if (process.ppid !== ppid) process.kill(process.pid, 'SIGKILL'); }, ${ORPHAN_CHECK_MS});`,
+  { eval: true, workerData: { ppid: process.ppid } },
+).unref();
 
 try {
   const module = (await import(pathToFileURL(moduleBundle).href)) as Record<string, unknown>;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { EventEmitter } from 'node:events';
+import { spawn } from 'node:child_process';
+import { EventEmitter, once } from 'node:events';
 import { readFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import test, { type TestContext } from 'node:test';
@@ -42,6 +43,28 @@ function setup(t: TestContext, options: ConditionSandboxOptions = {}, source = S
       logged.on('record', onRecord);
     });
   return { sandbox, target, records, logger, nextReady };
+}
+
+/** The file the `blocks` condition writes its process id to, and that id once it is written. */
+function markerFile(t: TestContext) {
+  const dir = tempDir(t);
+  const marker = join(dir, 'evaluating');
+  const runningPid = deferred<number>();
+  const watcher = watch(dir, () => {
+    const pid = Number(readFileSync(marker, { encoding: 'utf8', flag: 'a+' }));
+    if (pid > 0) runningPid.resolve(pid);
+  });
+  t.after(() => watcher.close());
+  return { marker, runningPid: runningPid.promise };
+}
+
+/** Whether a process runs (a zombie does not). */
+function isRunning(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 function evaluation(task: string, value: string, states: Record<string, unknown> = {}): SandboxEvaluation {
@@ -197,17 +220,9 @@ test('a promise that never settles is not met, and the same process answers the 
 
 test('a sandbox process killed mid-evaluation is replaced and the next evaluation succeeds', async (t) => {
   const { sandbox, target, nextReady } = setup(t, { timeoutMs: 600_000 });
-  const dir = tempDir(t);
-  const marker = join(dir, 'evaluating');
-  const inside = deferred<number>();
-  // The condition writes its pid into the marker file once it is running.
-  const watcher = watch(dir, () => {
-    const pid = Number(readFileSync(marker, { encoding: 'utf8', flag: 'a+' }));
-    if (pid > 0) inside.resolve(pid);
-  });
-  t.after(() => watcher.close());
+  const { marker, runningPid } = markerFile(t);
   const blocked = sandbox.evaluate(target, evaluation('blocks', marker));
-  const pid = await inside.promise;
+  const pid = await runningPid;
   assert.deepEqual(sandbox.pids(target), [pid]);
   const replaced = nextReady();
   process.kill(pid, 'SIGKILL');
@@ -219,6 +234,24 @@ test('a sandbox process killed mid-evaluation is replaced and the next evaluatio
     updates: { seen: 1 },
   });
   assert.deepEqual(sandbox.pids(target), [replacement]);
+});
+
+test('a sandbox process stuck in an endless loop ends when its scheduler is killed', async (t) => {
+  const { marker, runningPid } = markerFile(t);
+  const owner = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(ROOT, 'test', 'fixtures', 'scheduler', 'sandbox-owner.ts'), tempDir(t), marker],
+    { stdio: 'inherit' },
+  );
+  t.after(() => owner.kill('SIGKILL'));
+  const pid = await runningPid;
+  owner.kill('SIGKILL');
+  await once(owner, 'exit');
+  // No event tells when a process that is not our child ends: poll, with a bound.
+  for (let waited = 0; isRunning(pid); waited += 100) {
+    assert.ok(waited < 60_000, `sandbox process ${pid} still runs 60 s after its scheduler was killed`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 });
 
 test('close kills every process, is idempotent, and later evaluations are not met', async (t) => {
