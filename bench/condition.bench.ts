@@ -17,7 +17,7 @@ import { SandboxWorker } from '../scheduler/condition-sandbox-worker.ts';
 import { isMet, type EvaluationScope } from '../scheduler/conditions.ts';
 import { snapshotModule } from '../scheduler/snapshot-files.ts';
 import { machineInfo } from './shared.ts';
-import { summarize } from './stats.ts';
+import { summarize, type LatencySummary } from './stats.ts';
 
 const CONFIG = {
   coldRounds: positiveEnv('BENCH_COLD_ROUNDS', 5),
@@ -87,21 +87,44 @@ async function main(): Promise<void> {
         await sandbox.evaluateMany(target, batch);
         perEvaluationInBatch.push((performance.now() - start) / CONFIG.batch);
       }
-      const report = {
-        machine: { ...machineInfo(), loadAverage: os.loadavg() },
-        config: CONFIG,
-        coldStartMs: { bundleOnce: bundleMs, plainJavaScript: summarize(plain), tsx: summarize(tsx) },
-        warmEvaluationMs: {
-          builtin: summarize(builtin),
-          customOneRoundTrip: summarize(single),
-          [`customPerEvaluationInBatchesOf${CONFIG.batch}`]: summarize(perEvaluationInBatch),
-        },
-        p99Ratio: {
-          customOneRoundTripVsBuiltin: summarize(single).p99 / summarize(builtin).p99,
-          customInBatchVsBuiltin: summarize(perEvaluationInBatch).p99 / summarize(builtin).p99,
-        },
+      const cold = { plain: summarize(plain), tsx: summarize(tsx) };
+      const warm = {
+        builtin: summarize(builtin),
+        alone: summarize(single),
+        batched: summarize(perEvaluationInBatch),
       };
-      console.log(JSON.stringify(report, null, 2));
+      const table = (rows: [string, LatencySummary][]) => [
+        `| ${'measurement'.padEnd(52)} | ${'n'.padStart(5)} | ${'p50 ms'.padStart(8)} | ${'p99 ms'.padStart(8)} | ${'max ms'.padStart(8)} |`,
+        `|${'-'.repeat(54)}|${'-'.repeat(7)}|${'-'.repeat(10)}|${'-'.repeat(10)}|${'-'.repeat(10)}|`,
+        ...rows.map(
+          ([name, s]) =>
+            `| ${name.padEnd(52)} | ${String(s.count).padStart(5)} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} |`,
+        ),
+      ];
+      const ratio = (a: LatencySummary, b: LatencySummary) =>
+        `p50 ${(a.p50 / b.p50).toFixed(1)}x, p99 ${(a.p99 / b.p99).toFixed(1)}x`;
+      console.log(
+        [
+          `machine: ${JSON.stringify({ ...machineInfo(), loadAverage: os.loadavg() })}`,
+          '',
+          '(a) Sandbox process start, until its workflow module is loaded',
+          ...table([
+            ['plain node on the bundled module (what runs now)', cold.plain],
+            ['node --import tsx on the TypeScript module (before)', cold.tsx],
+          ]),
+          `bundling the entry and the module, once per snapshot and scheduler run: ${bundleMs.toFixed(0)} ms`,
+          '',
+          '(b) Warm evaluation, one `IsEven` custom condition against a built-in `event` condition',
+          ...table([
+            ["built-in condition, in the scheduler's process", warm.builtin],
+            ['custom condition, alone (one round trip)', warm.alone],
+            [`custom condition, per evaluation in batches of ${CONFIG.batch}`, warm.batched],
+          ]),
+          '',
+          `custom alone / built-in:      ${ratio(warm.alone, warm.builtin)}`,
+          `custom in a batch / built-in: ${ratio(warm.batched, warm.builtin)}`,
+        ].join('\n'),
+      );
     } finally {
       await sandbox.close();
     }
@@ -163,6 +186,8 @@ function builtinLatencies(count: number): number[] {
   }
   return samples;
 }
+
+const ms = (value: number) => value.toFixed(3).padStart(8);
 
 function positiveEnv(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
