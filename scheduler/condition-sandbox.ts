@@ -33,6 +33,7 @@ export const CONDITION_SANDBOX_DEFAULTS: Readonly<Required<Omit<ConditionSandbox
 
 interface PoolEntry {
   pool: SandboxPool;
+  snapshotId: number;
   /** Named by the last `keepWarm`: never closed for idleness. */
   pinned: boolean;
   idle: NodeJS.Timeout | undefined;
@@ -147,7 +148,7 @@ export class ConditionSandbox {
           this.#o.logger?.warn('condition process lost', { snapshot: target.snapshot.id, pid, reason }),
         onRoundTrip: () => this.#roundTrips++,
       });
-      entry = { pool, pinned: false, idle: undefined };
+      entry = { pool, snapshotId: target.snapshot.id, pinned: false, idle: undefined };
       this.#pools.set(k, entry);
     }
     return entry;
@@ -162,7 +163,11 @@ export class ConditionSandbox {
       if (entry.pinned || this.#pools.get(k) !== entry) return;
       if (entry.pool.active) return this.#armIdle(k, entry);
       this.#pools.delete(k);
-      void entry.pool.close();
+      void entry.pool
+        .close()
+        .then(() =>
+          this.#o.logger?.debug('condition processes closed, idle', { snapshot: entry.snapshotId }),
+        );
     }, this.#o.idleMs);
     entry.idle.unref();
   }

@@ -42,7 +42,7 @@ function setup(t: TestContext, options: ConditionSandboxOptions = {}, source = S
       };
       logged.on('record', onRecord);
     });
-  return { sandbox, target, records, logger, nextReady };
+  return { sandbox, target, records, logger, logged, nextReady };
 }
 
 /** The file the `blocks` condition writes its process id to, and that id once it is written. */
@@ -111,6 +111,36 @@ test('the snapshots in use with custom conditions get a process started ahead, w
   assert.deepEqual(sandbox.pids({ dataDir: target.dataDir, snapshot: builtinOnly }), []);
   assert.equal((await sandbox.evaluate(target, evaluation('even', '8'))).ok, true);
   assert.deepEqual(sandbox.pids(target), [pid]);
+});
+
+test('a pool has the configured number of processes, and an unused one closes once idle', async (t) => {
+  const { sandbox, target, logged } = setup(t, { poolSize: 2, idleMs: 200 });
+  const idle = new Promise<void>((resolve) =>
+    logged.on('record', (record) => {
+      if (record.message === 'condition processes closed, idle') resolve();
+    }),
+  );
+  const outcomes = await Promise.all([
+    sandbox.evaluate(target, evaluation('even', '2')),
+    sandbox.evaluate(target, evaluation('even', '3')),
+  ]);
+  assert.deepEqual(
+    outcomes.map((o) => o.ok && o.met),
+    [true, false],
+  );
+  const pids = sandbox.pids(target);
+  assert.equal(new Set(pids).size, 2);
+  await idle;
+  assert.deepEqual(sandbox.pids(target), []);
+  for (const pid of pids) assert.equal(isRunning(pid), false);
+  // The next need starts the pool again.
+  assert.equal((await sandbox.evaluate(target, evaluation('even', '4'))).ok, true);
+});
+
+test('invalid options are refused', () => {
+  for (const options of [{ poolSize: 0 }, { timeoutMs: 1.5 }, { idleMs: -1 }]) {
+    assert.throws(() => new ConditionSandbox(options), { code: 'INVALID_OPTION' });
+  }
 });
 
 test('a batch of evaluations travels in one round trip and returns its outcomes in order', async (t) => {
