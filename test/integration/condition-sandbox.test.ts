@@ -7,6 +7,7 @@ import test, { type TestContext } from 'node:test';
 import { createLogger, type LogRecord } from '../../broker/index.ts';
 import type { Event } from '../../protocol/event.ts';
 import { conditionScope, keepSnapshotsWarm } from '../../scheduler/condition-scope.ts';
+import { isMet } from '../../scheduler/conditions.ts';
 import type { SnapshotRecord } from '../../scheduler/store/records.ts';
 import type { ConditionSpec } from '../../workflow/spec.ts';
 import {
@@ -163,6 +164,54 @@ test('a batch of evaluations travels in one round trip and returns its outcomes 
   );
   assert.equal(sandbox.roundTrips - before, 2);
   assert.deepEqual(together, outcomes);
+});
+
+test('one event reaching many executions with the same custom condition costs one round trip', async (t) => {
+  const { sandbox, target, logger } = setup(t);
+  await sandbox.evaluate(target, evaluation('even', '0')); // started and warm
+  const snapshot = {
+    ...target.snapshot,
+    workflowId: 1,
+    spec: { name: 'conditions', tasks: [] } as never,
+    createTime: 0,
+  };
+  const executions = Array.from({ length: 20 }, (_, i) => ({
+    id: i + 1,
+    state: new Map<string, unknown>([['seen', i]]),
+  }));
+  const scopes = executions.map((execution) =>
+    conditionScope(
+      {
+        workflow: 'conditions',
+        snapshot,
+        stateScope: `execution:${execution.id}`,
+        state: execution.state,
+        taskStatus: () => undefined,
+        label: `execution ${execution.id}`,
+      },
+      { sandbox, dataDir: target.dataDir, logger, recordState: () => undefined },
+    ),
+  );
+  const condition: ConditionSpec = {
+    type: 'all',
+    name: 'both',
+    conditions: [
+      { type: 'event', key: 'n' },
+      { type: 'custom', path: 'both/0/1', keys: ['n'] },
+    ],
+  };
+  const before = sandbox.roundTrips;
+  // Evaluated together, as the scheduler does for the executions one event reaches.
+  const met = await Promise.all(scopes.map((scope) => isMet(condition, event('2'), scope)));
+  assert.equal(sandbox.roundTrips - before, 1);
+  assert.deepEqual(
+    met,
+    executions.map(() => true),
+  );
+  assert.deepEqual(
+    executions.map((e) => e.state.get('seen')),
+    executions.map((_, i) => i + 1),
+  );
 });
 
 test('a condition that throws is not met, is logged with its name and reason, and the next one works', async (t) => {
