@@ -1,9 +1,8 @@
 import type { Logger } from '../broker/logger.ts';
 import { toAIFlowError } from '../protocol/errors.ts';
 import type { TaskStatus } from '../protocol/status.ts';
-import type { EvaluationScope } from './conditions.ts';
+import { usesCustomConditions, type EvaluationScope } from './conditions.ts';
 import type { ConditionSandbox } from './condition-sandbox.ts';
-import { snapshotModule } from './snapshot-files.ts';
 import type { SnapshotRecord } from './store/records.ts';
 
 /** Whose conditions are evaluated: a workflow execution (task rules) or a workflow (triggers). */
@@ -41,30 +40,45 @@ export function conditionScope(target: ScopeTarget, deps: ScopeDeps): Evaluation
     getState: (name) => target.state.get(name),
     setState,
     custom: async (path, event) => {
+      const notMet = (reason: string) => {
+        deps.logger.warn('condition failed, counted as not met', {
+          target: target.label,
+          condition: path,
+          reason,
+        });
+        return false;
+      };
       try {
         const taskStatuses: Record<string, TaskStatus> = {};
         for (const task of target.snapshot.spec.tasks) {
           const status = target.taskStatus(task.name);
           if (status) taskStatuses[task.name] = status;
         }
-        const result = await deps.sandbox.evaluate({
-          moduleFile: snapshotModule(deps.dataDir, target.snapshot),
-          workflow: target.workflow,
-          path,
-          event,
-          states: Object.fromEntries(target.state),
-          taskStatuses,
-        });
-        for (const [name, value] of Object.entries(result.updates)) setState(name, value);
-        return result.met;
+        const outcome = await deps.sandbox.evaluate(
+          { dataDir: deps.dataDir, snapshot: target.snapshot },
+          { workflow: target.workflow, path, event, states: Object.fromEntries(target.state), taskStatuses },
+        );
+        if (!outcome.ok) return notMet(outcome.error);
+        for (const [name, value] of Object.entries(outcome.updates)) setState(name, value);
+        return outcome.met;
       } catch (error) {
-        deps.logger.warn('condition failed, counted as not met', {
-          target: target.label,
-          condition: path,
-          reason: toAIFlowError(error).message,
-        });
-        return false;
+        return notMet(toAIFlowError(error).message);
       }
     },
   };
+}
+
+/**
+ * Tells the sandbox which snapshots are in use (those of live executions and of workflows with triggers): the
+ * ones with custom conditions get their processes started now and kept; the others' close once idle.
+ */
+export function keepSnapshotsWarm(
+  sandbox: ConditionSandbox,
+  dataDir: string,
+  snapshots: Iterable<SnapshotRecord>,
+): void {
+  const withCustom = new Map<number, SnapshotRecord>();
+  for (const snapshot of snapshots)
+    if (usesCustomConditions(snapshot.spec)) withCustom.set(snapshot.id, snapshot);
+  sandbox.keepWarm([...withCustom.values()].map((snapshot) => ({ dataDir, snapshot })));
 }

@@ -1,7 +1,7 @@
 import type { Event } from '../protocol/event.ts';
 import type { TaskStatus } from '../protocol/status.ts';
 import { taskStatusKey } from '../protocol/status-events.ts';
-import { expectedKeys, type ConditionSpec } from '../workflow/spec.ts';
+import { expectedKeys, type ConditionSpec, type WorkflowSpec } from '../workflow/spec.ts';
 
 /** What a condition may read and change while it is evaluated for one event. */
 export interface EvaluationScope {
@@ -47,4 +47,14 @@ export async function isMet(
       return results.every(Boolean);
     }
   }
+}
+
+/** Whether a workflow has user code to run in the condition sandbox (in a task rule or a trigger). */
+export function usesCustomConditions(spec: Pick<WorkflowSpec, 'tasks' | 'triggers'>): boolean {
+  const custom = (c: ConditionSpec): boolean =>
+    c.type === 'custom' || ((c.type === 'any' || c.type === 'all') && c.conditions.some(custom));
+  return [
+    ...spec.tasks.flatMap((task) => task.rules.map((rule) => rule.condition)),
+    ...(spec.triggers ?? []),
+  ].some(custom);
 }

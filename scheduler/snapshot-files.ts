@@ -6,8 +6,8 @@ import type { SnapshotRecord } from './store/records.ts';
 const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * Writes a snapshot's module to `<dataDir>/snapshots/<id>/<file>` (once) and returns its path. Task processes and
- * the condition sandbox import it from there; `<dataDir>/node_modules/aiflow-mqtt` points at this package, so the
+ * Writes a snapshot's module to `<dataDir>/snapshots/<id>/<file>` (once) and returns its path. Task processes
+ * import it from there, and the condition sandbox bundles it from there (`condition-sandbox-bundle.ts`); `<dataDir>/node_modules/aiflow-mqtt` points at this package, so the
  * module's `import … from 'aiflow-mqtt/workflow'` resolves, and `<dataDir>/package.json` makes it an ES module.
  */
 export function snapshotModule(
