@@ -108,6 +108,9 @@ const taskExecutionOf = (r: Row): TaskExecutionRecord => ({
 /** The embedded metadata store: one SQLite file (WAL) beside the event log. */
 export class SqliteMetadataStore implements MetadataStore {
   readonly #db: Database.Database;
+  #commits = 0;
+  /** `total_changes()` when the open batch began: a batch that changed nothing commits no transaction. */
+  #batchStart: number | null = null;
 
   private constructor(db: Database.Database) {
     this.#db = db;
@@ -314,7 +317,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async loadRecovery(): Promise<Recovery> {
     const workflows = this.#all('SELECT * FROM workflows ORDER BY id').map(workflowOf);
     const runningExecutions = this.#all(
-      "SELECT * FROM workflow_executions WHERE status IN ('init', 'running') ORDER BY id",
+      "SELECT * FROM workflow_executions WHERE status IN ('init', 'running', 'stopping') ORDER BY id",
     ).map(executionOf);
     const snapshotIds = new Set([
       ...workflows.map((w) => w.snapshotId),
@@ -363,7 +366,34 @@ export class SqliteMetadataStore implements MetadataStore {
     };
   }
 
+  get commits(): number {
+    return this.#commits;
+  }
+
+  async beginBatch(): Promise<void> {
+    if (this.#batchStart !== null) throw new AIFlowError('INTERNAL', 'a batch is already open');
+    // Deferred: a batch that only reads takes no write lock and syncs nothing.
+    this.#db.exec('BEGIN');
+    this.#batchStart = this.#totalChanges();
+  }
+
+  async endBatch(): Promise<void> {
+    const start = this.#batchStart;
+    if (start === null) throw new AIFlowError('INTERNAL', 'no batch is open');
+    const wrote = this.#totalChanges() !== start;
+    this.#db.exec('COMMIT');
+    this.#batchStart = null;
+    if (wrote) this.#commits++;
+  }
+
+  async abortBatch(): Promise<void> {
+    this.#batchStart = null;
+    if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+  }
+
+  /** Inside a batch, a savepoint (undone alone when it fails); otherwise a transaction of its own. */
   async commit(work: UnitOfWork): Promise<void> {
+    if (this.#batchStart === null) this.#commits++;
     this.#db.transaction(() => {
       const upsertExecution = this.#db.prepare(
         'INSERT OR REPLACE INTO workflow_executions VALUES (@id, @workflowId, @snapshotId, @namespace, @workflow, @status, @runType, @beginTime, @endTime)',
@@ -432,6 +462,10 @@ export class SqliteMetadataStore implements MetadataStore {
   #deleteIds(table: 'schedules' | 'triggers' | 'outbox', ids: number[]): void {
     const remove = this.#db.prepare(`DELETE FROM ${table} WHERE id = ?`);
     this.#db.transaction(() => ids.forEach((id) => remove.run(id)))();
+  }
+
+  #totalChanges(): number {
+    return this.#one('SELECT total_changes() AS n')!.n as number;
   }
 
   #all(sql: string, ...args: unknown[]): Row[] {
