@@ -19,13 +19,17 @@ import {
 } from '../../workflow/index.ts';
 import { tempDir } from '../helpers.ts';
 import { ManualClock } from '../manual-clock.ts';
+import type { Clock } from '../../scheduler/clock.ts';
+import { runId } from '../../scheduler/task-request.ts';
 
 /** Records what the engine hands to the executor, and how many store commits had happened by then. */
 class RecordingRunner implements TaskRunner {
   readonly submits: { request: SubmitRequest; commitsBefore: number }[] = [];
   store: MetadataStore | undefined;
+  onSubmit: (() => void) | undefined;
   async submit(request: SubmitRequest): Promise<void> {
     this.submits.push({ request, commitsBefore: this.store!.commits });
+    this.onSubmit?.();
   }
   async stop(): Promise<void> {}
   async adopt(): Promise<void> {}
@@ -35,6 +39,7 @@ async function engineWith(
   t: TestContext,
   workflow: Workflow,
   wrap?: (store: MetadataStore) => MetadataStore,
+  clock: Clock = new ManualClock(),
 ) {
   const store = SqliteMetadataStore.open(join(tempDir(t), 'metadata.db'));
   t.after(() => store.close());
@@ -51,7 +56,7 @@ async function engineWith(
     store: used,
     runner,
     conditions: { evaluate: () => Promise.reject(new Error('no custom condition here')) },
-    clock: new ManualClock(),
+    clock,
     logger: createLogger('error', () => undefined),
     dataDir: tempDir(t),
     server: 'mqtt://127.0.0.1:1',
@@ -178,4 +183,31 @@ test('a failed input inside a batch is undone alone and recorded; the others of 
   // Memory was rebuilt without the failed input: the same event now starts the task.
   await engine.events([event('go', { workflowExecutionId: b })]);
   assert.equal((await store.listTaskExecutions(b!)).length, 1);
+});
+
+/** Node's `setTimeout`: a delay over 2^31-1 ms fires after 1 ms. */
+class NodeLikeClock extends ManualClock {
+  override setTimeout(callback: () => void, ms: number): number {
+    return super.setTimeout(callback, ms > 2 ** 31 - 1 ? 1 : ms);
+  }
+}
+
+test('a retry 30 days away waits 30 days (longer than one setTimeout can)', async (t) => {
+  const day = 24 * 3600 * 1000;
+  const wf = new Workflow('patient');
+  wf.bash('t', 'false', { retry: { maxRetries: 1, backoffMs: 30 * day } });
+  const clock = new NodeLikeClock();
+  const { engine, store, runner, record } = await engineWith(t, wf, undefined, clock);
+  const [id] = await startExecutions(engine, record, 1);
+  const [row] = await store.listTaskExecutions(id!);
+  await engine.taskFinished({ taskExecutionId: runId(row!.id, 1), status: 'failed', reason: 'exit 1' });
+  assert.equal((await store.listTaskExecutions(id!))[0]!.status, 'retrying');
+  clock.advance(29 * day);
+  await engine.events([]);
+  assert.equal(runner.submits.length, 1, 'not retried after 29 days');
+  const retried = new Promise<void>((resolve) => (runner.onSubmit = resolve));
+  clock.advance(day);
+  await retried;
+  assert.equal(runner.submits.length, 2);
+  assert.equal(runner.submits[1]!.request.taskExecutionId, runId(row!.id, 2));
 });
