@@ -5,7 +5,7 @@ import {
   taskStatusKey,
   type TaskStatusContext,
 } from '../../protocol/status-events.ts';
-import { expectedKeys } from '../../workflow/spec.ts';
+import { expectedKeys, type ConditionSpec } from '../../workflow/spec.ts';
 import { isMet, type EvaluationScope } from '../conditions.ts';
 import { conditionScope, type ScopeTarget } from '../condition-scope.ts';
 import type { LiveExecution } from '../execution.ts';
@@ -104,8 +104,7 @@ export class EventRouter {
     const scope = this.#executionScope(execution);
     for (const task of execution.spec.tasks) {
       for (const rule of task.rules) {
-        const keys = expectedKeys(rule.condition, (name) => taskStatusKey(execution.spec.name, name));
-        if (!keys.includes(event.key)) continue;
+        if (!this.#ruleKeys(execution, rule.condition).includes(event.key)) continue;
         if (!(await isMet(rule.condition, event, scope))) continue;
         if (rule.action === 'start') tasks.start(execution, task);
         else if (rule.action === 'stop') tasks.stop(execution, task.name);
@@ -114,6 +113,18 @@ export class EventRouter {
       }
     }
   }
+
+  /** The keys a rule expects, computed once per snapshot (every execution of it shares the spec objects). */
+  #ruleKeys(execution: LiveExecution, condition: ConditionSpec): string[] {
+    let keys = this.#keysByCondition.get(condition);
+    if (!keys) {
+      keys = expectedKeys(condition, (name) => taskStatusKey(execution.spec.name, name));
+      this.#keysByCondition.set(condition, keys);
+    }
+    return keys;
+  }
+
+  readonly #keysByCondition = new WeakMap<ConditionSpec, string[]>();
 
   #executionScope(execution: LiveExecution): EvaluationScope {
     return this.#scope({

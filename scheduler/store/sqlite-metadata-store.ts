@@ -109,6 +109,7 @@ const taskExecutionOf = (r: Row): TaskExecutionRecord => ({
 export class SqliteMetadataStore implements MetadataStore {
   readonly #db: Database.Database;
   #commits = 0;
+  readonly #statements = new Map<string, Database.Statement>();
   /** `total_changes()` when the open batch began: a batch that changed nothing commits no transaction. */
   #batchStart: number | null = null;
 
@@ -394,44 +395,56 @@ export class SqliteMetadataStore implements MetadataStore {
   /** Inside a batch, a savepoint (undone alone when it fails); otherwise a transaction of its own. */
   async commit(work: UnitOfWork): Promise<void> {
     if (this.#batchStart === null) this.#commits++;
+    const sql = (text: string) => this.#statement(text);
     this.#db.transaction(() => {
-      const upsertExecution = this.#db.prepare(
+      const upsertExecution = sql(
         'INSERT OR REPLACE INTO workflow_executions VALUES (@id, @workflowId, @snapshotId, @namespace, @workflow, @status, @runType, @beginTime, @endTime)',
       );
       for (const e of work.workflowExecutions) upsertExecution.run(e);
-      const upsertTask = this.#db.prepare(
+      const upsertTask = sql(
         'INSERT OR REPLACE INTO task_executions VALUES (@id, @workflowExecutionId, @task, @sequence, @attempt, @status, @pid, @beginTime, @endTime, @reason)',
       );
       for (const t of work.taskExecutions) upsertTask.run(t);
       for (const s of work.states) {
         if (s.value === undefined)
-          this.#db.prepare('DELETE FROM states WHERE scope = ? AND name = ?').run(s.scope, s.name);
+          sql('DELETE FROM states WHERE scope = ? AND name = ?').run(s.scope, s.name);
         else
-          this.#db
-            .prepare('INSERT OR REPLACE INTO states VALUES (?, ?, ?)')
-            .run(s.scope, s.name, JSON.stringify(s.value));
+          sql('INSERT OR REPLACE INTO states VALUES (?, ?, ?)').run(s.scope, s.name, JSON.stringify(s.value));
       }
       for (const t of work.timers) {
         const { id, dueTime, kind, ...target } = t;
-        this.#db
-          .prepare('INSERT OR REPLACE INTO timers VALUES (?, ?, ?, ?)')
-          .run(id, dueTime, kind, JSON.stringify(target));
+        sql('INSERT OR REPLACE INTO timers VALUES (?, ?, ?, ?)').run(
+          id,
+          dueTime,
+          kind,
+          JSON.stringify(target),
+        );
       }
-      for (const id of work.deletedTimers) this.#db.prepare('DELETE FROM timers WHERE id = ?').run(id);
+      for (const id of work.deletedTimers) sql('DELETE FROM timers WHERE id = ?').run(id);
       for (const o of work.outbox) {
-        this.#db
-          .prepare('INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?, ?)')
-          .run(o.id, o.eventId, o.namespace, o.key, o.value, o.context);
+        sql('INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?, ?)').run(
+          o.id,
+          o.eventId,
+          o.namespace,
+          o.key,
+          o.value,
+          o.context,
+        );
       }
       if (work.failedEvent) {
         const { offset, key, reason } = work.failedEvent;
-        this.#db
-          .prepare('INSERT OR REPLACE INTO failed_events VALUES (?, ?, ?, ?)')
-          .run(offset, key, reason, Date.now());
+        sql('INSERT OR REPLACE INTO failed_events VALUES (?, ?, ?, ?)').run(offset, key, reason, Date.now());
       }
       if (work.checkpoint !== undefined)
-        this.#db.prepare('UPDATE checkpoint SET offset = MAX(offset, ?)').run(work.checkpoint);
+        sql('UPDATE checkpoint SET offset = MAX(offset, ?)').run(work.checkpoint);
     })();
+  }
+
+  /** The commit path's statements, prepared once: preparing one per row cost more than running it. */
+  #statement(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) this.#statements.set(sql, (statement = this.#db.prepare(sql)));
+    return statement;
   }
 
   async listFailedEvents(): Promise<{ offset: number; key: string; reason: string; time: number }[]> {
@@ -465,7 +478,7 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   #totalChanges(): number {
-    return this.#one('SELECT total_changes() AS n')!.n as number;
+    return (this.#statement('SELECT total_changes() AS n').get() as Row).n as number;
   }
 
   #all(sql: string, ...args: unknown[]): Row[] {
