@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { ROOT } from '../helpers.ts';
+import { freePort, ROOT, tempDir } from '../helpers.ts';
 import { startTestServer, watchExecutions, watchTask, type TestServer } from '../server-harness.ts';
 
 const SLOW_STOP = join(ROOT, 'test/fixtures/scheduler/slow-stop.ts');
@@ -72,4 +72,27 @@ test('stop-all leaves every execution stopping until its tasks have exited', asy
   assert.equal(deleted.code, 1, 'a workflow with a stopping execution cannot be deleted');
   assert.match(deleted.stderr, /CONFLICT/);
   assert.equal((await executions.finished(id)).value, 'stopped');
+});
+
+test('a restart while an execution is stopping resumes the stop, and the execution ends stopped', async (t) => {
+  const home = tempDir(t);
+  const port = await freePort();
+  const first = await startTestServer(t, { home, port, stopGraceMs: 10_000 });
+  assert.equal((await first.cli('workflow', 'upload', SLOW_STOP)).code, 0);
+  const task = await watchTask(t, first.url, 'slow_stop', 't');
+  const { id } = await json<{ id: number }>(first, 'workflow-execution', 'start', 'slow_stop');
+  await task.reached('running');
+  assert.equal((await first.cli('workflow-execution', 'stop', String(id))).code, 0);
+  await task.reached('stopping');
+  await first.close(); // the task process goes on trapping its SIGTERM
+
+  const second = await startTestServer(t, { home, port, stopGraceMs: 10_000 });
+  const executions = await watchExecutions(t, second.url, 'slow_stop');
+  const stopped = await executions.finished(id);
+  assert.equal(stopped.value, 'stopped');
+  const tasks = await json<{ status: string }[]>(second, 'task-execution', 'list', String(id));
+  assert.deepEqual(
+    tasks.map((r) => r.status),
+    ['stopped'],
+  );
 });
