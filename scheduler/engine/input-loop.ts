@@ -113,14 +113,15 @@ export class InputLoop {
         if (queued.input.event) lastEvent = queued.input.event.offset;
       }
       const lag = this.#lag + batch.filter((q) => q.input.event).length;
-      if (lastEvent !== undefined && (wrote || lag >= CHECKPOINT_LAG)) {
+      // A batch that wrote nothing moves the checkpoint only in memory, until the lag reaches its bound.
+      const storeCheckpoint = wrote || lag >= CHECKPOINT_LAG;
+      if (lastEvent !== undefined && storeCheckpoint) {
         await store.commit({ ...emptyUnitOfWork(), checkpoint: lastEvent });
       }
       await store.endBatch();
       if (lastEvent !== undefined) {
-        const stored = wrote || lag >= CHECKPOINT_LAG;
-        this.#checkpoint = { offset: lastEvent, stored };
-        this.#lag = stored ? 0 : lag;
+        this.#checkpoint = { offset: lastEvent, stored: storeCheckpoint };
+        this.#lag = storeCheckpoint ? 0 : lag;
       }
     } catch (error) {
       await store.abortBatch().catch(() => undefined);
