@@ -22,8 +22,21 @@ export const LIVE_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set([
 export const FINISHED_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set(['success', 'failed', 'stopped']);
 
 /** Statuses of a workflow execution. */
-export const WORKFLOW_EXECUTION_STATUSES = ['init', 'running', 'success', 'failed', 'stopped'] as const;
+export const WORKFLOW_EXECUTION_STATUSES = [
+  'init',
+  'running',
+  'stopping',
+  'success',
+  'failed',
+  'stopped',
+] as const;
 export type WorkflowExecutionStatus = (typeof WORKFLOW_EXECUTION_STATUSES)[number];
+/** A live execution still has (or may still start) task processes: it cannot be deleted. */
+export const LIVE_WORKFLOW_EXECUTION_STATUSES: ReadonlySet<WorkflowExecutionStatus> = new Set([
+  'init',
+  'running',
+  'stopping',
+]);
 export const FINISHED_WORKFLOW_EXECUTION_STATUSES: ReadonlySet<WorkflowExecutionStatus> = new Set([
   'success',
   'failed',

@@ -18,7 +18,7 @@ export interface ScopeTarget {
 }
 
 export interface ScopeDeps {
-  sandbox: ConditionSandbox;
+  sandbox: Pick<ConditionSandbox, 'evaluate'>;
   dataDir: string;
   logger: Logger;
   /** Records a state change in the current unit of work. */

@@ -2,14 +2,29 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { basename, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AIFlowError } from '../protocol/errors.ts';
+import { LIVE_WORKFLOW_EXECUTION_STATUSES } from '../protocol/status.ts';
 import { DEFAULT_NAMESPACE, validateKey, validateNamespace } from '../protocol/topics.ts';
 import { describeSchedule, parseScheduleExpression } from './schedule/expression.ts';
 import { loadWorkflowsIsolated } from '../workflow/loader.ts';
-import type { Scheduler } from './scheduler.ts';
 import { snapshotModule } from './snapshot-files.ts';
-import type { ScheduleRecord, TriggerRecord, WorkflowRecord } from './store/records.ts';
+import type { MetadataStore } from './store/metadata-store.ts';
+import type { RunType, ScheduleRecord, TriggerRecord, WorkflowRecord } from './store/records.ts';
+import type { WorkflowCatalog } from './workflow-catalog.ts';
 
 type Params = Record<string, unknown>;
+
+/** What the request handlers need of the scheduler; each request runs as one unit of work. */
+export interface RequestTarget {
+  readonly store: MetadataStore;
+  readonly catalog: WorkflowCatalog;
+  /** Snapshots, uploads and task logs live here. */
+  readonly dataDir: string;
+  startExecution(workflow: WorkflowRecord, runType: RunType): Promise<number>;
+  stopExecution(id: number): Promise<void>;
+  startTask(executionId: number, task: string): Promise<number>;
+  stopTask(executionId: number, task: string): Promise<void>;
+  logFiles(taskExecutionId: number, attempts: number): string[];
+}
 
 function text(params: Params, name: string, fallback?: string): string {
   const value = params[name] ?? fallback;
@@ -26,7 +41,7 @@ function id(params: Params, name: string): number {
   return value as number;
 }
 
-async function workflowOf(scheduler: Scheduler, params: Params): Promise<WorkflowRecord> {
+async function workflowOf(scheduler: RequestTarget, params: Params): Promise<WorkflowRecord> {
   const namespace = validateNamespace(text(params, 'namespace', DEFAULT_NAMESPACE));
   const name = text(params, 'workflow');
   const workflow = await scheduler.store.getWorkflow(namespace, name);
@@ -34,7 +49,7 @@ async function workflowOf(scheduler: Scheduler, params: Params): Promise<Workflo
   return workflow;
 }
 
-async function executionOf(scheduler: Scheduler, params: Params) {
+async function executionOf(scheduler: RequestTarget, params: Params) {
   const executionId = id(params, 'workflowExecutionId');
   const execution = await scheduler.store.getWorkflowExecution(executionId);
   if (!execution) throw new AIFlowError('NOT_FOUND', `workflow execution ${executionId} does not exist`);
@@ -43,7 +58,7 @@ async function executionOf(scheduler: Scheduler, params: Params) {
 
 /** The scheduler's request/reply methods (the CLI and SDK call them through the broker). */
 export async function handleSchedulerRequest(
-  scheduler: Scheduler,
+  scheduler: RequestTarget,
   method: string,
   params: Params,
 ): Promise<unknown> {
@@ -86,11 +101,13 @@ export async function handleSchedulerRequest(
     }
     case 'workflow.delete': {
       const workflow = await workflowOf(scheduler, params);
-      const running = (await store.listWorkflowExecutions(workflow.id)).filter((e) => e.status === 'running');
-      if (running.length > 0) {
+      const live = (await store.listWorkflowExecutions(workflow.id)).filter((e) =>
+        LIVE_WORKFLOW_EXECUTION_STATUSES.has(e.status),
+      );
+      if (live.length > 0) {
         throw new AIFlowError(
           'CONFLICT',
-          `workflow ${workflow.name} has running executions (${running.map((e) => e.id).join(', ')}); stop them first`,
+          `workflow ${workflow.name} has live executions (${live.map((e) => e.id).join(', ')}); stop them first`,
         );
       }
       await scheduler.catalog.forgetWorkflow(workflow);
@@ -120,10 +137,12 @@ export async function handleSchedulerRequest(
     }
     case 'workflowExecution.delete': {
       const execution = await executionOf(scheduler, params);
-      if (execution.status === 'running' || execution.status === 'init') {
+      if (LIVE_WORKFLOW_EXECUTION_STATUSES.has(execution.status)) {
         throw new AIFlowError(
           'CONFLICT',
-          `workflow execution ${execution.id} is not finished; stop it first`,
+          execution.status === 'stopping'
+            ? `workflow execution ${execution.id} is stopping: its tasks have not all exited yet`
+            : `workflow execution ${execution.id} is not finished; stop it first`,
         );
       }
       await store.deleteWorkflowExecution(execution.id);
@@ -214,14 +233,14 @@ export async function handleSchedulerRequest(
   }
 }
 
-async function scheduleOf(scheduler: Scheduler, params: Params): Promise<ScheduleRecord> {
+async function scheduleOf(scheduler: RequestTarget, params: Params): Promise<ScheduleRecord> {
   const scheduleId = id(params, 'scheduleId');
   const schedule = await scheduler.store.getSchedule(scheduleId);
   if (!schedule) throw new AIFlowError('NOT_FOUND', `workflow schedule ${scheduleId} does not exist`);
   return schedule;
 }
 
-async function triggerOf(scheduler: Scheduler, params: Params): Promise<TriggerRecord> {
+async function triggerOf(scheduler: RequestTarget, params: Params): Promise<TriggerRecord> {
   const triggerId = id(params, 'triggerId');
   const trigger = await scheduler.store.getTrigger(triggerId);
   if (!trigger) throw new AIFlowError('NOT_FOUND', `workflow trigger ${triggerId} does not exist`);
@@ -233,7 +252,7 @@ function withDescription(schedule: ScheduleRecord) {
 }
 
 /** Loads the module in an isolated process (never in the scheduler), then stores one snapshot per workflow. */
-async function upload(scheduler: Scheduler, fileName: string, source: string) {
+async function upload(scheduler: RequestTarget, fileName: string, source: string) {
   const dir = join(scheduler.dataDir, 'uploads', randomUUID());
   mkdirSync(dir, { recursive: true });
   // Under the data folder, so the module's `import 'aiflow-mqtt/workflow'` resolves as it will for tasks.

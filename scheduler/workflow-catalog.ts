@@ -57,6 +57,13 @@ export class WorkflowCatalog {
     return this.#snapshots.get(id);
   }
 
+  /** The current snapshots of the enabled workflows (those schedules, triggers and starts run next). */
+  currentSnapshots(): SnapshotRecord[] {
+    return [...this.#workflows.values()]
+      .filter((workflow) => workflow.enabled)
+      .flatMap((workflow) => this.#snapshots.get(workflow.snapshotId) ?? []);
+  }
+
   async snapshot(id: number): Promise<SnapshotRecord> {
     let snapshot = this.#snapshots.get(id);
     if (!snapshot) {

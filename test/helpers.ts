@@ -166,7 +166,7 @@ export const AIFLOW_BIN = join(ROOT, 'bin', 'aiflow.js');
 /** Starts `aiflow server start` as a child process and resolves once it listens. Killed after the test. */
 export async function startServerProcess(
   t: TestContext,
-  options: { home: string; port: number; args?: string[] },
+  options: { home: string; port: number; args?: string[]; env?: Record<string, string> },
 ): Promise<ChildProcess> {
   const child = spawn(
     process.execPath,
@@ -181,7 +181,7 @@ export async function startServerProcess(
       options.home,
       ...(options.args ?? []),
     ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
   );
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -20,7 +20,14 @@ export interface TestServer extends AIFlowServer {
 /** Broker + scheduler in-process on port 0, with their own home folder; closed after the test. */
 export async function startTestServer(
   t: TestContext,
-  options: { home?: string; port?: number; parallelism?: number; clock?: Clock; store?: MetadataStore } = {},
+  options: {
+    home?: string;
+    port?: number;
+    parallelism?: number;
+    stopGraceMs?: number;
+    clock?: Clock;
+    store?: MetadataStore;
+  } = {},
 ): Promise<TestServer> {
   const home = options.home ?? tempDir(t);
   const records: LogRecord[] = [];
@@ -31,7 +38,7 @@ export async function startTestServer(
     durability: 'normal',
     logger: createLogger('debug', (record) => records.push(record)),
     scheduler: {
-      stopGraceMs: 2_000,
+      stopGraceMs: options.stopGraceMs ?? 2_000,
       conditionTimeoutMs: 1_000,
       parallelism: options.parallelism ?? 10,
       ...(options.clock ? { clock: options.clock } : {}),

@@ -74,7 +74,7 @@ export function workflowExecutionCommand(io: CliIO): Command {
     .argument('<execution-id>')
     .action(async (id: string, o: Options) => {
       await callScheduler(o.server, 'workflowExecution.stop', { workflowExecutionId: id });
-      io.stdout(`workflow execution ${id} stopped\n`);
+      io.stdout(`workflow execution ${id} stopping (stopped once its tasks have exited)\n`);
     });
   base('stop-all')
     .argument('<workflow>')
@@ -84,7 +84,7 @@ export function workflowExecutionCommand(io: CliIO): Command {
         workflow,
       });
       io.stdout(
-        `${stopped.length} workflow execution(s) stopped${stopped.length ? `: ${stopped.join(', ')}` : ''}\n`,
+        `${stopped.length} workflow execution(s) stopping${stopped.length ? `: ${stopped.join(', ')}` : ''}\n`,
       );
     });
   base('list')

@@ -3,11 +3,17 @@ import { setup, type SnapshotFrom } from 'xstate';
 export type WorkflowExecutionEvent =
   | { type: 'execution.stop' }
   /** Nothing is left that can run: the outcome is computed from the tasks' latest executions. */
-  | { type: 'execution.settled'; outcome: 'success' | 'failed' | 'stopped' };
+  | { type: 'execution.settled'; outcome: 'success' | 'failed' | 'stopped' }
+  /** While stopping: the last task process of the execution has exited. */
+  | { type: 'execution.drained' };
+
+/** The statuses an execution enters after `running` (given as params: a snapshot read in an entry action is the previous one). */
+export type EnteredStatus = 'stopping' | 'success' | 'failed' | 'stopped';
 
 /**
- * One workflow execution: running until stopped or settled. Side effects are named actions the scheduler
- * provides (`stopTasks` on a stop request, `ended` when a final status is reached).
+ * One workflow execution: running until stopped or settled. A stop is honest: the execution stays `stopping`
+ * (live) until every task process has exited, and only then becomes `stopped`. Side effects are named actions the
+ * scheduler provides (`stopTasks` when stopping begins, `entered` on each status change after `running`).
  */
 export const workflowExecutionMachine = setup({
   types: {
@@ -18,8 +24,7 @@ export const workflowExecutionMachine = setup({
   },
   actions: {
     stopTasks: () => undefined,
-    /** Entered a final status (given as params: a snapshot read during an entry action is the previous one). */
-    ended: (_, _params: { status: 'success' | 'failed' | 'stopped' }) => undefined,
+    entered: (_, _params: { status: EnteredStatus }) => undefined,
   },
   guards: {
     outcomeIs: ({ event }, outcome: 'success' | 'failed' | 'stopped') =>
@@ -32,7 +37,7 @@ export const workflowExecutionMachine = setup({
   states: {
     running: {
       on: {
-        'execution.stop': 'stopped',
+        'execution.stop': 'stopping',
         'execution.settled': [
           { guard: { type: 'outcomeIs', params: 'failed' }, target: 'failed' },
           { guard: { type: 'outcomeIs', params: 'stopped' }, target: 'stopped' },
@@ -40,9 +45,13 @@ export const workflowExecutionMachine = setup({
         ],
       },
     },
-    success: { type: 'final', entry: { type: 'ended', params: { status: 'success' } } },
-    failed: { type: 'final', entry: { type: 'ended', params: { status: 'failed' } } },
-    stopped: { type: 'final', entry: ['stopTasks', { type: 'ended', params: { status: 'stopped' } }] },
+    stopping: {
+      entry: [{ type: 'entered', params: { status: 'stopping' } }, 'stopTasks'],
+      on: { 'execution.drained': 'stopped' },
+    },
+    success: { type: 'final', entry: { type: 'entered', params: { status: 'success' } } },
+    failed: { type: 'final', entry: { type: 'entered', params: { status: 'failed' } } },
+    stopped: { type: 'final', entry: { type: 'entered', params: { status: 'stopped' } } },
   },
 });
 

@@ -13,7 +13,9 @@ import type {
 
 /**
  * The scheduler's persistence. Every method is async so that a networked backend (PostgreSQL) can implement it;
- * the scheduler keeps its working set in memory and writes each input's effects with one `commit`.
+ * the scheduler keeps its working set in memory and writes each input's effects with one `commit`. Inputs are
+ * group-committed: between `beginBatch` and `endBatch` every write joins one transaction, and each `commit` is a
+ * savepoint of it (all or nothing per input, one disk sync per batch).
  */
 export interface MetadataStore {
   addNamespace(name: string): Promise<NamespaceRecord>;
@@ -57,7 +59,16 @@ export interface MetadataStore {
 
   /** What a restarting scheduler needs: enabled workflows' snapshots, live executions, state, timers, outbox. */
   loadRecovery(): Promise<Recovery>;
+  /** Writes one input's changes atomically: a savepoint inside an open batch, else a transaction of its own. */
   commit(work: UnitOfWork): Promise<void>;
+  /** Opens the group commit of one turn of the scheduler's loop. */
+  beginBatch(): Promise<void>;
+  /** Makes the batch durable at once (a batch that wrote nothing costs nothing). */
+  endBatch(): Promise<void>;
+  /** Discards everything the open batch wrote. */
+  abortBatch(): Promise<void>;
+  /** Durable transactions committed by `commit` and `endBatch` so far (what a disk sync is paid for). */
+  readonly commits: number;
   /** Events whose processing failed, with the reason (`commit` with `failedEvent` records one). */
   listFailedEvents(): Promise<{ offset: number; key: string; reason: string; time: number }[]>;
   /** Removes published status events from the outbox. */

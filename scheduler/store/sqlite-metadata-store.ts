@@ -118,6 +118,10 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #db: Database.Database;
   readonly #lease: SqliteLease;
   readonly #fileWatch: FileWatch;
+  #commits = 0;
+  readonly #statements = new Map<string, Database.Statement>();
+  /** `total_changes()` when the open batch began: a batch that changed nothing commits no transaction. */
+  #batchStart: number | null = null;
 
   private constructor(db: Database.Database, fileWatch: FileWatch) {
     this.#db = db;
@@ -342,7 +346,7 @@ export class SqliteMetadataStore implements MetadataStore {
   async loadRecovery(): Promise<Recovery> {
     const workflows = this.#all('SELECT * FROM workflows ORDER BY id').map(workflowOf);
     const runningExecutions = this.#all(
-      "SELECT * FROM workflow_executions WHERE status IN ('init', 'running') ORDER BY id",
+      "SELECT * FROM workflow_executions WHERE status IN ('init', 'running', 'stopping') ORDER BY id",
     ).map(executionOf);
     const snapshotIds = new Set([
       ...workflows.map((w) => w.snapshotId),
@@ -391,45 +395,84 @@ export class SqliteMetadataStore implements MetadataStore {
     };
   }
 
+  get commits(): number {
+    return this.#commits;
+  }
+
+  async beginBatch(): Promise<void> {
+    if (this.#batchStart !== null) throw new AIFlowError('INTERNAL', 'a batch is already open');
+    // Deferred: a batch that only reads takes no write lock and syncs nothing.
+    this.#db.exec('BEGIN');
+    this.#batchStart = this.#totalChanges();
+  }
+
+  async endBatch(): Promise<void> {
+    const start = this.#batchStart;
+    if (start === null) throw new AIFlowError('INTERNAL', 'no batch is open');
+    const wrote = this.#totalChanges() !== start;
+    this.#db.exec('COMMIT');
+    this.#batchStart = null;
+    if (wrote) this.#commits++;
+  }
+
+  async abortBatch(): Promise<void> {
+    this.#batchStart = null;
+    if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+  }
+
+  /** Inside a batch, a savepoint (undone alone when it fails); otherwise a transaction of its own. */
   async commit(work: UnitOfWork): Promise<void> {
+    if (this.#batchStart === null) this.#commits++;
+    const sql = (text: string) => this.#statement(text);
     this.#db.transaction(() => {
-      const upsertExecution = this.#db.prepare(
+      const upsertExecution = sql(
         'INSERT OR REPLACE INTO workflow_executions VALUES (@id, @workflowId, @snapshotId, @namespace, @workflow, @status, @runType, @beginTime, @endTime)',
       );
       for (const e of work.workflowExecutions) upsertExecution.run(e);
-      const upsertTask = this.#db.prepare(
+      const upsertTask = sql(
         'INSERT OR REPLACE INTO task_executions VALUES (@id, @workflowExecutionId, @task, @sequence, @attempt, @status, @pid, @beginTime, @endTime, @reason)',
       );
       for (const t of work.taskExecutions) upsertTask.run(t);
       for (const s of work.states) {
         if (s.value === undefined)
-          this.#db.prepare('DELETE FROM states WHERE scope = ? AND name = ?').run(s.scope, s.name);
+          sql('DELETE FROM states WHERE scope = ? AND name = ?').run(s.scope, s.name);
         else
-          this.#db
-            .prepare('INSERT OR REPLACE INTO states VALUES (?, ?, ?)')
-            .run(s.scope, s.name, JSON.stringify(s.value));
+          sql('INSERT OR REPLACE INTO states VALUES (?, ?, ?)').run(s.scope, s.name, JSON.stringify(s.value));
       }
       for (const t of work.timers) {
         const { id, dueTime, kind, ...target } = t;
-        this.#db
-          .prepare('INSERT OR REPLACE INTO timers VALUES (?, ?, ?, ?)')
-          .run(id, dueTime, kind, JSON.stringify(target));
+        sql('INSERT OR REPLACE INTO timers VALUES (?, ?, ?, ?)').run(
+          id,
+          dueTime,
+          kind,
+          JSON.stringify(target),
+        );
       }
-      for (const id of work.deletedTimers) this.#db.prepare('DELETE FROM timers WHERE id = ?').run(id);
+      for (const id of work.deletedTimers) sql('DELETE FROM timers WHERE id = ?').run(id);
       for (const o of work.outbox) {
-        this.#db
-          .prepare('INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?, ?)')
-          .run(o.id, o.eventId, o.namespace, o.key, o.value, o.context);
+        sql('INSERT OR REPLACE INTO outbox VALUES (?, ?, ?, ?, ?, ?)').run(
+          o.id,
+          o.eventId,
+          o.namespace,
+          o.key,
+          o.value,
+          o.context,
+        );
       }
       if (work.failedEvent) {
         const { offset, key, reason } = work.failedEvent;
-        this.#db
-          .prepare('INSERT OR REPLACE INTO failed_events VALUES (?, ?, ?, ?)')
-          .run(offset, key, reason, Date.now());
+        sql('INSERT OR REPLACE INTO failed_events VALUES (?, ?, ?, ?)').run(offset, key, reason, Date.now());
       }
       if (work.checkpoint !== undefined)
-        this.#db.prepare('UPDATE checkpoint SET offset = MAX(offset, ?)').run(work.checkpoint);
+        sql('UPDATE checkpoint SET offset = MAX(offset, ?)').run(work.checkpoint);
     })();
+  }
+
+  /** The commit path's statements, prepared once: preparing one per row cost more than running it. */
+  #statement(sql: string): Database.Statement {
+    let statement = this.#statements.get(sql);
+    if (!statement) this.#statements.set(sql, (statement = this.#db.prepare(sql)));
+    return statement;
   }
 
   async listFailedEvents(): Promise<{ offset: number; key: string; reason: string; time: number }[]> {
@@ -477,6 +520,10 @@ export class SqliteMetadataStore implements MetadataStore {
   #deleteIds(table: 'schedules' | 'triggers' | 'outbox', ids: number[]): void {
     const remove = this.#db.prepare(`DELETE FROM ${table} WHERE id = ?`);
     this.#db.transaction(() => ids.forEach((id) => remove.run(id)))();
+  }
+
+  #totalChanges(): number {
+    return (this.#statement('SELECT total_changes() AS n').get() as Row).n as number;
   }
 
   #all(sql: string, ...args: unknown[]): Row[] {

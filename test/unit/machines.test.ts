@@ -96,27 +96,37 @@ test('a task execution restored from its status continues without replaying entr
   assert.deepEqual(effects, []);
 });
 
-test('a workflow execution settles to the outcome given, or stops its tasks when stopped', () => {
+test('a workflow execution settles to the outcome given', () => {
   const outcomes = ['success', 'failed', 'stopped'] as const;
   for (const outcome of outcomes) {
-    const ended: string[] = [];
+    const entered: string[] = [];
     const actor = createActor(
-      workflowExecutionMachine.provide({ actions: { ended: (_, { status }) => ended.push(status) } }),
+      workflowExecutionMachine.provide({ actions: { entered: (_, { status }) => entered.push(status) } }),
       { input: { workflowExecutionId: 1 } },
     ).start();
     actor.send({ type: 'execution.settled', outcome });
     assert.equal(actor.getSnapshot().value, outcome);
-    assert.deepEqual(ended, [outcome]);
+    assert.deepEqual(entered, [outcome]);
   }
+});
+
+test('a stopped workflow execution stays stopping until its tasks have drained; settling meanwhile changes nothing', () => {
   const effects: string[] = [];
-  const stopped = createActor(
+  const actor = createActor(
     workflowExecutionMachine.provide({
-      actions: { stopTasks: () => effects.push('stopTasks'), ended: () => effects.push('ended') },
+      actions: {
+        stopTasks: () => effects.push('stopTasks'),
+        entered: (_, { status }) => effects.push(status),
+      },
     }),
     { input: { workflowExecutionId: 1 } },
   ).start();
-  stopped.send({ type: 'execution.stop' });
-  stopped.send({ type: 'execution.settled', outcome: 'success' });
-  assert.equal(stopped.getSnapshot().value, 'stopped');
-  assert.deepEqual(effects, ['stopTasks', 'ended']);
+  actor.send({ type: 'execution.stop' });
+  assert.equal(actor.getSnapshot().value, 'stopping');
+  actor.send({ type: 'execution.settled', outcome: 'success' });
+  actor.send({ type: 'execution.stop' });
+  assert.equal(actor.getSnapshot().value, 'stopping');
+  actor.send({ type: 'execution.drained' });
+  assert.equal(actor.getSnapshot().value, 'stopped');
+  assert.deepEqual(effects, ['stopping', 'stopTasks', 'stopped']);
 });

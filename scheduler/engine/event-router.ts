@@ -1,0 +1,167 @@
+import type { Logger } from '../../broker/logger.ts';
+import type { Event } from '../../protocol/event.ts';
+import {
+  contextWorkflowExecutionId,
+  taskStatusKey,
+  type TaskStatusContext,
+} from '../../protocol/status-events.ts';
+import { expectedKeys, type ConditionSpec, type TaskSpec } from '../../workflow/spec.ts';
+import { isMet, type EvaluationScope } from '../conditions.ts';
+import { conditionScope, type ScopeTarget } from '../condition-scope.ts';
+import type { LiveExecution } from '../execution.ts';
+import type { SnapshotRecord, WorkflowRecord } from '../store/records.ts';
+import type { WorkflowCatalog } from '../workflow-catalog.ts';
+import type { EngineState } from './engine-state.ts';
+import type { ExecutionLifecycle } from './execution-lifecycle.ts';
+import type { ConditionEvaluator } from './ports.ts';
+import type { TaskLifecycle } from './task-lifecycle.ts';
+
+/** Where an execution's observed task statuses are stored (a name no user state can have). */
+export const OBSERVED_STATE = '$observed';
+
+/** A rule that fired: what to do to which task. */
+interface Decision {
+  task: TaskSpec;
+  action: TaskSpec['rules'][number]['action'];
+}
+
+export interface EventRouterDeps {
+  state: EngineState;
+  catalog: WorkflowCatalog;
+  tasks: TaskLifecycle;
+  executions: ExecutionLifecycle;
+  conditions: ConditionEvaluator;
+  dataDir: string;
+  logger: Logger;
+}
+
+/**
+ * Routes one event: workflow triggers first, then the rules of the running executions that expect its key
+ * (found in the rule index, or the one execution named in its context), evaluated task by task.
+ */
+export class EventRouter {
+  readonly #d: EventRouterDeps;
+
+  constructor(deps: EventRouterDeps) {
+    this.#d = deps;
+  }
+
+  async route(event: Event): Promise<void> {
+    const { state } = this.#d;
+    const contextId = contextWorkflowExecutionId(event.context);
+    // Targets are fixed before triggers run: an execution a trigger starts does not see the event that started it.
+    const targets = contextId !== undefined ? [contextId] : state.index.lookup(event.namespace, event.key);
+    await this.#fireTriggers(event);
+    const reached: LiveExecution[] = [];
+    for (const id of targets) {
+      const execution = state.live.get(id);
+      // Events never cross namespaces, and only running executions react.
+      if (!execution || execution.record.namespace !== event.namespace) continue;
+      if (execution.actor.getSnapshot().value !== 'running') continue;
+      this.#observe(execution, event);
+      reached.push(execution);
+    }
+    // One execution's actions never change another's conditions, so all are decided at once: the custom
+    // conditions of N executions then reach their sandbox in one batch (one round trip), not N.
+    const decisions = await Promise.all(reached.map((execution) => this.#decide(execution, event)));
+    reached.forEach((execution, i) => {
+      for (const { task, action } of decisions[i]!) this.#act(execution, task, action);
+      if (event.key.startsWith('$task/')) this.#d.executions.settle(execution);
+    });
+  }
+
+  /** Records a task status event of this execution's latest task execution (older runs' late events are ignored). */
+  #observe(execution: LiveExecution, event: Event): void {
+    if (!event.key.startsWith('$task/') || event.context === null) return;
+    const context = JSON.parse(event.context) as Partial<TaskStatusContext>;
+    if (context.task === undefined || context.status === undefined) return;
+    if (execution.latest.get(context.task)?.record.id !== context.taskExecutionId) return;
+    execution.observed.set(context.task, context.status);
+    this.#d.state.current().uow.states.push({
+      scope: execution.stateScope,
+      name: OBSERVED_STATE,
+      value: Object.fromEntries(execution.observed),
+    });
+  }
+
+  /** Workflow triggers match on namespace and key only; per workflow, the first trigger met starts one execution. */
+  async #fireTriggers(event: Event): Promise<void> {
+    const { catalog } = this.#d;
+    for (const [workflow, triggers] of catalog.activeTriggers(event.namespace, event.key)) {
+      const snapshot = catalog.cachedSnapshot(workflow.snapshotId);
+      if (!snapshot) continue;
+      const scope = this.#triggerScope(workflow, snapshot);
+      for (const trigger of triggers) {
+        if (!(await isMet(trigger.condition, event, scope))) continue;
+        this.#d.executions.create(workflow, snapshot, 'trigger');
+        break;
+      }
+    }
+  }
+
+  /** Trigger conditions keep their state per workflow, shared by all its triggers. */
+  #triggerScope(workflow: WorkflowRecord, snapshot: SnapshotRecord): EvaluationScope {
+    return this.#scope({
+      workflow: workflow.name,
+      snapshot,
+      stateScope: this.#d.catalog.triggerStateScope(workflow.id),
+      state: this.#d.catalog.triggerState(workflow.id),
+      taskStatus: () => undefined,
+      label: `workflow ${workflow.name}`,
+    });
+  }
+
+  /** Every task is considered independently; within a task, the first matching rule that fires wins. */
+  async #decide(execution: LiveExecution, event: Event): Promise<Decision[]> {
+    const scope = this.#executionScope(execution);
+    const decisions: Decision[] = [];
+    for (const task of execution.spec.tasks) {
+      for (const rule of task.rules) {
+        if (!this.#ruleKeys(execution, rule.condition).includes(event.key)) continue;
+        if (!(await isMet(rule.condition, event, scope))) continue;
+        decisions.push({ task, action: rule.action });
+        break;
+      }
+    }
+    return decisions;
+  }
+
+  #act(execution: LiveExecution, task: TaskSpec, action: Decision['action']): void {
+    const { tasks } = this.#d;
+    if (action === 'start') tasks.start(execution, task);
+    else if (action === 'stop') tasks.stop(execution, task.name);
+    else tasks.restart(execution, task);
+  }
+
+  /** The keys a rule expects, computed once per snapshot (every execution of it shares the spec objects). */
+  #ruleKeys(execution: LiveExecution, condition: ConditionSpec): string[] {
+    let keys = this.#keysByCondition.get(condition);
+    if (!keys) {
+      keys = expectedKeys(condition, (name) => taskStatusKey(execution.spec.name, name));
+      this.#keysByCondition.set(condition, keys);
+    }
+    return keys;
+  }
+
+  readonly #keysByCondition = new WeakMap<ConditionSpec, string[]>();
+
+  #executionScope(execution: LiveExecution): EvaluationScope {
+    return this.#scope({
+      workflow: execution.spec.name,
+      snapshot: execution.snapshot,
+      stateScope: execution.stateScope,
+      state: execution.state,
+      taskStatus: (task) => execution.observed.get(task),
+      label: `execution ${execution.record.id}`,
+    });
+  }
+
+  #scope(target: ScopeTarget): EvaluationScope {
+    return conditionScope(target, {
+      sandbox: this.#d.conditions,
+      dataDir: this.#d.dataDir,
+      logger: this.#d.logger,
+      recordState: (scope, name, value) => this.#d.state.current().uow.states.push({ scope, name, value }),
+    });
+  }
+}

@@ -1,0 +1,33 @@
+import type { Logger } from '../../broker/logger.ts';
+import type { Clock } from '../clock.ts';
+import type { ConditionSandbox } from '../condition-sandbox.ts';
+import type { AdoptRecord, SubmitRequest } from '../executor/executor-options.ts';
+import type { MetadataStore } from '../store/metadata-store.ts';
+import type { OutboxRecord } from '../store/records.ts';
+
+/** What the engine asks of the process executor (reports come back as `taskStarted` / `taskFinished` inputs). */
+export interface TaskRunner {
+  submit(request: SubmitRequest): Promise<void>;
+  stop(runId: number): Promise<void>;
+  adopt(records: AdoptRecord[]): Promise<void>;
+}
+
+/** What the engine asks of the condition sandbox. */
+export type ConditionEvaluator = Pick<ConditionSandbox, 'evaluate'>;
+
+/** Everything the engine depends on, passed in: a test drives it without MQTT or processes. */
+export interface EngineDeps {
+  store: MetadataStore;
+  runner: TaskRunner;
+  conditions: ConditionEvaluator;
+  clock: Clock;
+  logger: Logger;
+  /** Snapshots and task logs go here. */
+  dataDir: string;
+  /** The server URL task processes connect to. */
+  server: string;
+  /** Called with each batch's committed status events, in commit order (the shell publishes them). */
+  publish: (outbox: OutboxRecord[]) => void;
+  /** Called after each batch is committed and before its effects run (crash-point tests hook in here). */
+  onCommitted?: (inputs: readonly string[]) => void;
+}

@@ -1,0 +1,213 @@
+// The scheduler's engine driven without MQTT or processes: a real SQLite store, a fake executor, a manual clock.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { createLogger } from '../../broker/logger.ts';
+import type { Event } from '../../protocol/event.ts';
+import { SchedulerEngine } from '../../scheduler/engine/engine.ts';
+import type { TaskRunner } from '../../scheduler/engine/ports.ts';
+import type { SubmitRequest } from '../../scheduler/executor/executor-options.ts';
+import type { MetadataStore } from '../../scheduler/store/metadata-store.ts';
+import type { OutboxRecord, WorkflowRecord } from '../../scheduler/store/records.ts';
+import { SqliteMetadataStore } from '../../scheduler/store/sqlite-metadata-store.ts';
+import {
+  MeetAllCondition,
+  SingleEventCondition,
+  TaskAction,
+  toSpec,
+  Workflow,
+} from '../../workflow/index.ts';
+import { tempDir } from '../helpers.ts';
+import { ManualClock } from '../manual-clock.ts';
+import type { Clock } from '../../scheduler/clock.ts';
+import { runId } from '../../scheduler/task-request.ts';
+
+/** Records what the engine hands to the executor, and how many store commits had happened by then. */
+class RecordingRunner implements TaskRunner {
+  readonly submits: { request: SubmitRequest; commitsBefore: number }[] = [];
+  store: MetadataStore | undefined;
+  onSubmit: (() => void) | undefined;
+  async submit(request: SubmitRequest): Promise<void> {
+    this.submits.push({ request, commitsBefore: this.store!.commits });
+    this.onSubmit?.();
+  }
+  async stop(): Promise<void> {}
+  async adopt(): Promise<void> {}
+}
+
+async function engineWith(
+  t: TestContext,
+  workflow: Workflow,
+  wrap?: (store: MetadataStore) => MetadataStore,
+  clock: Clock = new ManualClock(),
+) {
+  const store = SqliteMetadataStore.open(join(tempDir(t), 'metadata.db'));
+  t.after(() => store.close());
+  const { workflow: record } = await store.saveUpload({
+    fileName: 'w.ts',
+    source: '',
+    spec: toSpec(workflow),
+  });
+  const runner = new RecordingRunner();
+  const used = wrap ? wrap(store) : store;
+  runner.store = used;
+  const published: OutboxRecord[] = [];
+  const engine = new SchedulerEngine({
+    store: used,
+    runner,
+    conditions: { evaluate: () => Promise.reject(new Error('no custom condition here')) },
+    clock,
+    logger: createLogger('error', () => undefined),
+    dataDir: tempDir(t),
+    server: 'mqtt://127.0.0.1:1',
+    publish: (outbox) => published.push(...outbox),
+  });
+  t.after(() => engine.close());
+  await engine.load();
+  return { engine, store, runner, record, published };
+}
+
+let offset = 0;
+function event(key: string, context: object | null = null): Event {
+  return {
+    offset: ++offset,
+    key,
+    value: 'v',
+    namespace: 'default',
+    sender: 'test',
+    context: context && JSON.stringify(context),
+    createTime: Date.now(),
+  };
+}
+
+async function startExecutions(
+  engine: SchedulerEngine,
+  workflow: WorkflowRecord,
+  n: number,
+): Promise<number[]> {
+  const ids = [];
+  for (let i = 0; i < n; i++)
+    ids.push(await engine.request('start', (s) => s.startExecution(workflow, 'manual')));
+  return ids;
+}
+
+test('a burst of 1,000 events no rule expects writes nothing of its own; the checkpoint moves with a later commit', async (t) => {
+  const wf = new Workflow('waits');
+  wf.bash('t', 'true').actionOnEventReceived(TaskAction.START, 'go');
+  const { engine, store, record } = await engineWith(t, wf);
+  await startExecutions(engine, record, 1);
+  const before = store.commits;
+  for (let i = 0; i < 10; i++) await engine.events(Array.from({ length: 100 }, () => event('unrelated')));
+  assert.ok(store.commits - before <= 2, `${store.commits - before} commits for 1,000 unexpected events`);
+  assert.equal(
+    (await store.loadRecovery()).checkpoint,
+    offset,
+    'the checkpoint was written once the lag reached its bound',
+  );
+  const quiet = store.commits;
+  await engine.events([event('unrelated'), event('unrelated')]);
+  assert.equal(store.commits, quiet, 'two more unexpected events: no commit');
+  await engine.close();
+  assert.equal(store.commits, quiet + 1, 'closing stores the checkpoint that moved without a write');
+  assert.equal((await store.loadRecovery()).checkpoint, offset);
+});
+
+test('one event reaching 200 waiting executions is one commit, and the task starts follow it', async (t) => {
+  const wf = new Workflow('many');
+  wf.bash('t', 'true').actionOnEventReceived(TaskAction.START, 'go');
+  const { engine, store, runner, record } = await engineWith(t, wf);
+  const ids = await startExecutions(engine, record, 200);
+  const before = store.commits;
+  await engine.events([event('go')]);
+  assert.equal(store.commits, before + 1, 'one transaction for 200 task starts');
+  assert.equal(runner.submits.length, 200);
+  assert.ok(
+    runner.submits.every((s) => s.commitsBefore === before + 1),
+    'every submit ran after the commit',
+  );
+  const rows = await Promise.all(ids.map((id) => store.listTaskExecutions(id)));
+  assert.ok(rows.every((r) => r.length === 1 && r[0]!.status === 'queued'));
+});
+
+test('one event updating the state of 200 executions is one commit', async (t) => {
+  const wf = new Workflow('stateful');
+  wf.bash('t', 'true').actionOnCondition(
+    TaskAction.START,
+    new MeetAllCondition('both', [new SingleEventCondition('a'), new SingleEventCondition('b')]),
+  );
+  const { engine, store, runner, record } = await engineWith(t, wf);
+  const ids = await startExecutions(engine, record, 200);
+  const before = store.commits;
+  await engine.events([event('a')]);
+  assert.equal(store.commits, before + 1);
+  assert.equal(runner.submits.length, 0, 'half met: nothing starts');
+  const states = (await store.loadRecovery()).states.filter((s) => s.name === 'both');
+  assert.equal(states.length, ids.length);
+});
+
+test('a failed input inside a batch is undone alone and recorded; the others of the batch commit together', async (t) => {
+  const wf = new Workflow('partial');
+  wf.bash('t', 'true').actionOnEventReceived(TaskAction.START, 'go');
+  let uowCommits = 0;
+  const { engine, store, runner, record } = await engineWith(t, wf, (real) => {
+    const commit: MetadataStore['commit'] = async (work) => {
+      // The second task-creating unit of work fails, as a full disk would.
+      if (work.taskExecutions.length > 0 && ++uowCommits === 2) throw new Error('disk full');
+      return real.commit(work);
+    };
+    return new Proxy(real, {
+      get: (target, name) => {
+        if (name === 'commit') return commit;
+        const value: unknown = Reflect.get(target, name);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  });
+  const [a, b, c] = await startExecutions(engine, record, 3);
+  const before = store.commits;
+  const events = [a, b, c].map((id) => event('go', { workflowExecutionId: id }));
+  await engine.events(events);
+  assert.equal(store.commits, before + 1, 'one transaction for the batch, failure record included');
+  assert.deepEqual(
+    await Promise.all([a, b, c].map(async (id) => (await store.listTaskExecutions(id!)).length)),
+    [1, 0, 1],
+  );
+  assert.deepEqual(
+    (await store.listFailedEvents()).map((f) => [f.offset, f.key, f.reason]),
+    [[events[1]!.offset, 'go', 'disk full']],
+  );
+  // The reload submits A's queued try again: a repeated submit is a no-op for the executor.
+  const submitted = new Set(runner.submits.map((s) => s.request.taskExecutionId));
+  assert.equal(submitted.size, 2, 'no effect of the failed input ran');
+  assert.equal((await store.loadRecovery()).checkpoint, events[2]!.offset);
+  // Memory was rebuilt without the failed input: the same event now starts the task.
+  await engine.events([event('go', { workflowExecutionId: b })]);
+  assert.equal((await store.listTaskExecutions(b!)).length, 1);
+});
+
+/** Node's `setTimeout`: a delay over 2^31-1 ms fires after 1 ms. */
+class NodeLikeClock extends ManualClock {
+  override setTimeout(callback: () => void, ms: number): number {
+    return super.setTimeout(callback, ms > 2 ** 31 - 1 ? 1 : ms);
+  }
+}
+
+test('a retry 30 days away waits 30 days (longer than one setTimeout can)', async (t) => {
+  const day = 24 * 3600 * 1000;
+  const wf = new Workflow('patient');
+  wf.bash('t', 'false', { retry: { maxRetries: 1, backoffMs: 30 * day } });
+  const clock = new NodeLikeClock();
+  const { engine, store, runner, record } = await engineWith(t, wf, undefined, clock);
+  const [id] = await startExecutions(engine, record, 1);
+  const [row] = await store.listTaskExecutions(id!);
+  await engine.taskFinished({ taskExecutionId: runId(row!.id, 1), status: 'failed', reason: 'exit 1' });
+  assert.equal((await store.listTaskExecutions(id!))[0]!.status, 'retrying');
+  clock.advance(29 * day);
+  await engine.request('barrier', async () => undefined); // handled after any input the clock caused
+  assert.equal(runner.submits.length, 1, 'not retried after 29 days');
+  const retried = new Promise<void>((resolve) => (runner.onSubmit = resolve));
+  clock.advance(day);
+  await retried;
+  assert.equal(runner.submits.length, 2);
+  assert.equal(runner.submits[1]!.request.taskExecutionId, runId(row!.id, 2));
+});
