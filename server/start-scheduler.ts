@@ -25,6 +25,11 @@ export interface StartSchedulerOptions extends SchedulerSettings {
   /** @defaultValue SQLite at `<home>/metadata.db`; closed by `close()` either way */
   store?: MetadataStore;
   logger?: Logger;
+  /**
+   * How long to keep trying while another scheduler holds the lease, before failing with SCHEDULER_RUNNING. A server
+   * restarted right after a crash waits so for its previous scheduler process to exit. @defaultValue 0 (fail at once)
+   */
+  waitForLeaseMs?: number;
 }
 
 /** A scheduler that holds the home's lease. */
@@ -43,17 +48,26 @@ export interface RunningScheduler {
  * another scheduler holds it), then authenticates with the server's secret and the lease's fencing token.
  */
 export async function startScheduler(options: StartSchedulerOptions): Promise<RunningScheduler> {
-  const { home, secret = readSecret(home), logger = createLogger(), leaseDurationMs, ...rest } = options;
+  const {
+    home,
+    secret = readSecret(home),
+    logger = createLogger(),
+    leaseDurationMs,
+    waitForLeaseMs = 0,
+    ...rest
+  } = options;
   const store = options.store ?? SqliteMetadataStore.open(metadataFile(home));
   let lease: SchedulerLease;
   try {
-    lease = await SchedulerLease.acquire({
-      store,
-      home,
-      logger,
-      ...(leaseDurationMs === undefined ? {} : { durationMs: leaseDurationMs }),
-      ...(rest.clock ? { clock: rest.clock } : {}),
-    });
+    const acquire = () =>
+      SchedulerLease.acquire({
+        store,
+        home,
+        logger,
+        ...(leaseDurationMs === undefined ? {} : { durationMs: leaseDurationMs }),
+        ...(rest.clock ? { clock: rest.clock } : {}),
+      });
+    lease = await retryWhileHeld(acquire, waitForLeaseMs, logger);
   } catch (error) {
     await store.close();
     throw error;
@@ -85,6 +99,28 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Ru
     return error;
   });
   return { scheduler, token: lease.token, lost, close };
+}
+
+/** Retries `acquire` every 250 ms while it fails with SCHEDULER_RUNNING, for at most `waitMs`. */
+async function retryWhileHeld(
+  acquire: () => Promise<SchedulerLease>,
+  waitMs: number,
+  logger: Logger,
+): Promise<SchedulerLease> {
+  const deadline = Date.now() + waitMs;
+  let logged = false;
+  for (;;) {
+    try {
+      return await acquire();
+    } catch (error) {
+      if (!(error instanceof AIFlowError) || error.code !== 'SCHEDULER_RUNNING' || Date.now() >= deadline) {
+        throw error;
+      }
+      if (!logged) logger.info('waiting for the previous scheduler to exit', { reason: error.message });
+      logged = true;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
 }
 
 function readSecret(home: string): string {

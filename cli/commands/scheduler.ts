@@ -57,6 +57,9 @@ export function schedulerCommand(io: CliIO): Command {
         logger: createLogger(options.logLevel),
         parallelism: options.parallelism,
         leaseDurationMs: options.leaseDurationMs,
+        // Under `server start`, a previous scheduler of this home may still be exiting (its server was killed):
+        // wait for it, at most one lease duration and a margin. Started by hand, fail at once.
+        waitForLeaseMs: supervisor ? options.leaseDurationMs + 5_000 : 0,
         ...(options.stopGraceMs === undefined ? {} : { stopGraceMs: options.stopGraceMs }),
         ...(options.conditionTimeoutMs === undefined
           ? {}
