@@ -197,3 +197,31 @@ export async function startServerProcess(
   await ready.promise;
   return child;
 }
+
+/**
+ * `aiflow scheduler start` as a child process against the broker at `url` (what `server start` runs as its child);
+ * resolves once it runs, rejects if it exits first. Killed after the test if still running.
+ */
+export async function startSchedulerProcess(
+  t: TestContext,
+  options: { home: string; url: string; env?: Record<string, string> },
+): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [AIFLOW_BIN, 'scheduler', 'start', '--home', options.home, '-s', options.url],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } },
+  );
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let output = '';
+  const ready = deferred();
+  child.stdout.on('data', (c: Buffer) => {
+    output += c.toString();
+    if (output.includes('scheduler running')) ready.resolve();
+  });
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  child.once('exit', (code) => ready.reject(new Error(`scheduler exited with ${code}: ${output}`)));
+  await ready.promise;
+  return child;
+}

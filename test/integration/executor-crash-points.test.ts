@@ -1,47 +1,27 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import { SchedulerClient } from '../../client/index.ts';
 import { CRASH_AT_ENV, CRASH_POINTS } from '../../scheduler/executor/crash-points.ts';
 import { shellRunnerArgs } from '../../scheduler/executor/shell-runner.ts';
 import { ALREADY_STARTED_EXIT_CODE, taskFiles } from '../../scheduler/executor/task-files.ts';
 import { createExecutor, waitForFile } from '../fixtures/executor/recorder.ts';
-import { AIFLOW_BIN, connectClient, deferred, freePort, ROOT, run, tempDir } from '../helpers.ts';
+import {
+  connectClient,
+  freePort,
+  run,
+  startSchedulerProcess,
+  startServerProcess,
+  tempDir,
+} from '../helpers.ts';
 import { watchExecutions } from '../server-harness.ts';
 
 // The real scheduler process (the executor's home) is killed (SIGKILL, by itself) at each named crash point of a
 // task start or end, then restarted on the same home beside the same broker: every task of a two-task chain must run exactly once (each appends a line to a file) and end
 // with its real status.
-
-/** `aiflow <args>` as a child process; resolves once it printed `ready`, or with its exit if it never does. */
-async function startAiflow(t: TestContext, args: string[], ready: string, env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, [AIFLOW_BIN, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
-  });
-  t.after(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let output = '';
-  const started = deferred();
-  child.stdout.on('data', (c: Buffer) => {
-    output += c.toString();
-    if (output.includes(ready)) started.resolve();
-  });
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  child.once('exit', (code) => started.reject(new Error(`aiflow ${args[0]} exited with ${code}: ${output}`)));
-  await started.promise;
-  return child;
-}
-
-/** The scheduler process (what `aiflow server start` runs as its child), against the broker at `url`. */
-function startScheduler(t: TestContext, home: string, url: string, env: NodeJS.ProcessEnv = {}) {
-  return startAiflow(t, ['scheduler', 'start', '--home', home, '-s', url], 'scheduler running', env);
-}
 
 /** `a` fails with exit code 3 (its real outcome must survive the crash), then `b` runs on that failure. */
 function chainModule(runsFile: string): string {
@@ -70,12 +50,8 @@ describe('a scheduler killed at each crash point', { concurrency: 3 }, () => {
       const runsFile = join(tempDir(t), 'runs');
       const port = await freePort();
       const url = `mqtt://127.0.0.1:${port}`;
-      await startAiflow(
-        t,
-        ['server', 'start', '--no-scheduler', '--port', String(port), '--no-ws', '--home', home],
-        'listening on',
-      );
-      const doomed = await startScheduler(t, home, url, { [CRASH_AT_ENV]: point });
+      await startServerProcess(t, { home, port, args: ['--no-scheduler'] });
+      const doomed = await startSchedulerProcess(t, { home, url, env: { [CRASH_AT_ENV]: point } });
 
       const client = await SchedulerClient.connect({ server: url });
       await client.call('workflow.upload', { fileName: 'crash.ts', source: chainModule(runsFile) });
@@ -84,7 +60,7 @@ describe('a scheduler killed at each crash point', { concurrency: 3 }, () => {
       assert.equal(await killedAt(doomed), 'SIGKILL', `the scheduler reached ${point}`);
       await client.close(); // so that the request is not sent again to the next scheduler
 
-      await startScheduler(t, home, url);
+      await startSchedulerProcess(t, { home, url });
       const executions = await watchExecutions(t, url, 'crash');
       assert.equal((await executions.finished(1)).value, 'failed', 'the status of a failed task decides');
       assert.equal(readFileSync(runsFile, 'utf8'), 'a\nb\n', 'each task ran once');
