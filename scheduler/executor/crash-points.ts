@@ -18,12 +18,14 @@ export const CRASH_POINTS = [
   'after-exit-file',
   /** The scheduler committed the task's final status; its status event may not be published yet. */
   'after-status-commit',
-  /**
-   * The scheduler committed a batch of inputs, none of its effects (task submits, timers, status events, replies)
-   * ran. `after-commit:<input label>` narrows it to a batch holding that input (e.g. `after-commit:event:go`).
-   */
-  'after-commit',
 ] as const;
+
+/**
+ * Beside the named points: `after-commit:<input label>` kills the scheduler once it has committed a batch holding
+ * that input (e.g. `after-commit:event:go`), before any of the batch's effects (task submits, timers, status
+ * events, replies) ran.
+ */
+const AFTER_COMMIT = 'after-commit:';
 
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
@@ -37,7 +39,7 @@ export const CRASH_AT_ENV = 'AIFLOW_TEST_CRASH_AT';
 export function checkCrashPointEnv(env: NodeJS.ProcessEnv = process.env): void {
   const value = env[CRASH_AT_ENV];
   if (value === undefined || value === '' || (CRASH_POINTS as readonly string[]).includes(value)) return;
-  if (value.startsWith('after-commit:') && value.length > 'after-commit:'.length) return;
+  if (value.startsWith(AFTER_COMMIT) && value.length > AFTER_COMMIT.length) return;
   throw new AIFlowError(
     'INVALID_OPTION',
     `${CRASH_AT_ENV} must be one of ${CRASH_POINTS.join(', ')}, got ${JSON.stringify(value)}`,
@@ -51,7 +53,7 @@ export function crashPoint(point: CrashPoint): void {
 
 /**
  * The scheduler's hook after each batch commit (given the labels of the batch's inputs), or undefined when no
- * commit crash point is set: `after-commit[:<label>]`, and `after-status-commit` (a batch holding a task's end).
+ * commit crash point is set: `after-commit:<label>`, and `after-status-commit` (a batch holding a task's end).
  */
 export function commitCrashHook(
   value: string | undefined = process.env[CRASH_AT_ENV],
@@ -59,13 +61,11 @@ export function commitCrashHook(
   const label =
     value === 'after-status-commit'
       ? 'task.finished'
-      : value === 'after-commit'
-        ? null
-        : value?.startsWith('after-commit:')
-          ? value.slice('after-commit:'.length)
-          : undefined;
+      : value?.startsWith(AFTER_COMMIT)
+        ? value.slice(AFTER_COMMIT.length)
+        : undefined;
   if (label === undefined) return undefined;
   return (labels) => {
-    if (label === null || labels.includes(label)) process.kill(process.pid, 'SIGKILL');
+    if (labels.includes(label)) process.kill(process.pid, 'SIGKILL');
   };
 }
