@@ -1,14 +1,12 @@
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { createLogger, type LogRecord } from '../broker/index.ts';
-import { runCli } from '../cli/program.ts';
-import type { CliIO } from '../cli/io.ts';
 import type { AIFlowNotificationClient, Event } from '../client/index.ts';
 import { FINISHED_WORKFLOW_EXECUTION_STATUSES } from '../protocol/status.ts';
 import type { Clock } from '../scheduler/clock.ts';
 import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
 import { startServer, type AIFlowServer } from '../server/index.ts';
-import { Collector, connectClient, ROOT, tempDir } from './helpers.ts';
+import { Collector, connectClient, HANG_GUARD_MS, ROOT, runCliCaptured, tempDir } from './helpers.ts';
 
 export interface TestServer extends AIFlowServer {
   home: string;
@@ -38,18 +36,7 @@ export async function startTestServer(
     },
   });
   t.after(() => server.close({ stopTasks: true }));
-  const cli = async (...argv: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIO = {
-      stdout: (s) => (stdout += s),
-      stderr: (s) => (stderr += s),
-      env: {},
-      untilStopped: () => new Promise(() => undefined),
-    };
-    const code = await runCli([...argv, '-s', server.url], io);
-    return { code, stdout, stderr };
-  };
+  const cli = (...argv: string[]) => runCliCaptured([...argv, '-s', server.url]);
   return Object.assign(server, { home, records, cli });
 }
 
@@ -67,7 +54,7 @@ export async function watchExecutions(
   await client.registerListener(collector, { eventKeys: [`$workflow/${workflow}`], beginOffset: 0 });
   return {
     /** Resolves with the final status event of execution `id`. */
-    async finished(id: number, timeoutMs = 30_000): Promise<Event> {
+    async finished(id: number, timeoutMs = HANG_GUARD_MS): Promise<Event> {
       for (let seen = 1; ; seen++) {
         const events = await collector.waitFor(seen, timeoutMs);
         const done = events.find(
@@ -87,11 +74,11 @@ export async function watchTask(t: TestContext, server: string, workflow: string
   const collector = new Collector();
   await client.registerListener(collector, { eventKeys: [`$task/${workflow}/${task}`], beginOffset: 0 });
   return {
-    async reached(status: string, timeoutMs = 30_000): Promise<Event> {
+    async reached(status: string, timeoutMs = HANG_GUARD_MS): Promise<Event> {
       return (await this.reachedTimes(status, 1, timeoutMs))[0]!;
     },
     /** Resolves once the task has reached `status` `times` times (over its successive executions). */
-    async reachedTimes(status: string, times: number, timeoutMs = 30_000): Promise<Event[]> {
+    async reachedTimes(status: string, times: number, timeoutMs = HANG_GUARD_MS): Promise<Event[]> {
       for (let seen = 1; ; seen++) {
         const events = await collector.waitFor(seen, timeoutMs);
         const hits = events.filter((e) => e.value === status);
