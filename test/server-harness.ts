@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { createLogger, type LogRecord } from '../broker/index.ts';
@@ -87,4 +88,46 @@ export async function watchTask(t: TestContext, server: string, workflow: string
     },
     statuses: () => collector.events.map((e) => e.value),
   };
+}
+
+/** The workflows of `test/fixtures/scheduler/rules.ts`, one per rule of the execution semantics. */
+export const RULES_FIXTURE = join(ROOT, 'test', 'fixtures', 'scheduler', 'rules.ts');
+
+/** A test server with the rule fixtures uploaded. */
+export async function startWithRules(
+  t: TestContext,
+  options: { parallelism?: number } = {},
+): Promise<TestServer> {
+  const server = await startTestServer(t, options);
+  const upload = await server.cli('workflow', 'upload', RULES_FIXTURE);
+  assert.equal(upload.code, 0, upload.stderr);
+  return server;
+}
+
+/** Starts an execution of `workflow` and returns its id. */
+export async function startExecution(server: TestServer, workflow: string): Promise<number> {
+  const started = await server.cli('workflow-execution', 'start', workflow, '-o', 'json');
+  assert.equal(started.code, 0, started.stderr);
+  return (JSON.parse(started.stdout) as { id: number }).id;
+}
+
+export interface TaskExecutionRow {
+  id: number;
+  task: string;
+  sequence: number;
+  attempt: number;
+  status: string;
+  pid: number | null;
+  reason: string | null;
+}
+
+export async function taskExecutions(server: TestServer, executionId: number): Promise<TaskExecutionRow[]> {
+  const listed = await server.cli('task-execution', 'list', String(executionId), '-o', 'json');
+  assert.equal(listed.code, 0, listed.stderr);
+  return JSON.parse(listed.stdout) as TaskExecutionRow[];
+}
+
+export async function sendEvent(server: TestServer, key: string, context?: string): Promise<void> {
+  const sent = await server.cli('event', 'send', key, 'v', ...(context ? ['--context', context] : []));
+  assert.equal(sent.code, 0, sent.stderr);
 }
