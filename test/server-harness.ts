@@ -31,7 +31,8 @@ export async function startTestServer(
     logger: createLogger('debug', (record) => records.push(record)),
     scheduler: {
       stopGraceMs: 2_000,
-      conditionTimeoutMs: 1_000,
+      // Long enough for a busy machine to answer a warm evaluation; only a condition that loops waits it out.
+      conditionTimeoutMs: 5_000,
       parallelism: options.parallelism ?? 10,
       ...(options.clock ? { clock: options.clock } : {}),
     },
