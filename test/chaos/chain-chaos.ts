@@ -127,8 +127,8 @@ export async function runChainChaos(options: ChaosOptions): Promise<ChaosReport>
       );
       server = await launch();
     }
-    if (acknowledged.size === 0) pendingStarts.push(startExecution());
     await Promise.all(pendingStarts);
+    if (acknowledged.size === 0) await startExecution(); // so that there is something to check
     log(`${elapsed()}: kills done; waiting for ${acknowledged.size}+ executions to finish`);
     const executions = await waitUntilAllFinished(url, cli);
     problems.push(...checkExecutions(executions, acknowledged));
