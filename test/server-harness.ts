@@ -1,14 +1,13 @@
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { createLogger, type LogRecord } from '../broker/index.ts';
-import { runCli } from '../cli/program.ts';
-import type { CliIO } from '../cli/io.ts';
 import type { AIFlowNotificationClient, Event } from '../client/index.ts';
 import { FINISHED_WORKFLOW_EXECUTION_STATUSES } from '../protocol/status.ts';
 import type { Clock } from '../scheduler/clock.ts';
 import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
 import { startServer, type AIFlowServer } from '../server/index.ts';
-import { Collector, connectClient, ROOT, tempDir } from './helpers.ts';
+import { Collector, connectClient, HANG_GUARD_MS, ROOT, runCliCaptured, tempDir } from './helpers.ts';
 
 export interface TestServer extends AIFlowServer {
   home: string;
@@ -39,24 +38,14 @@ export async function startTestServer(
     logger: createLogger('debug', (record) => records.push(record)),
     scheduler: {
       stopGraceMs: options.stopGraceMs ?? 2_000,
-      conditionTimeoutMs: 1_000,
+      // The time limit counts from the start of a warm evaluation (never a cold start): the product's default.
+      conditionTimeoutMs: 2_000,
       parallelism: options.parallelism ?? 10,
       ...(options.clock ? { clock: options.clock } : {}),
     },
   });
   t.after(() => server.close({ stopTasks: true }));
-  const cli = async (...argv: string[]) => {
-    let stdout = '';
-    let stderr = '';
-    const io: CliIO = {
-      stdout: (s) => (stdout += s),
-      stderr: (s) => (stderr += s),
-      env: {},
-      untilStopped: () => new Promise(() => undefined),
-    };
-    const code = await runCli([...argv, '-s', server.url], io);
-    return { code, stdout, stderr };
-  };
+  const cli = (...argv: string[]) => runCliCaptured([...argv, '-s', server.url]);
   return Object.assign(server, { home, records, cli });
 }
 
@@ -74,7 +63,7 @@ export async function watchExecutions(
   await client.registerListener(collector, { eventKeys: [`$workflow/${workflow}`], beginOffset: 0 });
   return {
     /** Resolves with the final status event of execution `id`. */
-    async finished(id: number, timeoutMs = 30_000): Promise<Event> {
+    async finished(id: number, timeoutMs = HANG_GUARD_MS): Promise<Event> {
       for (let seen = 1; ; seen++) {
         const events = await collector.waitFor(seen, timeoutMs);
         const done = events.find(
@@ -94,11 +83,11 @@ export async function watchTask(t: TestContext, server: string, workflow: string
   const collector = new Collector();
   await client.registerListener(collector, { eventKeys: [`$task/${workflow}/${task}`], beginOffset: 0 });
   return {
-    async reached(status: string, timeoutMs = 30_000): Promise<Event> {
+    async reached(status: string, timeoutMs = HANG_GUARD_MS): Promise<Event> {
       return (await this.reachedTimes(status, 1, timeoutMs))[0]!;
     },
     /** Resolves once the task has reached `status` `times` times (over its successive executions). */
-    async reachedTimes(status: string, times: number, timeoutMs = 30_000): Promise<Event[]> {
+    async reachedTimes(status: string, times: number, timeoutMs = HANG_GUARD_MS): Promise<Event[]> {
       for (let seen = 1; ; seen++) {
         const events = await collector.waitFor(seen, timeoutMs);
         const hits = events.filter((e) => e.value === status);
@@ -107,4 +96,46 @@ export async function watchTask(t: TestContext, server: string, workflow: string
     },
     statuses: () => collector.events.map((e) => e.value),
   };
+}
+
+/** The workflows of `test/fixtures/scheduler/rules.ts`, one per rule of the execution semantics. */
+export const RULES_FIXTURE = join(ROOT, 'test', 'fixtures', 'scheduler', 'rules.ts');
+
+/** A test server with the rule fixtures uploaded. */
+export async function startWithRules(
+  t: TestContext,
+  options: { parallelism?: number } = {},
+): Promise<TestServer> {
+  const server = await startTestServer(t, options);
+  const upload = await server.cli('workflow', 'upload', RULES_FIXTURE);
+  assert.equal(upload.code, 0, upload.stderr);
+  return server;
+}
+
+/** Starts an execution of `workflow` and returns its id. */
+export async function startExecution(server: TestServer, workflow: string): Promise<number> {
+  const started = await server.cli('workflow-execution', 'start', workflow, '-o', 'json');
+  assert.equal(started.code, 0, started.stderr);
+  return (JSON.parse(started.stdout) as { id: number }).id;
+}
+
+export interface TaskExecutionRow {
+  id: number;
+  task: string;
+  sequence: number;
+  attempt: number;
+  status: string;
+  pid: number | null;
+  reason: string | null;
+}
+
+export async function taskExecutions(server: TestServer, executionId: number): Promise<TaskExecutionRow[]> {
+  const listed = await server.cli('task-execution', 'list', String(executionId), '-o', 'json');
+  assert.equal(listed.code, 0, listed.stderr);
+  return JSON.parse(listed.stdout) as TaskExecutionRow[];
+}
+
+export async function sendEvent(server: TestServer, key: string, context?: string): Promise<void> {
+  const sent = await server.cli('event', 'send', key, 'v', ...(context ? ['--context', context] : []));
+  assert.equal(sent.code, 0, sent.stderr);
 }
