@@ -119,6 +119,8 @@ export class SqliteMetadataStore implements MetadataStore {
   readonly #lease: SqliteLease;
   readonly #fileWatch: FileWatch;
   #commits = 0;
+  /** The lease this store's scheduler holds: every commit checks it is still the current one (fencing). */
+  #fence: { holder: string; token: number } | null = null;
   readonly #statements = new Map<string, Database.Statement>();
   /** `total_changes()` when the open batch began: a batch that changed nothing commits no transaction. */
   #batchStart: number | null = null;
@@ -410,6 +412,10 @@ export class SqliteMetadataStore implements MetadataStore {
     const start = this.#batchStart;
     if (start === null) throw new AIFlowError('INTERNAL', 'no batch is open');
     const wrote = this.#totalChanges() !== start;
+    if (wrote && !this.#fenceHolds()) {
+      await this.abortBatch();
+      throw this.#fenceLost();
+    }
     this.#db.exec('COMMIT');
     this.#batchStart = null;
     if (wrote) this.#commits++;
@@ -425,6 +431,8 @@ export class SqliteMetadataStore implements MetadataStore {
     if (this.#batchStart === null) this.#commits++;
     const sql = (text: string) => this.#statement(text);
     this.#db.transaction(() => {
+      // Inside a batch the check is made once, at its end.
+      if (this.#batchStart === null && !this.#fenceHolds()) throw this.#fenceLost();
       const upsertExecution = sql(
         'INSERT OR REPLACE INTO workflow_executions VALUES (@id, @workflowId, @snapshotId, @namespace, @workflow, @status, @runType, @beginTime, @endTime)',
       );
@@ -490,7 +498,23 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async acquireLease(claim: LeaseClaim): Promise<LeaseRecord | { heldBy: LeaseRecord }> {
-    return this.#lease.acquire(claim);
+    const result = this.#lease.acquire(claim);
+    if (!('heldBy' in result)) this.#fence = { holder: result.holder, token: result.token };
+    return result;
+  }
+
+  /** True unless this store's scheduler took a lease that another one has since taken over. */
+  #fenceHolds(): boolean {
+    if (this.#fence === null) return true;
+    const current = this.#lease.read();
+    return current?.token === this.#fence.token && current.holder === this.#fence.holder;
+  }
+
+  #fenceLost(): AIFlowError {
+    return new AIFlowError(
+      'SCHEDULER_LEASE_LOST',
+      `the scheduler lease ${this.#fence?.token} was taken over by another scheduler: nothing is committed`,
+    );
   }
 
   async renewLease(holder: string, token: number, expiresAt: number): Promise<boolean> {

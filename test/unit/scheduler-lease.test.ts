@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { createLogger } from '../../broker/logger.ts';
 import { SchedulerLease } from '../../scheduler/lease.ts';
+import { emptyUnitOfWork } from '../../scheduler/store/records.ts';
 import { readLeaseFile } from '../../scheduler/store/sqlite-lease.ts';
 import { SqliteMetadataStore } from '../../scheduler/store/sqlite-metadata-store.ts';
 import { tempDir } from '../helpers.ts';
@@ -85,4 +86,29 @@ test('the take-over of a dead holder is a compare-and-set on its token', async (
   assert.equal((won as { token: number }).token, 2);
   assert.equal(await stores[0].renewLease('a', 1, 50_000), false, 'the old holder cannot renew');
   assert.equal(await stores[1].renewLease('b', 2, 50_000), true);
+});
+
+test('a scheduler whose lease was taken over commits nothing (fencing in the store)', async (t) => {
+  const { stores, lease } = setUp(t);
+  const frozen = new ManualClock();
+  await lease(stores[0], frozen);
+  const work = (id: number) => ({
+    ...emptyUnitOfWork(),
+    timers: [{ id, dueTime: 1, kind: 'retry' as const, taskExecutionId: 1 }],
+  });
+  await stores[0].commit(work(1));
+  const second = await lease(stores[1], new ManualClock(frozen.now() + 10_001));
+  t.after(() => second.release());
+
+  await assert.rejects(stores[0].commit(work(2)), { code: 'SCHEDULER_LEASE_LOST' });
+  await stores[0].beginBatch();
+  await stores[0].commit(work(3));
+  await assert.rejects(stores[0].endBatch(), { code: 'SCHEDULER_LEASE_LOST' });
+  const timers = (await stores[1].loadRecovery()).timers.map((timer) => timer.id);
+  assert.deepEqual(timers, [1], 'only what was committed while the lease was held');
+  await stores[1].commit(work(4));
+  assert.deepEqual(
+    (await stores[1].loadRecovery()).timers.map((timer) => timer.id),
+    [1, 4],
+  );
 });
