@@ -2,7 +2,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { MqttClient } from 'mqtt';
-import { connectMqtt } from '../client/mqtt-connection.ts';
+import { connectPlainMqtt } from '../client/mqtt-connection.ts';
 
 /** Progress goes to stderr, so that stdout holds only the result tables. */
 export function progress(message: string): void {
@@ -67,7 +67,12 @@ export class RawClients {
 
   async connect(url: string, role: string): Promise<MqttClient> {
     const clientId = `bench-${role}-${randomUUID().slice(0, 8)}`;
-    const client = await connectMqtt(url, { clientId, clean: true, protocolVersion: 4, reconnectPeriod: 0 });
+    const client = await connectPlainMqtt(url, {
+      clientId,
+      clean: true,
+      protocolVersion: 4,
+      reconnectPeriod: 0,
+    });
     this.#clients.push(client);
     client.on('error', (error) => this.#fail(new Error(`${clientId}: ${error.message}`)));
     client.on('close', () => {

@@ -14,7 +14,7 @@ export interface ConnectOptions extends IClientOptions {
  * server; later drops reconnect on their own.
  */
 export async function connectMqtt(url: string, options: ConnectOptions): Promise<MqttClient> {
-  const client = await connectOnce(url, options);
+  const client = await connectPlainMqtt(url, options);
   try {
     await checkAiflowServer(client, url, options.serverCheckTimeoutMs);
   } catch (error) {
@@ -24,7 +24,8 @@ export async function connectMqtt(url: string, options: ConnectOptions): Promise
   return client;
 }
 
-function connectOnce(url: string, options: IClientOptions): Promise<MqttClient> {
+/** The same connection without the aiflow-server check: for plain MQTT clients of any broker (benchmarks). */
+export function connectPlainMqtt(url: string, options: IClientOptions): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
     const client = mqtt.connect(url, { ...options, reconnectPeriod: 0 });
     const noDelay = () => {
