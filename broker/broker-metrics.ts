@@ -25,8 +25,11 @@ export class BrokerMetrics {
       labelNames: ['namespace'],
       registers,
     });
+    // One increment per namespace and commit: a group commit holds up to thousands of events.
     log.onCommitted((events) => {
-      for (const event of events) ingested.inc({ namespace: event.namespace });
+      const byNamespace = new Map<string, number>();
+      for (const { namespace } of events) byNamespace.set(namespace, (byNamespace.get(namespace) ?? 0) + 1);
+      for (const [namespace, count] of byNamespace) ingested.inc({ namespace }, count);
     });
     this.#refused = new Counter({
       name: 'aiflow_publishes_refused_total',
