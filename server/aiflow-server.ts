@@ -11,8 +11,8 @@ import { readLeaseFile } from '../scheduler/store/sqlite-lease.ts';
 import { readCheckpointFile } from './checkpoint-file.ts';
 import { metadataFile, schedulerTokenFile } from './home-files.ts';
 import { HttpEndpoints } from './http-endpoints.ts';
-import { listenHttp, type HttpListener } from './http-listener.ts';
-import { READINESS_DEFAULTS, type ReadinessBounds } from './readiness.ts';
+import { listenHttp, validateHttpPort, type HttpListener } from './http-listener.ts';
+import { readinessBounds, type ReadinessBounds } from './readiness.ts';
 import { SchedulerProcess } from './scheduler-process.ts';
 import type { SchedulerSeriesSource } from './scheduler-progress.ts';
 import { startScheduler, type SchedulerSettings } from './start-scheduler.ts';
@@ -82,7 +82,7 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
     schedulerMode = 'in-process',
     schedulerLogLevel = 'info',
     httpPort = null,
-    readiness = {},
+    readiness,
     ...brokerOptions
   } = options;
   if (!SCHEDULER_MODES.includes(schedulerMode)) {
@@ -91,6 +91,8 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
       `schedulerMode must be ${SCHEDULER_MODES.join(', ')}, got ${String(schedulerMode)}`,
     );
   }
+  if (httpPort !== null) validateHttpPort(httpPort);
+  const bounds = readinessBounds(readiness);
   if (schedulerMode !== 'in-process' && (store !== undefined || settings.clock !== undefined)) {
     throw new AIFlowError('INVALID_OPTION', 'store and clock apply to the in-process scheduler only');
   }
@@ -152,12 +154,14 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
     throw error;
   }
   const running = inProcess;
+  const supervised = child;
   const source: SchedulerSeriesSource = running
     ? { series: () => running.metrics.snapshot() }
-    : child
-      ? { series: () => child!.collectMetrics() }
-      : { series: async () => null, storedCheckpoint: () => readCheckpointFile(metadataFile(home)) };
-  endpoints = new HttpEndpoints(broker, source, { ...READINESS_DEFAULTS, ...readiness }, logger);
+    : supervised
+      ? { series: () => supervised.collectMetrics() }
+      : // A scheduler run apart: only its stored checkpoint can be read.
+        { series: async () => null, storedCheckpoint: () => readCheckpointFile(metadataFile(home)) };
+  endpoints = new HttpEndpoints(broker, source, bounds, logger);
   const host = brokerOptions.host ?? BROKER_DEFAULTS.host;
   let http: HttpListener | null = null;
   if (httpPort !== null) {

@@ -9,14 +9,18 @@ export interface HttpListener {
   close(): Promise<void>;
 }
 
+export function validateHttpPort(port: number): void {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new AIFlowError('INVALID_OPTION', `httpPort must be an integer from 0 to 65535, got ${port}`);
+  }
+}
+
 export async function listenHttp(
   port: number,
   host: string,
   handler: RequestListener,
 ): Promise<HttpListener> {
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new AIFlowError('INVALID_OPTION', `httpPort must be an integer from 0 to 65535, got ${port}`);
-  }
+  validateHttpPort(port);
   const server: Server = createServer(handler);
   server.listen(port, host);
   try {

@@ -1,4 +1,5 @@
 import type { BrokerServer } from '../broker/index.ts';
+import { AIFlowError } from '../protocol/errors.ts';
 import type { SchedulerProgress } from './scheduler-progress.ts';
 
 /** When the scheduler counts as caught up: within either bound. */
@@ -10,6 +11,20 @@ export interface ReadinessBounds {
 }
 
 export const READINESS_DEFAULTS: ReadinessBounds = { maxLagEvents: 1_000, maxLagSeconds: 5 };
+
+/** The defaults with `bounds` over them; INVALID_OPTION for a bound that is not a number ≥ 0. */
+export function readinessBounds(bounds: Partial<ReadinessBounds> = {}): ReadinessBounds {
+  const merged = { ...READINESS_DEFAULTS, ...bounds };
+  for (const [name, value] of Object.entries(merged)) {
+    if (typeof value !== 'number' || !(value >= 0)) {
+      throw new AIFlowError(
+        'INVALID_OPTION',
+        `readiness.${name} must be a number >= 0, got ${String(value)}`,
+      );
+    }
+  }
+  return merged;
+}
 
 export interface CheckResult {
   ok: boolean;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { BrokerServer } from '../../broker/index.ts';
-import { readiness, READINESS_DEFAULTS } from '../../server/readiness.ts';
+import { readiness, readinessBounds, READINESS_DEFAULTS } from '../../server/readiness.ts';
 import type { SchedulerProgress } from '../../server/scheduler-progress.ts';
 
 /** Only what `readiness` reads of a broker. */
@@ -53,4 +53,11 @@ test('each failed check is named with its reason', () => {
     READINESS_DEFAULTS,
   );
   assert.equal(silent.checks.scheduler.reason, 'the scheduler has not reported its progress');
+});
+
+test('readiness bounds: defaults, overrides, and INVALID_OPTION for a bad one', () => {
+  assert.deepEqual(readinessBounds(), READINESS_DEFAULTS);
+  assert.deepEqual(readinessBounds({ maxLagEvents: 0 }), { maxLagEvents: 0, maxLagSeconds: 5 });
+  assert.throws(() => readinessBounds({ maxLagSeconds: -1 }), { code: 'INVALID_OPTION' });
+  assert.throws(() => readinessBounds({ maxLagEvents: Number.NaN }), { code: 'INVALID_OPTION' });
 });
