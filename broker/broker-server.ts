@@ -1,5 +1,10 @@
 import { once } from 'node:events';
-import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server as HttpServer,
+} from 'node:http';
 import {
   createServer as createTcpServer,
   type AddressInfo,
@@ -13,6 +18,7 @@ import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
 import { BrokerAccess, type SchedulerLeaseSource } from './access.ts';
+import { BrokerMetrics } from './broker-metrics.ts';
 import { EventGateway } from './event-gateway.ts';
 import { EventLog } from './event-log.ts';
 import { createFrameGuard, type FrameViolation } from './frame-guard.ts';
@@ -62,6 +68,11 @@ export interface BrokerOptions {
   maxRetainedMessages?: number;
   /** Most payload bytes of retained messages on plain (non-`ns/`) topics, in total. @defaultValue 16777216 (16 MiB) */
   maxRetainedBytes?: number;
+  /**
+   * Answers plain HTTP requests on the WebSocket port (WebSocket upgrades go to MQTT).
+   * @defaultValue every request gets 404
+   */
+  httpHandler?: RequestListener;
 }
 
 export const BROKER_DEFAULTS = {
@@ -90,6 +101,12 @@ export interface BrokerServer {
   readonly url: string;
   readonly aedes: Aedes;
   readonly log: EventLog;
+  /** The broker's Prometheus series. */
+  readonly metrics: BrokerMetrics;
+  /** Every listener (MQTT, and WebSocket if on) accepts connections. */
+  readonly listening: boolean;
+  /** A scheduler is connected and listening for requests. */
+  readonly schedulerOnline: boolean;
   /** Closes every client, socket and the database file. Idempotent. */
   close(): Promise<void>;
 }
@@ -117,7 +134,8 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   });
   const aedes = await Aedes.createBroker({ drainTimeout: 30_000 });
   onQos2Released(aedes, (client, messageId) => resends.released(client, messageId));
-  const gateway = new EventGateway(aedes, log, logger, o.maxPayloadBytes, access, resends);
+  const metrics = new BrokerMetrics(aedes, log);
+  const gateway = new EventGateway(aedes, log, logger, o.maxPayloadBytes, access, resends, metrics);
   const rpc = new RpcService(aedes, log, logger, access, o.maxPayloadBytes);
 
   aedes.preConnect = (client, packet, callback) => {
@@ -221,7 +239,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   try {
     await listen(tcp, o.port, o.host, '--port or AIFLOW_PORT');
     if (o.wsPort !== null) {
-      http = createHttpServer();
+      http = createHttpServer(o.httpHandler ?? notFound);
       // The WebSocket server is attached once the port is held: it re-emits the HTTP server's errors.
       await listen(http, o.wsPort, o.host, '--ws-port or AIFLOW_WS_PORT');
       wss = new WebSocketServer({ server: http, maxPayload: maxPacketBytes });
@@ -265,8 +283,27 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
     ]);
     return closing;
   };
-  return { port, wsPort, url: `mqtt://${o.host}:${port}`, aedes, log, close };
+  const web = http;
+  return {
+    port,
+    wsPort,
+    url: `mqtt://${o.host}:${port}`,
+    aedes,
+    log,
+    metrics,
+    get listening() {
+      return closing === undefined && tcp.listening && (web?.listening ?? true);
+    },
+    get schedulerOnline() {
+      return access.schedulerOnline;
+    },
+    close,
+  };
 }
+
+const notFound: RequestListener = (_request, response) => {
+  response.writeHead(404).end();
+};
 
 function validatePort(name: string, port: number): void {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {

@@ -4,6 +4,7 @@ import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
 import { encodeEvent, type Event } from '../protocol/event.ts';
 import { CONSUMED_TOPIC, eventTopic, isReservedKey, parseEventTopic } from '../protocol/topics.ts';
 import type { BrokerAccess } from './access.ts';
+import type { BrokerMetrics } from './broker-metrics.ts';
 import type { EventLog } from './event-log.ts';
 import type { Logger } from './logger.ts';
 import type { ResendFilter } from './resend-filter.ts';
@@ -20,6 +21,7 @@ export class EventGateway {
   readonly #maxPayloadBytes: number;
   readonly #access: BrokerAccess;
   readonly #resends: ResendFilter;
+  readonly #metrics: BrokerMetrics;
 
   constructor(
     broker: Aedes,
@@ -28,12 +30,14 @@ export class EventGateway {
     maxPayloadBytes: number,
     access: BrokerAccess,
     resends: ResendFilter,
+    metrics: BrokerMetrics,
   ) {
     this.#log = log;
     this.#logger = logger;
     this.#maxPayloadBytes = maxPayloadBytes;
     this.#access = access;
     this.#resends = resends;
+    this.#metrics = metrics;
     log.onCommitted((events) => {
       for (const event of events)
         broker.publish(envelopePacket(event), (error) => this.#fanOutFailed(event, error));
@@ -46,6 +50,7 @@ export class EventGateway {
    */
   accept(client: Client, packet: PublishPacket, callback: (error?: Error | null) => void): void {
     const topic = packet.topic;
+    const acked = this.#metrics.timeAck();
     let stored = this.#resends.original(client, packet);
     if (stored) {
       this.#logger.debug('resend acknowledged without a second append', {
@@ -68,6 +73,7 @@ export class EventGateway {
       () => {
         packet.topic = CONSUMED_TOPIC;
         packet.retain = false;
+        acked();
         callback(null);
       },
       (error: unknown) => {
@@ -85,6 +91,7 @@ export class EventGateway {
       code: error.code,
       reason: error.message,
     });
+    this.#metrics.publishRefused(error.code);
     callback(error);
   }
 

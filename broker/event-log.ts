@@ -61,6 +61,7 @@ export class EventLog {
   #appendFailure: AIFlowError | null = null;
   #queryFailure: AIFlowError | null = null;
   #closing: Promise<void> | undefined;
+  #headOffset = 0;
 
   private constructor(writer: LogThread, reader: LogThread, logger: Logger) {
     this.#writer = writer;
@@ -90,11 +91,26 @@ export class EventLog {
     try {
       await writer.open();
       await reader.open();
+      log.#headOffset = await log.timeToOffset();
     } catch (error) {
       await Promise.all([writer.close(), reader.close()]);
       throw error;
     }
     return log;
+  }
+
+  /** The offset of the last event stored (0 for an empty log). */
+  get headOffset(): number {
+    return this.#headOffset;
+  }
+
+  /**
+   * Why appends are refused (the writer thread died, the file was removed, replaced or damaged, or the log is
+   * closed); null while the log is writable.
+   */
+  get writeFailure(): string | null {
+    if (this.#closing) return 'the event log is closed';
+    return this.#appendFailure?.message ?? null;
   }
 
   /** Called on the main thread after each commit with the newly stored events, in offset order. */
@@ -192,6 +208,7 @@ export class EventLog {
     });
     const stored = results.filter(([, r]) => !r.duplicate).map(([, r]) => r.event);
     if (stored.length > 0) {
+      this.#headOffset = Math.max(this.#headOffset, stored[stored.length - 1]!.offset);
       for (const listener of this.#committedListeners) {
         try {
           listener(stored);

@@ -1,15 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startBroker, type BrokerOptions, type BrokerServer } from '../broker/index.ts';
+import { BROKER_DEFAULTS, startBroker, type BrokerOptions, type BrokerServer } from '../broker/index.ts';
 import { createLogger, type Logger, type LogLevel } from '../broker/logger.ts';
 import { AIFlowError } from '../protocol/errors.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
 import { SqliteMetadataStore } from '../scheduler/store/sqlite-metadata-store.ts';
 import { readLeaseFile } from '../scheduler/store/sqlite-lease.ts';
+import { readCheckpointFile } from './checkpoint-file.ts';
 import { metadataFile, schedulerTokenFile } from './home-files.ts';
+import { HttpEndpoints } from './http-endpoints.ts';
+import { listenHttp, validateHttpPort, type HttpListener } from './http-listener.ts';
+import { readinessBounds, type ReadinessBounds } from './readiness.ts';
 import { SchedulerProcess } from './scheduler-process.ts';
+import type { SchedulerSeriesSource } from './scheduler-progress.ts';
 import { startScheduler, type SchedulerSettings } from './start-scheduler.ts';
 
 /**
@@ -24,7 +29,7 @@ const SCHEDULER_MODES: readonly SchedulerMode[] = ['in-process', 'child-process'
 
 export interface ServerOptions extends Omit<
   BrokerOptions,
-  'dbFile' | 'schedulerToken' | 'schedulerLease' | 'logger'
+  'dbFile' | 'schedulerToken' | 'schedulerLease' | 'logger' | 'httpHandler'
 > {
   /** Data folder: event log, metadata, snapshots, task logs. */
   home: string;
@@ -38,6 +43,13 @@ export interface ServerOptions extends Omit<
   scheduler?: SchedulerSettings;
   /** Log level of the scheduler child process. @defaultValue 'info' */
   schedulerLogLevel?: LogLevel;
+  /**
+   * Port of a plain HTTP listener for `/metrics`, `/healthz` and `/readyz`, beside the WebSocket port (which serves
+   * them too) or instead of it (`wsPort: null`); 0 picks a free one; null: none. @defaultValue null
+   */
+  httpPort?: number | null;
+  /** When `/readyz` counts the scheduler as caught up. @defaultValue 1000 events or 5 s behind */
+  readiness?: Partial<ReadinessBounds>;
 }
 
 /** The broker, its event log and the scheduler: what `aiflow server start` runs. */
@@ -45,6 +57,10 @@ export interface AIFlowServer {
   readonly url: string;
   readonly port: number;
   readonly wsPort: number | null;
+  /** Port of the plain HTTP listener (`httpPort`); null without one. */
+  readonly httpPort: number | null;
+  /** Where `/metrics`, `/healthz` and `/readyz` are served (`http://host:port`); null with neither listener. */
+  readonly httpUrl: string | null;
   readonly broker: BrokerServer;
   /** The in-process scheduler; null in the other modes. */
   readonly scheduler: Scheduler | null;
@@ -65,6 +81,8 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
     store,
     schedulerMode = 'in-process',
     schedulerLogLevel = 'info',
+    httpPort = null,
+    readiness,
     ...brokerOptions
   } = options;
   if (!SCHEDULER_MODES.includes(schedulerMode)) {
@@ -73,6 +91,8 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
       `schedulerMode must be ${SCHEDULER_MODES.join(', ')}, got ${String(schedulerMode)}`,
     );
   }
+  if (httpPort !== null) validateHttpPort(httpPort);
+  const bounds = readinessBounds(readiness);
   if (schedulerMode !== 'in-process' && (store !== undefined || settings.clock !== undefined)) {
     throw new AIFlowError('INVALID_OPTION', 'store and clock apply to the in-process scheduler only');
   }
@@ -87,6 +107,8 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
   const currentToken = inProcessStore
     ? async () => (await inProcessStore.readLease())?.token ?? null
     : async () => readLeaseFile(metadataFile(home))?.token ?? null;
+  // Created once the broker runs (they read it); until then the WebSocket port answers 503.
+  let endpoints: HttpEndpoints | null = null;
   let broker: BrokerServer;
   try {
     broker = await startBroker({
@@ -95,6 +117,8 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
       schedulerToken: secret,
       schedulerLease: currentToken,
       logger,
+      httpHandler: (request, response) =>
+        endpoints ? endpoints.handle(request, response) : response.writeHead(503).end(),
     });
   } catch (error) {
     await inProcessStore?.close();
@@ -129,16 +153,41 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
     await broker.close();
     throw error;
   }
+  const running = inProcess;
+  const supervised = child;
+  const source: SchedulerSeriesSource = running
+    ? { series: () => running.metrics.snapshot() }
+    : supervised
+      ? { series: () => supervised.collectMetrics() }
+      : // A scheduler run apart: only its stored checkpoint can be read.
+        { series: async () => null, storedCheckpoint: () => readCheckpointFile(metadataFile(home)) };
+  endpoints = new HttpEndpoints(broker, source, bounds, logger);
+  const host = brokerOptions.host ?? BROKER_DEFAULTS.host;
+  let http: HttpListener | null = null;
+  if (httpPort !== null) {
+    try {
+      http = await listenHttp(httpPort, host, endpoints.handle);
+    } catch (error) {
+      await inProcess?.close();
+      await child?.close();
+      await broker.close();
+      throw error;
+    }
+  }
+  const endpointsPort = http?.port ?? broker.wsPort;
   let closing: Promise<void> | undefined;
   return {
     url: broker.url,
     port: broker.port,
     wsPort: broker.wsPort,
+    httpPort: http?.port ?? null,
+    httpUrl: endpointsPort === null ? null : `http://${host}:${endpointsPort}`,
     broker,
     scheduler: inProcess?.scheduler ?? null,
     schedulerProcess: child,
     close: (closeOptions = {}) =>
       (closing ??= (async () => {
+        await http?.close();
         await inProcess?.close(closeOptions);
         await child?.close();
         await broker.close();

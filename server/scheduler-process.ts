@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { Logger, LogLevel } from '../broker/logger.ts';
 import { AIFlowError, isErrorCode } from '../protocol/errors.ts';
+import type { SchedulerMetricsSnapshot } from '../scheduler/scheduler-metrics.ts';
 
 /** The CLI entry: the child runs exactly what `aiflow scheduler start` runs. */
 const AIFLOW_BIN = fileURLToPath(new URL('../bin/aiflow.js', import.meta.url));
@@ -31,10 +32,16 @@ const MAX_RESTART_DELAY_MS = 30_000;
 const STABLE_AFTER_MS = 30_000;
 
 /** What the supervised `aiflow scheduler start` tells the server through the IPC channel. */
-export interface SupervisorMessage {
-  type: 'ready';
-  pid: number;
-}
+export type SupervisorMessage =
+  | { type: 'ready'; pid: number }
+  /** The answer to a `collect-metrics` request. */
+  | { type: 'metrics'; id: number; metrics: SchedulerMetricsSnapshot };
+
+/** What the server asks the supervised scheduler through the IPC channel. */
+export type SupervisedMessage = { type: 'collect-metrics'; id: number };
+
+/** How long a scrape waits for the child's series before it goes without them. @defaultValue 2000 */
+const COLLECT_TIMEOUT_MS = 2_000;
 
 /**
  * `aiflow scheduler start` as a child of the server: started after the broker listens, its output forwarded to
@@ -46,6 +53,10 @@ export class SchedulerProcess {
   #restarts = 0;
   #restartTimer: NodeJS.Timeout | null = null;
   #closing: Promise<void> | undefined;
+  /** A child that reported ready (it answers metrics requests); null while none runs. */
+  #readyChild: ChildProcess | null = null;
+  readonly #collects = new Map<number, (metrics: SchedulerMetricsSnapshot | null) => void>();
+  #nextCollectId = 1;
 
   private constructor(options: SchedulerProcessOptions) {
     this.#o = options;
@@ -61,6 +72,28 @@ export class SchedulerProcess {
   /** Pid of the running child; null while it is being restarted. */
   get pid(): number | null {
     return this.#child?.pid ?? null;
+  }
+
+  /**
+   * The running child's Prometheus series, over the IPC channel; null when no child runs or it does not answer
+   * within `timeoutMs` (a scrape must not hang on a scheduler that is restarting or stuck).
+   */
+  collectMetrics(timeoutMs = COLLECT_TIMEOUT_MS): Promise<SchedulerMetricsSnapshot | null> {
+    const child = this.#readyChild;
+    if (!child?.connected) return Promise.resolve(null);
+    const id = this.#nextCollectId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(null), timeoutMs);
+      const settle = (metrics: SchedulerMetricsSnapshot | null) => {
+        clearTimeout(timer);
+        this.#collects.delete(id);
+        resolve(metrics);
+      };
+      this.#collects.set(id, settle);
+      child.send({ type: 'collect-metrics', id } satisfies SupervisedMessage, (error) => {
+        if (error) settle(null);
+      });
+    });
   }
 
   /** Stops the child (SIGTERM, then SIGKILL after `stopTimeoutMs`) and restarts no more. Idempotent. */
@@ -108,8 +141,10 @@ export class SchedulerProcess {
     return new Promise<void>((resolve, reject) => {
       let ready = false;
       child.on('message', (message: SupervisorMessage) => {
+        if (message.type === 'metrics') return this.#collects.get(message.id)?.(message.metrics);
         if (message.type !== 'ready' || ready) return;
         ready = true;
+        this.#readyChild = child;
         o.logger.info('scheduler process running', { pid: message.pid });
         resolve();
       });
@@ -119,6 +154,10 @@ export class SchedulerProcess {
       });
       child.once('exit', (code, signal) => {
         if (this.#child === child) this.#child = null;
+        if (this.#readyChild === child) {
+          this.#readyChild = null;
+          for (const settle of [...this.#collects.values()]) settle(null);
+        }
         if (!ready) {
           reject(
             lastError ??
@@ -161,17 +200,28 @@ export class SchedulerProcess {
  * is all-or-nothing, and a holder whose process is gone is replaced at once, so the server's next start is not
  * kept waiting behind an orphan that drains its backlog.
  */
-export function supervisorChannel(): { ready(): void } | null {
+export function supervisorChannel(): {
+  /** Tells the server the scheduler runs; from then on the server may ask for `metrics`. */
+  ready(metrics: () => Promise<SchedulerMetricsSnapshot>): void;
+} | null {
   if (!process.send || !process.connected) return null;
-  // The channel must not keep the process alive once the scheduler stopped.
+  // The channel must not keep the process alive once the scheduler stopped (a 'message' listener added after an
+  // explicit unref does not ref it again).
   process.channel?.unref();
   process.once('disconnect', () => {
     process.stderr.write('aiflow: the server is gone: the scheduler exits\n');
     process.exit(1);
   });
+  const send = (message: SupervisorMessage) => {
+    if (process.connected) process.send?.(message);
+  };
   return {
-    ready: () => {
-      if (process.connected) process.send?.({ type: 'ready', pid: process.pid } satisfies SupervisorMessage);
+    ready: (metrics) => {
+      process.on('message', (message: SupervisedMessage) => {
+        if (message.type !== 'collect-metrics') return;
+        void metrics().then((snapshot) => send({ type: 'metrics', id: message.id, metrics: snapshot }));
+      });
+      send({ type: 'ready', pid: process.pid });
     },
   };
 }

@@ -4,6 +4,8 @@ import { AIFlowError } from '../protocol/errors.ts';
 import { formatSchedulerPassword } from '../protocol/scheduler-credential.ts';
 import { SchedulerLease } from '../scheduler/lease.ts';
 import { Scheduler, type SchedulerOptions } from '../scheduler/scheduler.ts';
+import { SchedulerMetrics } from '../scheduler/scheduler-metrics.ts';
+import { meteredStore } from '../scheduler/store/metered-store.ts';
 import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
 import { SqliteMetadataStore } from '../scheduler/store/sqlite-metadata-store.ts';
 import { metadataFile, schedulerTokenFile } from './home-files.ts';
@@ -37,6 +39,8 @@ export interface RunningScheduler {
   readonly scheduler: Scheduler;
   /** The lease's fencing token. */
   readonly token: number;
+  /** Its Prometheus series (what it processed, committed and runs). */
+  readonly metrics: SchedulerMetrics;
   /** Resolves with SCHEDULER_LEASE_LOST once the lease was lost; the scheduler has stopped processing by then. */
   readonly lost: Promise<AIFlowError>;
   /** Stops the scheduler, frees the lease and closes the store. Idempotent. */
@@ -72,12 +76,13 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Ru
     await store.close();
     throw error;
   }
+  const metrics = new SchedulerMetrics();
   let scheduler: Scheduler;
   try {
     scheduler = await Scheduler.start({
       ...rest,
       token: formatSchedulerPassword({ fencingToken: lease.token, secret }),
-      store,
+      store: meteredStore(store, metrics),
       dataDir: home,
       logger,
     });
@@ -98,7 +103,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Ru
     await close();
     return error;
   });
-  return { scheduler, token: lease.token, lost, close };
+  return { scheduler, token: lease.token, metrics, lost, close };
 }
 
 /** Retries `acquire` every 250 ms while it fails with SCHEDULER_RUNNING, for at most `waitMs`. */

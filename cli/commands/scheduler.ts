@@ -68,7 +68,7 @@ export function schedulerCommand(io: CliIO): Command {
       io.stdout(
         `aiflow scheduler running against ${options.server} (data in ${home}, pid ${process.pid}, lease ${running.token}, parallelism ${options.parallelism})\n`,
       );
-      supervisor?.ready();
+      supervisor?.ready(() => running.metrics.snapshot());
       const lost = await Promise.race([stopRequested.then(() => null), running.lost]);
       await running.close();
       if (lost) throw lost;

@@ -25,6 +25,7 @@ interface StartOptions extends SchedulerCliOptions {
   wsPort: number;
   /** False with `--no-ws`. */
   ws: boolean;
+  httpPort?: number;
   /** False with `--no-scheduler`. */
   scheduler: boolean;
   maxPayloadBytes: number;
@@ -60,6 +61,14 @@ export function serverCommand(io: CliIO): Command {
         .argParser(parsePort),
     )
     .addOption(new Option('--no-ws', 'do not serve MQTT over WebSocket'))
+    .addOption(
+      new Option(
+        '--http-port <n>',
+        'port of a plain HTTP listener for /metrics, /healthz and /readyz (also served on the WebSocket port)',
+      )
+        .env('AIFLOW_HTTP_PORT')
+        .argParser(parsePort),
+    )
     .addOption(
       new Option('--no-scheduler', 'run the broker alone (then `aiflow scheduler start` with the same home)'),
     )
@@ -107,6 +116,7 @@ export function serverCommand(io: CliIO): Command {
         port: options.port,
         host: options.host,
         wsPort: options.ws ? options.wsPort : null,
+        httpPort: options.httpPort ?? null,
         maxPayloadBytes: options.maxPayloadBytes,
         maxQueuedMessages: options.maxQueuedMessages,
         maxQueuedBytes: options.maxQueuedBytes,
@@ -121,7 +131,11 @@ export function serverCommand(io: CliIO): Command {
       const ws = broker.wsPort === null ? 'off' : `ws://${options.host}:${broker.wsPort}`;
       const pid = server.schedulerProcess?.pid;
       const alone = options.scheduler ? `, scheduler pid ${pid}` : ', without scheduler';
-      io.stdout(`aiflow server listening on ${broker.url} (WebSocket ${ws}, data in ${home}${alone})\n`);
+      const metrics =
+        server.httpUrl === null ? '' : `metrics on ${server.httpUrl}/metrics, readiness on /readyz\n`;
+      io.stdout(
+        `aiflow server listening on ${broker.url} (WebSocket ${ws}, data in ${home}${alone})\n${metrics}`,
+      );
       await stopRequested;
       await server.close();
       removeServerRecord(home);

@@ -116,6 +116,11 @@ export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
     return taskFiles(this.#o.dataDir, taskExecutionId).log;
   }
 
+  /** Task runs waiting for a free slot (`parallelism` run already). */
+  get queued(): number {
+    return this.#queue.size;
+  }
+
   /** Ids and pids of the runners counted against parallelism, for the scheduler to persist. */
   running(): RunningTask[] {
     return [...this.#running.values()].map((e) => ({
