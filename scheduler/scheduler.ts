@@ -12,6 +12,7 @@ import { LocalTaskExecutor } from './executor/local-executor.ts';
 import { handleSchedulerRequest } from './requests.ts';
 import { SchedulerConnection } from './scheduler-connection.ts';
 import { StatusPublisher } from './status-publisher.ts';
+import type { SchedulerMetrics } from './scheduler-metrics.ts';
 import type { MetadataStore } from './store/metadata-store.ts';
 
 export interface SchedulerOptions {
@@ -31,6 +32,8 @@ export interface SchedulerOptions {
   conditionTimeoutMs?: number;
   /** Injected clock (tests drive schedules, retries and periodic tasks with it). @defaultValue the system clock */
   clock?: Clock;
+  /** Where the scheduler reports its series (`/metrics`). @defaultValue none */
+  metrics?: SchedulerMetrics;
 }
 
 /**
@@ -39,7 +42,7 @@ export interface SchedulerOptions {
  * processes through the local executor and publishes committed status events.
  */
 export class Scheduler {
-  readonly #o: Required<Omit<SchedulerOptions, 'server'>> & { server: string };
+  readonly #o: Required<Omit<SchedulerOptions, 'server' | 'metrics'>> & { server: string };
   readonly #executor: LocalTaskExecutor;
   readonly #sandbox: ConditionSandbox;
   readonly #statuses: StatusPublisher;
@@ -75,7 +78,9 @@ export class Scheduler {
       server: this.#o.server,
       publish: (outbox) => void this.#statuses.publish(outbox),
       ...(onCommitted ? { onCommitted } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     });
+    options.metrics?.watchExecutor(this.#executor);
   }
 
   static async start(options: SchedulerOptions): Promise<Scheduler> {

@@ -83,6 +83,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Ru
       ...rest,
       token: formatSchedulerPassword({ fencingToken: lease.token, secret }),
       store: meteredStore(store, metrics),
+      metrics,
       dataDir: home,
       logger,
     });

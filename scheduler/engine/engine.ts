@@ -69,6 +69,7 @@ export class SchedulerEngine implements RequestTarget {
       reload: () => this.#reload(),
       publish: deps.publish,
       ...(deps.onCommitted ? { onCommitted: deps.onCommitted } : {}),
+      ...(deps.metrics ? { metrics: deps.metrics } : {}),
     });
   }
 

@@ -3,6 +3,7 @@ import { toAIFlowError } from '../../protocol/errors.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 import { emptyUnitOfWork, type OutboxRecord } from '../store/records.ts';
 import type { EngineState } from './engine-state.ts';
+import type { EngineMetrics } from './ports.ts';
 import { changedAnything, newWork, type Work } from './work.ts';
 
 /** One input: an event, an executor report, a request, a due timer or schedule. */
@@ -25,6 +26,7 @@ export interface InputLoopDeps {
   /** Hands committed status events to the publisher. */
   publish: (outbox: OutboxRecord[]) => void;
   onCommitted?: (labels: readonly string[]) => void;
+  metrics?: EngineMetrics;
 }
 
 interface Queued {
@@ -106,9 +108,11 @@ export class InputLoop {
     const outcomes: Outcome[] = [];
     let wrote = false;
     let lastEvent: number | undefined;
+    const started: number[] = [];
     try {
       await store.beginBatch();
       for (const queued of batch) {
+        started.push(performance.now());
         wrote = (await this.#handle(queued, outcomes)) || wrote;
         if (queued.input.event) lastEvent = queued.input.event.offset;
       }
@@ -128,8 +132,19 @@ export class InputLoop {
       await this.#fallBack(batch, error);
       return;
     }
+    this.#measure(batch, started, lastEvent);
     this.#d.onCommitted?.(batch.map((q) => q.input.label));
     this.#complete(outcomes);
+  }
+
+  #measure(batch: Queued[], started: number[], lastEvent: number | undefined): void {
+    const { metrics } = this.#d;
+    if (!metrics) return;
+    const committed = performance.now();
+    batch.forEach((queued, i) =>
+      metrics.inputHandled(queued.input.label.split(':')[0]!, (committed - started[i]!) / 1000),
+    );
+    if (lastEvent !== undefined) metrics.eventProcessed(lastEvent);
   }
 
   /** Handles one input inside the open batch; true if it wrote anything. */
@@ -193,6 +208,7 @@ export class InputLoop {
           checkpoint: offset,
           failedEvent: { offset, key, reason },
         });
+        this.#d.metrics?.eventProcessed(offset);
         this.#complete([{ queued, work: undo, ok: true, value: undefined }]);
         return;
       } catch {

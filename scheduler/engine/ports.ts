@@ -15,6 +15,14 @@ export interface TaskRunner {
 /** What the engine asks of the condition sandbox. */
 export type ConditionEvaluator = Pick<ConditionSandbox, 'evaluate'>;
 
+/** Where the engine reports what it processed (the scheduler's metrics). */
+export interface EngineMetrics {
+  /** An event of the log was fully processed (committed with its effects, or nothing to do). */
+  eventProcessed(offset: number): void;
+  /** One input of the given kind (`event`, `request`, `task`, `timer`, …) took `seconds` from its start to its commit. */
+  inputHandled(kind: string, seconds: number): void;
+}
+
 /** Everything the engine depends on, passed in: a test drives it without MQTT or processes. */
 export interface EngineDeps {
   store: MetadataStore;
@@ -30,4 +38,5 @@ export interface EngineDeps {
   publish: (outbox: OutboxRecord[]) => void;
   /** Called after each batch is committed and before its effects run (crash-point tests hook in here). */
   onCommitted?: (inputs: readonly string[]) => void;
+  metrics?: EngineMetrics;
 }
