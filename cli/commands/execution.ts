@@ -3,6 +3,7 @@ import type { CliIO } from '../io.ts';
 import { namespaceOption, outputOption, serverOption } from '../options.ts';
 import { renderRecord, renderRecords, time, type Column, type OutputFormat } from '../output.ts';
 import { callScheduler } from '../scheduler-call.ts';
+import { startAndWatch } from './execution-watch.ts';
 
 interface Options {
   server: string;
@@ -63,7 +64,10 @@ export function workflowExecutionCommand(io: CliIO): Command {
 
   base('start')
     .argument('<workflow>')
-    .action(async (workflow: string, o: Options) => {
+    .option('--wait', 'wait for the end; exit code 0 success, 1 failed, 2 stopped')
+    .option('--follow', 'print each task status change until the end (implies --wait)')
+    .action(async (workflow: string, o: Options & { wait?: boolean; follow?: boolean }) => {
+      if (o.wait || o.follow) return startAndWatch(io, workflow, { ...o, follow: o.follow === true });
       const { id } = await callScheduler<{ id: number }>(o.server, 'workflowExecution.start', {
         namespace: o.namespace,
         workflow,
