@@ -4,6 +4,7 @@ import { namespaceOption, outputOption, serverOption } from '../options.ts';
 import { renderRecord, renderRecords, time, type Column, type OutputFormat } from '../output.ts';
 import { callScheduler } from '../scheduler-call.ts';
 import { startAndWatch } from './execution-watch.ts';
+import { followLog } from './log-follow.ts';
 
 interface Options {
   server: string;
@@ -166,7 +167,9 @@ export function taskExecutionCommand(io: CliIO): Command {
     .command('logs')
     .argument('<task-execution-id>')
     .addOption(serverOption())
-    .action(async (id: string, o: Options) => {
+    .option('-f, --follow', 'print new lines as they are written, until the task ends')
+    .action(async (id: string, o: Options & { follow?: boolean }) => {
+      if (o.follow) return followLog(io, o.server, id);
       const { log } = await callScheduler<{ log: string }>(o.server, 'taskExecution.logs', {
         taskExecutionId: id,
       });
