@@ -35,8 +35,15 @@ export class EventGateway {
     this.#access = access;
     this.#resends = resends;
     log.onCommitted((events) => {
-      for (const event of events)
+      for (const event of events) {
+        this.#logger.debug('event routed', {
+          offset: event.offset,
+          namespace: event.namespace,
+          key: event.key,
+          sender: event.sender,
+        });
         broker.publish(envelopePacket(event), (error) => this.#fanOutFailed(event, error));
+      }
     });
   }
 

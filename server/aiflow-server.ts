@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startBroker, type BrokerOptions, type BrokerServer } from '../broker/index.ts';
-import { createLogger, type Logger, type LogLevel } from '../broker/logger.ts';
+import { createLogger, type Logger, type LogFormat, type LogLevel } from '../broker/logger.ts';
 import { AIFlowError } from '../protocol/errors.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
@@ -38,6 +38,8 @@ export interface ServerOptions extends Omit<
   scheduler?: SchedulerSettings;
   /** Log level of the scheduler child process. @defaultValue 'info' */
   schedulerLogLevel?: LogLevel;
+  /** The scheduler child's log format; its lines are forwarded as they are. @defaultValue `'pretty'` */
+  schedulerLogFormat?: LogFormat;
 }
 
 /** The broker, its event log and the scheduler: what `aiflow server start` runs. */
@@ -65,6 +67,7 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
     store,
     schedulerMode = 'in-process',
     schedulerLogLevel = 'info',
+    schedulerLogFormat = 'pretty',
     ...brokerOptions
   } = options;
   if (!SCHEDULER_MODES.includes(schedulerMode)) {
@@ -123,6 +126,7 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
         server: broker.url,
         logger,
         logLevel: schedulerLogLevel,
+        logFormat: schedulerLogFormat,
       });
     }
   } catch (error) {

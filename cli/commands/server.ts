@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
 import { startServer } from '../../server/index.ts';
-import { BROKER_DEFAULTS, createLogger, isLogLevel } from '../../broker/index.ts';
+import { BROKER_DEFAULTS } from '../../broker/index.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import {
@@ -13,12 +13,13 @@ import {
   writeServerRecord,
 } from '../home.ts';
 import type { CliIO } from '../io.ts';
+import { loggerOf, withLogOptions, type LogCliOptions } from '../log-options.ts';
 import { DEFAULT_WS_PORT, parseNonNegativeInt, parsePort } from '../options.ts';
 import { leaseDurationOption, parallelismOption, type SchedulerCliOptions } from '../scheduler-options.ts';
 
 const STOP_TIMEOUT_MS = 15_000;
 
-interface StartOptions extends SchedulerCliOptions {
+interface StartOptions extends SchedulerCliOptions, LogCliOptions {
   port: number;
   host: string;
   home?: string;
@@ -30,7 +31,6 @@ interface StartOptions extends SchedulerCliOptions {
   maxPayloadBytes: number;
   maxQueuedMessages: number;
   maxQueuedBytes: number;
-  logLevel: string;
 }
 
 export function serverCommand(io: CliIO): Command {
@@ -40,8 +40,7 @@ export function serverCommand(io: CliIO): Command {
   const homeOption = () =>
     new Option('--home <dir>', 'data folder [env: AIFLOW_HOME] (default: "~/.aiflow")');
 
-  server
-    .command('start')
+  withLogOptions(server.command('start'))
     .description('start the server in the foreground (Ctrl-C or `aiflow server stop` stops it)')
     .addOption(
       new Option('--port <n>', 'MQTT port')
@@ -86,13 +85,8 @@ export function serverCommand(io: CliIO): Command {
         .default(BROKER_DEFAULTS.maxQueuedBytes)
         .argParser(parseNonNegativeInt),
     )
-    .addOption(
-      new Option('--log-level <level>', 'debug, info, warn or error').env('AIFLOW_LOG_LEVEL').default('info'),
-    )
     .action(async (options: StartOptions) => {
-      if (!isLogLevel(options.logLevel)) {
-        throw new AIFlowError('INVALID_OPTION', `log level must be debug, info, warn or error`);
-      }
+      const { logger, level, format } = loggerOf(io, options);
       const stopRequested = io.untilStopped();
       const home = ensureHome(options.home ?? defaultHome(io.env));
       const existing = runningServer(home);
@@ -110,10 +104,11 @@ export function serverCommand(io: CliIO): Command {
         maxPayloadBytes: options.maxPayloadBytes,
         maxQueuedMessages: options.maxQueuedMessages,
         maxQueuedBytes: options.maxQueuedBytes,
-        logger: createLogger(options.logLevel),
+        logger,
         // The scheduler in its own process: its disk syncs and crashes stay out of the loop that serves MQTT.
         schedulerMode: options.scheduler ? 'child-process' : 'none',
-        schedulerLogLevel: options.logLevel,
+        schedulerLogLevel: level,
+        schedulerLogFormat: format,
         scheduler: { parallelism: options.parallelism, leaseDurationMs: options.leaseDurationMs },
       });
       const broker = server.broker;
