@@ -1,6 +1,9 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { AIFlowError } from '../protocol/errors.ts';
+import { taskFiles } from './executor/task-files.ts';
 import type { Scheduler } from './scheduler.ts';
+import { runId } from './task-request.ts';
 
 type Params = Record<string, unknown>;
 
@@ -18,6 +21,8 @@ export function handleMaintenanceRequest(
   params: Params,
 ): Promise<unknown> | undefined {
   switch (method) {
+    case 'workflowExecution.prune':
+      return pruneExecutions(scheduler, nonNegative(params, 'finishedBefore'), params.dryRun === true);
     case 'taskExecution.readLog':
       return readLog(scheduler, positive(params, 'taskExecutionId'), nonNegative(params, 'offset'));
     default:
@@ -66,6 +71,45 @@ async function readLog(scheduler: Scheduler, taskExecutionId: number, offset: nu
     offset: offset + bytes.length,
     done: ended && complete,
   };
+}
+
+/**
+ * Removes the executions that finished before `finishedBefore`, with their task executions, value state and task
+ * files (spec, log, pid, start, status, stop and exit files of every try). Running executions are never touched.
+ */
+async function pruneExecutions(scheduler: Scheduler, finishedBefore: number, dryRun: boolean) {
+  const store = scheduler.store;
+  const old = [];
+  for (const namespace of await store.listNamespaces()) {
+    for (const workflow of await store.listWorkflows(namespace.name)) {
+      for (const execution of await store.listWorkflowExecutions(workflow.id)) {
+        if (
+          FINISHED.has(execution.status) &&
+          execution.endTime !== null &&
+          execution.endTime < finishedBefore
+        ) {
+          old.push(execution);
+        }
+      }
+    }
+  }
+  let taskExecutions = 0;
+  let files = 0;
+  const tasksDir = join(scheduler.dataDir, 'tasks');
+  for (const execution of old) {
+    for (const task of await store.listTaskExecutions(execution.id)) {
+      taskExecutions++;
+      for (let attempt = 1; attempt <= task.attempt; attempt++) {
+        for (const file of Object.values(taskFiles(tasksDir, runId(task.id, attempt)))) {
+          if (!existsSync(file)) continue;
+          files++;
+          if (!dryRun) rmSync(file, { force: true });
+        }
+      }
+    }
+    if (!dryRun) await store.deleteWorkflowExecution(execution.id);
+  }
+  return { executions: old.length, taskExecutions, files, ids: old.map((e) => e.id), dryRun };
 }
 
 function positive(params: Params, name: string): number {

@@ -7,6 +7,7 @@ import { AIFlowError } from '../protocol/errors.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
 import { SqliteMetadataStore } from '../scheduler/store/sqlite-metadata-store.ts';
+import { readCheckpointFile } from '../scheduler/store/checkpoint-file.ts';
 import { readLeaseFile } from '../scheduler/store/sqlite-lease.ts';
 import { metadataFile, schedulerTokenFile } from './home-files.ts';
 import { SchedulerProcess } from './scheduler-process.ts';
@@ -97,6 +98,9 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
       dbFile: join(home, 'aiflow.db'),
       schedulerToken: secret,
       schedulerLease: currentToken,
+      // Read from the file whichever process runs the scheduler; an injected store has no file.
+      schedulerCheckpoint: async () =>
+        store ? (await store.loadRecovery()).checkpoint : readCheckpointFile(metadataFile(home)),
       logger,
     });
   } catch (error) {
