@@ -92,7 +92,10 @@ export function workflowCommand(io: CliIO): Command {
         callScheduler<WorkflowDescription['schedules']>(o.server, 'workflowSchedule.list', params),
         callScheduler<WorkflowDescription['triggers']>(o.server, 'workflowTrigger.list', params),
       ]);
-      io.stdout(renderRecord(o.output, row) + describeWorkflow({ spec: row.spec, schedules, triggers }));
+      const tasks = row.spec.tasks.map((task) => task.name).join(', ');
+      io.stdout(
+        renderRecord(o.output, { ...row, tasks }) + describeWorkflow({ spec: row.spec, schedules, triggers }),
+      );
     });
 
   for (const [command, done] of [

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { tempDir } from '../helpers.ts';
+import { runCli } from '../../cli/program.ts';
+import { deferred, tempDir } from '../helpers.ts';
 import { startTestServer, watchTask } from '../server-harness.ts';
 
 const MODULE = `import { TaskAction, Workflow } from 'aiflow-mqtt/workflow';
@@ -96,4 +97,25 @@ test('workflow show lists every task with its rules in words, then schedules and
   assert.match(words, /^ {4}c: START with the workflow execution\n {4}c: STOP on event "halt"$/m);
   assert.match(words, /^schedules:\n {2}\d+: interval@0 1 0 0/m);
   assert.match(words, /^triggers:\n {2}\d+: on event "go" = "now" \[cli\]$/m);
+});
+
+test('start --follow on a terminal redraws one table in place until the end', async (t) => {
+  const server = await serverWithModule(t);
+  let stdout = '';
+  const code = await runCli(['workflow-execution', 'start', 'ok', '--follow', '-s', server.url], {
+    stdout: (text) => (stdout += text),
+    stderr: () => undefined,
+    env: {},
+    stdoutIsTerminal: true,
+    untilStopped: () => deferred().promise,
+  });
+  assert.equal(code, 0);
+  // Each redraw moves the cursor up over the previous table and erases to the end of the screen.
+  const draws = stdout.split('\u001b[0J');
+  assert.ok(draws.length > 2, 'the table was redrawn at each change');
+  const last = draws.at(-1)!;
+  assert.match(last, /^workflow execution \d+ of ok: success\nTASK +STATUS +TASK EXECUTION +REASON\n/);
+  assert.match(last, /^a +success +\d+$/m);
+  assert.match(last, /^b +success +\d+$/m);
+  assert.match(last, /\nworkflow execution \d+ success\n$/);
 });
