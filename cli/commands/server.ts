@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
 import { startServer } from '../../server/index.ts';
+import { startRetention } from '../../server/retention.ts';
+import { parseDuration } from '../duration.ts';
 import { BROKER_DEFAULTS } from '../../broker/index.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
 import { LIMITS } from '../../protocol/limits.ts';
@@ -31,6 +33,9 @@ interface StartOptions extends SchedulerCliOptions, LogCliOptions {
   maxPayloadBytes: number;
   maxQueuedMessages: number;
   maxQueuedBytes: number;
+  retainEvents?: number;
+  retainExecutions?: number;
+  retentionIntervalMs: number;
 }
 
 export function serverCommand(io: CliIO): Command {
@@ -85,6 +90,25 @@ export function serverCommand(io: CliIO): Command {
         .default(BROKER_DEFAULTS.maxQueuedBytes)
         .argParser(parseNonNegativeInt),
     )
+    .addOption(
+      new Option('--retain-events <duration>', 'prune events older than this every hour (30d, 12h…)')
+        .env('AIFLOW_RETAIN_EVENTS')
+        .argParser(parseDuration),
+    )
+    .addOption(
+      new Option(
+        '--retain-executions <duration>',
+        'prune executions that finished longer ago than this, with their task files, every hour',
+      )
+        .env('AIFLOW_RETAIN_EXECUTIONS')
+        .argParser(parseDuration),
+    )
+    .addOption(
+      new Option('--retention-interval-ms <ms>', 'how often retention runs')
+        .default(3_600_000)
+        .argParser(parseNonNegativeInt)
+        .hideHelp(),
+    )
     .action(async (options: StartOptions) => {
       const { logger, level, format } = loggerOf(io, options);
       const stopRequested = io.untilStopped();
@@ -117,7 +141,18 @@ export function serverCommand(io: CliIO): Command {
       const pid = server.schedulerProcess?.pid;
       const alone = options.scheduler ? `, scheduler pid ${pid}` : ', without scheduler';
       io.stdout(`aiflow server listening on ${broker.url} (WebSocket ${ws}, data in ${home}${alone})\n`);
+      const retention =
+        options.retainEvents === undefined && options.retainExecutions === undefined
+          ? null
+          : startRetention({
+              server: broker.url,
+              ...(options.retainEvents === undefined ? {} : { eventsMs: options.retainEvents }),
+              ...(options.retainExecutions === undefined ? {} : { executionsMs: options.retainExecutions }),
+              intervalMs: options.retentionIntervalMs,
+              logger,
+            });
       await stopRequested;
+      await retention?.close();
       await server.close();
       removeServerRecord(home);
       io.stdout('aiflow server stopped\n');

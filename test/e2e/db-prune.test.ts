@@ -3,6 +3,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Event } from '../../protocol/event.ts';
+import { startServerCli } from '../aiflow-process.ts';
 import { tempDir } from '../helpers.ts';
 import { startTestServer, watchExecutions, watchTask } from '../server-harness.ts';
 
@@ -99,4 +100,25 @@ test('db prune refuses to run without a criterion', async (t) => {
   const result = await server.cli('db', 'prune');
   assert.equal(result.code, 1);
   assert.match(result.stderr, /^aiflow: INVALID_OPTION: give --events-older-than/);
+});
+
+test('server start --retain-executions/--retain-events prunes periodically', async (t) => {
+  const { server, aiflow } = await startServerCli(t, [
+    '--retain-executions',
+    '0s',
+    '--retain-events',
+    '0s',
+    '--retention-interval-ms',
+    '300',
+    '--log-format',
+    'pretty',
+  ]);
+  const file = join(tempDir(t), 'prune.ts');
+  writeFileSync(file, MODULE);
+  assert.equal((await aiflow('workflow', 'upload', file)).code, 0);
+  const done = await aiflow('workflow-execution', 'start', 'ok', '--wait');
+  assert.equal(done.code, 0, done.stderr);
+  await server.printed(/retention: executions pruned executions=1 /);
+  assert.deepEqual(JSON.parse((await aiflow('workflow-execution', 'list', 'ok', '-o', 'json')).stdout), []);
+  await server.printed(/retention: events pruned removed=[1-9]/);
 });
