@@ -85,7 +85,9 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
   const secret = randomUUID();
   writeFileSync(schedulerTokenFile(home), secret + '\n', { mode: 0o600 });
   const inProcessStore =
-    schedulerMode === 'in-process' ? (store ?? SqliteMetadataStore.open(metadataFile(home))) : null;
+    schedulerMode === 'in-process'
+      ? (store ?? SqliteMetadataStore.open(metadataFile(home), { logger }))
+      : null;
   // The broker admits the scheduler identity only with the lease's current fencing token. In process it asks the
   // scheduler's store; otherwise it reads the lease row of the home's metadata file (read-only, one row).
   const currentToken = inProcessStore

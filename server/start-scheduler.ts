@@ -44,7 +44,7 @@ export interface RunningScheduler {
  */
 export async function startScheduler(options: StartSchedulerOptions): Promise<RunningScheduler> {
   const { home, secret = readSecret(home), logger = createLogger(), leaseDurationMs, ...rest } = options;
-  const store = options.store ?? SqliteMetadataStore.open(metadataFile(home));
+  const store = options.store ?? SqliteMetadataStore.open(metadataFile(home), { logger });
   let lease: SchedulerLease;
   try {
     lease = await SchedulerLease.acquire({

@@ -68,6 +68,8 @@ export function migrateMetadataSchema(db: Database.Database, file: string, logge
       `${file} was written by a newer version (schema ${version}, this one knows up to ${METADATA_SCHEMA_VERSION})`,
     );
   }
+  const fresh =
+    db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'workflows'").get() === undefined;
   db.exec(BASE_SCHEMA);
   for (let v = version; v < METADATA_SCHEMA_VERSION; v++) {
     const migration = METADATA_MIGRATIONS[v]!;
@@ -75,6 +77,8 @@ export function migrateMetadataSchema(db: Database.Database, file: string, logge
       db.exec(migration.sql);
       db.pragma(`user_version = ${v + 1}`);
     })();
-    logger.info('metadata store migrated', { file, version: v + 1, migration: migration.description });
+    // A new file runs every step too, silently: only an upgrade of existing data is news.
+    if (!fresh)
+      logger.info('metadata store migrated', { file, version: v + 1, migration: migration.description });
   }
 }
