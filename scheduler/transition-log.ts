@@ -34,11 +34,6 @@ export class TransitionLog {
     }
   }
 
-  /** Resolves once every line asked for so far is written. */
-  flushed(): Promise<void> {
-    return this.#tail;
-  }
-
   async #describe(record: OutboxRecord, at: number): Promise<void> {
     const context = parse(record.context);
     const executionId = context.workflowExecutionId;
