@@ -53,6 +53,11 @@ export interface BrokerOptions {
    */
   schedulerLease?: SchedulerLeaseSource | null;
   /**
+   * The scheduler's checkpoint (last event offset it processed): `events.prune` never removes an event above it.
+   * @defaultValue null (nothing is ever pruned)
+   */
+  schedulerCheckpoint?: (() => Promise<number>) | null;
+  /**
    * Most messages a client may have waiting to be written to its connection; past it the client is disconnected
    * (`SLOW_CONSUMER` in the log), so that a client that stops reading cannot slow anyone else.
    * @defaultValue 10000
@@ -83,6 +88,7 @@ export const BROKER_DEFAULTS = {
   durability: 'full',
   schedulerToken: null,
   schedulerLease: null,
+  schedulerCheckpoint: null,
   maxQueuedMessages: 10_000,
   maxQueuedBytes: 16 * 1024 * 1024,
   maxRetainedMessages: 10_000,
@@ -136,7 +142,14 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   onQos2Released(aedes, (client, messageId) => resends.released(client, messageId));
   const metrics = new BrokerMetrics(aedes, log);
   const gateway = new EventGateway(aedes, log, logger, o.maxPayloadBytes, access, resends, metrics);
-  const rpc = new RpcService(aedes, log, logger, access, o.maxPayloadBytes);
+  const rpc = new RpcService(
+    aedes,
+    log,
+    logger,
+    access,
+    o.maxPayloadBytes,
+    o.schedulerCheckpoint ?? (async () => 0),
+  );
 
   aedes.preConnect = (client, packet, callback) => {
     // [MQTT-3.1.3-8] an empty client id requires a clean session; refused in authenticate with return code 2.

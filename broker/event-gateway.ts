@@ -39,8 +39,15 @@ export class EventGateway {
     this.#resends = resends;
     this.#metrics = metrics;
     log.onCommitted((events) => {
-      for (const event of events)
+      for (const event of events) {
+        this.#logger.debug('event routed', {
+          offset: event.offset,
+          namespace: event.namespace,
+          key: event.key,
+          sender: event.sender,
+        });
         broker.publish(envelopePacket(event), (error) => this.#fanOutFailed(event, error));
+      }
     });
   }
 

@@ -1,6 +1,7 @@
 import type { Event } from '../protocol/event.ts';
 import type { ErrorCode } from '../protocol/errors.ts';
 import type { EventFilter } from '../protocol/rpc.ts';
+import type { PruneRequest } from './event-log-pruner.ts';
 import type { EventCount } from './event-log-queries.ts';
 import type { AppendInput, WrittenEvent } from './event-log-writer.ts';
 
@@ -27,6 +28,8 @@ export type ToThread =
   | { type: 'open' }
   | { type: 'append'; batch: { id: number; input: AppendInput }[] }
   | { type: 'query'; id: number; request: QueryRequest }
+  /** To the writer: answered with `answer` (a PruneResult) or `query-failed`. */
+  | { type: 'prune'; id: number; request: PruneRequest }
   | { type: 'close' };
 
 export interface WireError {

@@ -11,6 +11,7 @@ import type {
   ToThread,
   WireError,
 } from './event-log-protocol.ts';
+import { EventLogPruner, type PruneRequest, type PruneResult } from './event-log-pruner.ts';
 import { EventLogQueries } from './event-log-queries.ts';
 import { prepareEventLogSchema } from './event-log-schema.ts';
 import { EventLogWriter, type AppendInput } from './event-log-writer.ts';
@@ -53,6 +54,7 @@ function open(
 function runWriter(): void {
   let identity: FileIdentity | undefined;
   let writer: EventLogWriter | undefined;
+  let pruner: EventLogPruner | undefined;
   const db = open((db) => {
     assertIntact(db, file);
     identity = FileIdentity.capture(file);
@@ -60,8 +62,10 @@ function runWriter(): void {
     db.pragma(`synchronous = ${durability === 'normal' ? 'NORMAL' : 'FULL'}`);
     prepareEventLogSchema(db, file);
     writer = new EventLogWriter(db);
+    pruner = new EventLogPruner(db);
   });
-  if (!db || !identity || !writer) return;
+  if (!db || !identity || !writer || !pruner) return;
+  const prunes = pruner;
   const write = writer.write.bind(writer);
   let lost: string | null = null;
   const markLost = (reason: string): void => {
@@ -100,6 +104,31 @@ function runWriter(): void {
     send({ type: 'committed', ids, written });
   };
 
+  // One batch per transaction, and a turn of the loop between batches, so appends keep committing meanwhile.
+  const prune = async (request: PruneRequest): Promise<PruneResult> => {
+    const byNamespace: PruneResult['byNamespace'] = [];
+    for (const [namespace, bound] of prunes.bounds(request)) {
+      let removed = 0;
+      if (request.dryRun) removed = prunes.count(namespace, bound);
+      else {
+        for (;;) {
+          if (lost !== null) throw new AIFlowError('STORAGE_FAILED', lost);
+          const n = prunes.removeBatch(namespace, bound);
+          if (n === 0) break;
+          removed += n;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+      }
+      if (removed > 0) byNamespace.push({ namespace, removed });
+    }
+    return {
+      removed: byNamespace.reduce((sum, n) => sum + n.removed, 0),
+      byNamespace,
+      maxOffset: request.maxOffset,
+      dryRun: request.dryRun === true,
+    };
+  };
+
   port.on('message', (message: ToThread) => {
     if (message.type === 'append') {
       pending.push(...message.batch);
@@ -107,6 +136,12 @@ function runWriter(): void {
         flushScheduled = true;
         setImmediate(flush);
       }
+    } else if (message.type === 'prune') {
+      prune(message.request).then(
+        (value) => send({ type: 'answer', id: message.id, value }),
+        (error: unknown) =>
+          send({ type: 'query-failed', id: message.id, error: storageError(error, 'prune failed') }),
+      );
     } else if (message.type === 'close') {
       flush();
       watch.stop();

@@ -3,6 +3,7 @@ import type { Event } from '../protocol/event.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { EventFilter } from '../protocol/rpc.ts';
 import type { FromThread, QueryRequest, QueryResults, WireError } from './event-log-protocol.ts';
+import type { PruneRequest, PruneResult } from './event-log-pruner.ts';
 import type { EventCount } from './event-log-queries.ts';
 import type { AppendInput, WrittenEvent } from './event-log-writer.ts';
 import { LogThread } from './log-thread.ts';
@@ -10,6 +11,7 @@ import { createLogger, type Logger } from './logger.ts';
 
 export type { AppendInput } from './event-log-writer.ts';
 export type { EventCount } from './event-log-queries.ts';
+export type { PruneRequest, PruneResult } from './event-log-pruner.ts';
 
 export interface AppendResult {
   event: Event;
@@ -148,6 +150,20 @@ export class EventLog {
     return this.#query(time === undefined ? { op: 'timeToOffset' } : { op: 'timeToOffset', time });
   }
 
+  /**
+   * Removes old events on the writer thread, a batch per transaction (appends go on meanwhile), never above
+   * `request.maxOffset`; with `dryRun`, counts what would go.
+   */
+  prune(request: PruneRequest): Promise<PruneResult> {
+    if (this.#closing) return Promise.reject(new AIFlowError('STORAGE_FAILED', 'the event log is closed'));
+    if (this.#appendFailure) return Promise.reject(this.#appendFailure);
+    return new Promise<PruneResult>((resolve, reject) => {
+      const id = this.#nextId++;
+      this.#queries.set(id, { resolve: resolve as (value: never) => void, reject });
+      this.#writer.post({ type: 'prune', id, request });
+    });
+  }
+
   /** Stops accepting appends, commits what is pending, closes the file. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
@@ -181,6 +197,9 @@ export class EventLog {
 
   #fromWriter(message: FromThread): void {
     switch (message.type) {
+      case 'answer':
+      case 'query-failed':
+        return this.#fromReader(message);
       case 'committed':
         return this.#committed(message.ids, message.written);
       case 'append-failed':

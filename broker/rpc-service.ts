@@ -25,9 +25,18 @@ export class RpcService {
   readonly #access: BrokerAccess;
 
   readonly #maxPayloadBytes: number;
+  readonly #schedulerCheckpoint: () => Promise<number>;
 
-  constructor(broker: Aedes, log: EventLog, logger: Logger, access: BrokerAccess, maxPayloadBytes: number) {
+  constructor(
+    broker: Aedes,
+    log: EventLog,
+    logger: Logger,
+    access: BrokerAccess,
+    maxPayloadBytes: number,
+    schedulerCheckpoint: () => Promise<number> = async () => 0,
+  ) {
     this.#maxPayloadBytes = maxPayloadBytes;
+    this.#schedulerCheckpoint = schedulerCheckpoint;
     this.#broker = broker;
     this.#log = log;
     this.#logger = logger;
@@ -95,6 +104,18 @@ export class RpcService {
       case 'events.timeToOffset': {
         const p = request.params as RpcMethods['events.timeToOffset']['params'];
         return { offset: await this.#log.timeToOffset(p.time) };
+      }
+      case 'events.prune': {
+        const p = request.params as RpcMethods['events.prune']['params'];
+        // Only what the scheduler has processed: a prune never takes an event from under a pending rule.
+        const maxOffset = await this.#schedulerCheckpoint();
+        const result = await this.#log.prune({ ...p, maxOffset });
+        this.#logger.info(p.dryRun ? 'event log prune (dry run)' : 'event log pruned', {
+          client: clientId,
+          removed: result.removed,
+          maxOffset,
+        });
+        return result;
       }
     }
   }

@@ -3,6 +3,8 @@ export interface CliIO {
   stdout(text: string): void;
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** True when stdout is a terminal: live views redraw in place, logs default to the pretty format. */
+  stdoutIsTerminal?: boolean;
   /**
    * Resolves when a foreground command (`server start`, `event listen`) should stop. Call it before starting
    * the work, so that a signal arriving during start-up is not lost.
@@ -15,6 +17,7 @@ export function processIO(): CliIO {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
     env: process.env,
+    stdoutIsTerminal: process.stdout.isTTY === true,
     untilStopped: () =>
       new Promise((resolve) => {
         // The first SIGINT/SIGTERM asks for a graceful stop; a second Ctrl-C forces the exit.

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { toAIFlowError } from '../protocol/errors.ts';
 import { PACKAGE_VERSION } from '../protocol/version.ts';
 import { configCommand } from './commands/config.ts';
+import { dbCommand } from './commands/db.ts';
 import { eventCommand } from './commands/event.ts';
 import { taskExecutionCommand, workflowExecutionCommand } from './commands/execution.ts';
 import { namespaceCommand } from './commands/namespace.ts';
@@ -26,6 +27,7 @@ export function createProgram(io: CliIO): Command {
   program.addCommand(workflowTriggerCommand(io));
   program.addCommand(eventCommand(io));
   program.addCommand(configCommand(io));
+  program.addCommand(dbCommand(io));
   applyToAll(program, (command) =>
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }),
   );

@@ -48,6 +48,19 @@ export interface RpcMethods {
   'events.count': { params: EventFilter; result: { total: number; bySender: SenderCount[] } };
   /** Largest offset whose createTime <= time (0 if none); without `time`, the latest offset. */
   'events.timeToOffset': { params: { time?: number }; result: { offset: number } };
+  /**
+   * Removes events created before `createdBefore` or beyond the newest `keepPerNamespace` of each namespace, never
+   * one the scheduler has not processed (above its checkpoint); `dryRun` counts only.
+   */
+  'events.prune': {
+    params: { createdBefore?: number; keepPerNamespace?: number; dryRun?: boolean };
+    result: {
+      removed: number;
+      byNamespace: { namespace: string; removed: number }[];
+      maxOffset: number;
+      dryRun: boolean;
+    };
+  };
 }
 
 export type RpcMethod = keyof RpcMethods;
@@ -56,6 +69,7 @@ export const RPC_METHODS: readonly RpcMethod[] = [
   'events.list',
   'events.count',
   'events.timeToOffset',
+  'events.prune',
 ];
 
 export interface RpcRequest<M extends RpcMethod = RpcMethod> {
@@ -126,6 +140,24 @@ function parseParams(method: RpcMethod, p: Json): RpcMethods[RpcMethod]['params'
       return parseFilter(p);
     case 'events.timeToOffset':
       return { time: optional(p, 'time', isOffset, 'a non-negative integer (ms since the epoch)') };
+    case 'events.prune': {
+      const createdBefore = optional(
+        p,
+        'createdBefore',
+        isOffset,
+        'a non-negative integer (ms since the epoch)',
+      );
+      const keepPerNamespace = optional(p, 'keepPerNamespace', isOffset, 'a non-negative integer');
+      if (createdBefore === undefined && keepPerNamespace === undefined) {
+        fail('give createdBefore, keepPerNamespace or both');
+      }
+      const dryRun = optional(p, 'dryRun', (v): v is boolean => typeof v === 'boolean', 'a boolean');
+      return {
+        ...(createdBefore === undefined ? {} : { createdBefore }),
+        ...(keepPerNamespace === undefined ? {} : { keepPerNamespace }),
+        dryRun: dryRun === true,
+      };
+    }
   }
 }
 

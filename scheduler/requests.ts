@@ -6,6 +6,7 @@ import { LIVE_WORKFLOW_EXECUTION_STATUSES } from '../protocol/status.ts';
 import { DEFAULT_NAMESPACE, validateKey, validateNamespace } from '../protocol/topics.ts';
 import { describeSchedule, parseScheduleExpression } from './schedule/expression.ts';
 import { loadWorkflowsIsolated } from '../workflow/loader.ts';
+import { handleMaintenanceRequest } from './maintenance-requests.ts';
 import { snapshotModule } from './snapshot-files.ts';
 import type { MetadataStore } from './store/metadata-store.ts';
 import type { RunType, ScheduleRecord, TriggerRecord, WorkflowRecord } from './store/records.ts';
@@ -228,8 +229,11 @@ export async function handleSchedulerRequest(
       await scheduler.catalog.deleteTriggers(triggers.map((x) => x.id));
       return { deleted: triggers.map((x) => x.id) };
     }
-    default:
+    default: {
+      const maintenance = handleMaintenanceRequest(scheduler, method, params);
+      if (maintenance) return maintenance;
       throw new AIFlowError('UNKNOWN_METHOD', `unknown method ${JSON.stringify(method)}`);
+    }
   }
 }
 

@@ -3,6 +3,7 @@ import { toAIFlowError } from '../protocol/errors.ts';
 import type { SchedulerConnection } from './scheduler-connection.ts';
 import type { MetadataStore } from './store/metadata-store.ts';
 import type { OutboxRecord } from './store/records.ts';
+import { TransitionLog } from './transition-log.ts';
 
 const RETRY_MS = 1_000;
 const WINDOW = 32;
@@ -15,6 +16,7 @@ const WINDOW = 32;
 export class StatusPublisher {
   readonly #store: MetadataStore;
   readonly #logger: Logger;
+  readonly #transitions: TransitionLog;
   #connection: SchedulerConnection | null = null;
   readonly #pending: OutboxRecord[] = [];
   #running: Promise<void> | null = null;
@@ -24,6 +26,7 @@ export class StatusPublisher {
   constructor(store: MetadataStore, logger: Logger) {
     this.#store = store;
     this.#logger = logger;
+    this.#transitions = new TransitionLog(store, logger);
   }
 
   /** Starts publishing through `connection` (events committed before it existed included). */
@@ -32,7 +35,9 @@ export class StatusPublisher {
     return this.#flush();
   }
 
+  /** Publishes status events just committed; each is also logged as a transition (see {@link TransitionLog}). */
   publish(records: OutboxRecord[]): Promise<void> {
+    this.#transitions.record(records);
     this.#pending.push(...records);
     return this.#flush();
   }

@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BROKER_DEFAULTS, startBroker, type BrokerOptions, type BrokerServer } from '../broker/index.ts';
-import { createLogger, type Logger, type LogLevel } from '../broker/logger.ts';
+import { createLogger, type Logger, type LogFormat, type LogLevel } from '../broker/logger.ts';
 import { AIFlowError } from '../protocol/errors.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
 import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
 import { SqliteMetadataStore } from '../scheduler/store/sqlite-metadata-store.ts';
+import { readCheckpointFile } from '../scheduler/store/checkpoint-file.ts';
 import { readLeaseFile } from '../scheduler/store/sqlite-lease.ts';
-import { readCheckpointFile } from './checkpoint-file.ts';
 import { metadataFile, schedulerTokenFile } from './home-files.ts';
 import { HttpEndpoints } from './http-endpoints.ts';
 import { listenHttp, validateHttpPort, type HttpListener } from './http-listener.ts';
@@ -50,6 +50,8 @@ export interface ServerOptions extends Omit<
   httpPort?: number | null;
   /** When `/readyz` counts the scheduler as caught up. @defaultValue 1000 events or 5 s behind */
   readiness?: Partial<ReadinessBounds>;
+  /** The scheduler child's log format; its lines are forwarded as they are. @defaultValue `'pretty'` */
+  schedulerLogFormat?: LogFormat;
 }
 
 /** The broker, its event log and the scheduler: what `aiflow server start` runs. */
@@ -83,6 +85,7 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
     schedulerLogLevel = 'info',
     httpPort = null,
     readiness,
+    schedulerLogFormat = 'pretty',
     ...brokerOptions
   } = options;
   if (!SCHEDULER_MODES.includes(schedulerMode)) {
@@ -101,7 +104,9 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
   const secret = randomUUID();
   writeFileSync(schedulerTokenFile(home), secret + '\n', { mode: 0o600 });
   const inProcessStore =
-    schedulerMode === 'in-process' ? (store ?? SqliteMetadataStore.open(metadataFile(home))) : null;
+    schedulerMode === 'in-process'
+      ? (store ?? SqliteMetadataStore.open(metadataFile(home), { logger }))
+      : null;
   // The broker admits the scheduler identity only with the lease's current fencing token. In process it asks the
   // scheduler's store; otherwise it reads the lease row of the home's metadata file (read-only, one row).
   const currentToken = inProcessStore
@@ -116,6 +121,9 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
       dbFile: join(home, 'aiflow.db'),
       schedulerToken: secret,
       schedulerLease: currentToken,
+      // Read from the file whichever process runs the scheduler; an injected store has no file.
+      schedulerCheckpoint: async () =>
+        store ? (await store.loadRecovery()).checkpoint : (readCheckpointFile(metadataFile(home)) ?? 0),
       logger,
       httpHandler: (request, response) =>
         endpoints ? endpoints.handle(request, response) : response.writeHead(503).end(),
@@ -147,6 +155,7 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
         server: broker.url,
         logger,
         logLevel: schedulerLogLevel,
+        logFormat: schedulerLogFormat,
       });
     }
   } catch (error) {

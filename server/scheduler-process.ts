@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Logger, LogLevel } from '../broker/logger.ts';
+import type { LogFormat, Logger, LogLevel } from '../broker/logger.ts';
 import { AIFlowError, isErrorCode } from '../protocol/errors.ts';
 import type { SchedulerMetricsSnapshot } from '../scheduler/scheduler-metrics.ts';
 
@@ -15,6 +15,7 @@ export interface SchedulerProcessOptions {
   logger: Logger;
   /** @defaultValue 'info' */
   logLevel?: LogLevel;
+  logFormat?: LogFormat;
   parallelism?: number;
   stopGraceMs?: number;
   conditionTimeoutMs?: number;
@@ -117,7 +118,7 @@ export class SchedulerProcess {
   #spawn(): Promise<void> {
     const o = this.#o;
     const args = [AIFLOW_BIN, 'scheduler', 'start', '--server', o.server, '--home', o.home];
-    args.push('--log-level', o.logLevel ?? 'info');
+    args.push('--log-level', o.logLevel ?? 'info', '--log-format', o.logFormat ?? 'pretty');
     if (o.parallelism !== undefined) args.push('--parallelism', String(o.parallelism));
     if (o.stopGraceMs !== undefined) args.push('--stop-grace-ms', String(o.stopGraceMs));
     if (o.conditionTimeoutMs !== undefined) args.push('--condition-timeout-ms', String(o.conditionTimeoutMs));

@@ -60,7 +60,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Ru
     waitForLeaseMs = 0,
     ...rest
   } = options;
-  const store = options.store ?? SqliteMetadataStore.open(metadataFile(home));
+  const store = options.store ?? SqliteMetadataStore.open(metadataFile(home), { logger });
   let lease: SchedulerLease;
   try {
     const acquire = () =>

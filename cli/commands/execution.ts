@@ -3,6 +3,8 @@ import type { CliIO } from '../io.ts';
 import { namespaceOption, outputOption, serverOption } from '../options.ts';
 import { renderRecord, renderRecords, time, type Column, type OutputFormat } from '../output.ts';
 import { callScheduler } from '../scheduler-call.ts';
+import { startAndWatch } from './execution-watch.ts';
+import { followLog } from './log-follow.ts';
 
 interface Options {
   server: string;
@@ -63,7 +65,10 @@ export function workflowExecutionCommand(io: CliIO): Command {
 
   base('start')
     .argument('<workflow>')
-    .action(async (workflow: string, o: Options) => {
+    .option('--wait', 'wait for the end; exit code 0 success, 1 failed, 2 stopped')
+    .option('--follow', 'print each task status change until the end (implies --wait)')
+    .action(async (workflow: string, o: Options & { wait?: boolean; follow?: boolean }) => {
+      if (o.wait || o.follow) return startAndWatch(io, workflow, { ...o, follow: o.follow === true });
       const { id } = await callScheduler<{ id: number }>(o.server, 'workflowExecution.start', {
         namespace: o.namespace,
         workflow,
@@ -162,7 +167,9 @@ export function taskExecutionCommand(io: CliIO): Command {
     .command('logs')
     .argument('<task-execution-id>')
     .addOption(serverOption())
-    .action(async (id: string, o: Options) => {
+    .option('-f, --follow', 'print new lines as they are written, until the task ends')
+    .action(async (id: string, o: Options & { follow?: boolean }) => {
+      if (o.follow) return followLog(io, o.server, id);
       const { log } = await callScheduler<{ log: string }>(o.server, 'taskExecution.logs', {
         taskExecutionId: id,
       });

@@ -1,9 +1,8 @@
 import { Command, Option } from 'commander';
-import { createLogger, isLogLevel } from '../../broker/index.ts';
-import { AIFlowError } from '../../protocol/errors.ts';
 import { startScheduler, supervisorChannel } from '../../server/index.ts';
 import { defaultHome } from '../home.ts';
 import type { CliIO } from '../io.ts';
+import { loggerOf, withLogOptions, type LogCliOptions } from '../log-options.ts';
 import { serverOption } from '../options.ts';
 import {
   conditionTimeoutOption,
@@ -13,10 +12,9 @@ import {
   type SchedulerCliOptions,
 } from '../scheduler-options.ts';
 
-interface StartOptions extends SchedulerCliOptions {
+interface StartOptions extends SchedulerCliOptions, LogCliOptions {
   server: string;
   home?: string;
-  logLevel: string;
 }
 
 /**
@@ -25,8 +23,7 @@ interface StartOptions extends SchedulerCliOptions {
  */
 export function schedulerCommand(io: CliIO): Command {
   const scheduler = new Command('scheduler').description('run the scheduler apart from the broker');
-  scheduler
-    .command('start')
+  withLogOptions(scheduler.command('start'))
     .description(
       'start the scheduler in the foreground against the server of the same home (Ctrl-C stops it)',
     )
@@ -41,20 +38,15 @@ export function schedulerCommand(io: CliIO): Command {
     .addOption(leaseDurationOption())
     .addOption(stopGraceOption())
     .addOption(conditionTimeoutOption())
-    .addOption(
-      new Option('--log-level <level>', 'debug, info, warn or error').env('AIFLOW_LOG_LEVEL').default('info'),
-    )
     .action(async (options: StartOptions) => {
-      if (!isLogLevel(options.logLevel)) {
-        throw new AIFlowError('INVALID_OPTION', 'log level must be debug, info, warn or error');
-      }
+      const { logger } = loggerOf(io, options);
       const supervisor = supervisorChannel();
       const stopRequested = io.untilStopped();
       const home = options.home ?? defaultHome(io.env);
       const running = await startScheduler({
         home,
         server: options.server,
-        logger: createLogger(options.logLevel),
+        logger,
         parallelism: options.parallelism,
         leaseDurationMs: options.leaseDurationMs,
         // Under `server start`, a previous scheduler of this home may still be exiting (its server was killed):

@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
 import { startServer } from '../../server/index.ts';
-import { BROKER_DEFAULTS, createLogger, isLogLevel } from '../../broker/index.ts';
+import { startRetention } from '../../server/retention.ts';
+import { parseDuration } from '../duration.ts';
+import { BROKER_DEFAULTS } from '../../broker/index.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import {
@@ -13,12 +15,13 @@ import {
   writeServerRecord,
 } from '../home.ts';
 import type { CliIO } from '../io.ts';
+import { loggerOf, withLogOptions, type LogCliOptions } from '../log-options.ts';
 import { DEFAULT_WS_PORT, parseNonNegativeInt, parsePort } from '../options.ts';
 import { leaseDurationOption, parallelismOption, type SchedulerCliOptions } from '../scheduler-options.ts';
 
 const STOP_TIMEOUT_MS = 15_000;
 
-interface StartOptions extends SchedulerCliOptions {
+interface StartOptions extends SchedulerCliOptions, LogCliOptions {
   port: number;
   host: string;
   home?: string;
@@ -31,7 +34,9 @@ interface StartOptions extends SchedulerCliOptions {
   maxPayloadBytes: number;
   maxQueuedMessages: number;
   maxQueuedBytes: number;
-  logLevel: string;
+  retainEvents?: number;
+  retainExecutions?: number;
+  retentionIntervalMs: number;
 }
 
 export function serverCommand(io: CliIO): Command {
@@ -41,8 +46,7 @@ export function serverCommand(io: CliIO): Command {
   const homeOption = () =>
     new Option('--home <dir>', 'data folder [env: AIFLOW_HOME] (default: "~/.aiflow")');
 
-  server
-    .command('start')
+  withLogOptions(server.command('start'))
     .description('start the server in the foreground (Ctrl-C or `aiflow server stop` stops it)')
     .addOption(
       new Option('--port <n>', 'MQTT port')
@@ -96,12 +100,26 @@ export function serverCommand(io: CliIO): Command {
         .argParser(parseNonNegativeInt),
     )
     .addOption(
-      new Option('--log-level <level>', 'debug, info, warn or error').env('AIFLOW_LOG_LEVEL').default('info'),
+      new Option('--retain-events <duration>', 'prune events older than this every hour (30d, 12h…)')
+        .env('AIFLOW_RETAIN_EVENTS')
+        .argParser(parseDuration),
+    )
+    .addOption(
+      new Option(
+        '--retain-executions <duration>',
+        'prune executions that finished longer ago than this, with their task files, every hour',
+      )
+        .env('AIFLOW_RETAIN_EXECUTIONS')
+        .argParser(parseDuration),
+    )
+    .addOption(
+      new Option('--retention-interval-ms <ms>', 'how often retention runs')
+        .default(3_600_000)
+        .argParser(parseNonNegativeInt)
+        .hideHelp(),
     )
     .action(async (options: StartOptions) => {
-      if (!isLogLevel(options.logLevel)) {
-        throw new AIFlowError('INVALID_OPTION', `log level must be debug, info, warn or error`);
-      }
+      const { logger, level, format } = loggerOf(io, options);
       const stopRequested = io.untilStopped();
       const home = ensureHome(options.home ?? defaultHome(io.env));
       const existing = runningServer(home);
@@ -120,10 +138,11 @@ export function serverCommand(io: CliIO): Command {
         maxPayloadBytes: options.maxPayloadBytes,
         maxQueuedMessages: options.maxQueuedMessages,
         maxQueuedBytes: options.maxQueuedBytes,
-        logger: createLogger(options.logLevel),
+        logger,
         // The scheduler in its own process: its disk syncs and crashes stay out of the loop that serves MQTT.
         schedulerMode: options.scheduler ? 'child-process' : 'none',
-        schedulerLogLevel: options.logLevel,
+        schedulerLogLevel: level,
+        schedulerLogFormat: format,
         scheduler: { parallelism: options.parallelism, leaseDurationMs: options.leaseDurationMs },
       });
       const broker = server.broker;
@@ -136,7 +155,18 @@ export function serverCommand(io: CliIO): Command {
       io.stdout(
         `aiflow server listening on ${broker.url} (WebSocket ${ws}, data in ${home}${alone})\n${metrics}`,
       );
+      const retention =
+        options.retainEvents === undefined && options.retainExecutions === undefined
+          ? null
+          : startRetention({
+              server: broker.url,
+              ...(options.retainEvents === undefined ? {} : { eventsMs: options.retainEvents }),
+              ...(options.retainExecutions === undefined ? {} : { executionsMs: options.retainExecutions }),
+              intervalMs: options.retentionIntervalMs,
+              logger,
+            });
       await stopRequested;
+      await retention?.close();
       await server.close();
       removeServerRecord(home);
       io.stdout('aiflow server stopped\n');

@@ -6,6 +6,8 @@ import type { CliIO } from '../io.ts';
 import { namespaceOption, outputOption, serverOption } from '../options.ts';
 import { renderRecord, renderRecords, time, type OutputFormat } from '../output.ts';
 import { callScheduler } from '../scheduler-call.ts';
+import type { WorkflowSpec } from '../../workflow/spec.ts';
+import { describeWorkflow, type WorkflowDescription } from './workflow-description.ts';
 
 interface Options {
   server: string;
@@ -80,14 +82,19 @@ export function workflowCommand(io: CliIO): Command {
     .addOption(namespaceOption())
     .addOption(outputOption())
     .action(async (name: string, o: Options) => {
-      const row = await callScheduler<WorkflowRow & { spec?: { tasks: { name: string }[] } }>(
-        o.server,
-        'workflow.show',
-        { namespace: o.namespace, workflow: name },
-      );
-      const tasks = row.spec?.tasks.map((t) => t.name).join(', ') ?? '';
+      const row = await callScheduler<WorkflowRow & { spec?: WorkflowSpec }>(o.server, 'workflow.show', {
+        namespace: o.namespace,
+        workflow: name,
+      });
+      if (o.output !== 'table' || !row.spec) return io.stdout(renderRecord(o.output, row));
+      const params = { namespace: o.namespace, workflow: name };
+      const [schedules, triggers] = await Promise.all([
+        callScheduler<WorkflowDescription['schedules']>(o.server, 'workflowSchedule.list', params),
+        callScheduler<WorkflowDescription['triggers']>(o.server, 'workflowTrigger.list', params),
+      ]);
+      const tasks = row.spec.tasks.map((task) => task.name).join(', ');
       io.stdout(
-        o.output === 'table' ? renderRecord(o.output, { ...row, tasks }) : renderRecord(o.output, row),
+        renderRecord(o.output, { ...row, tasks }) + describeWorkflow({ spec: row.spec, schedules, triggers }),
       );
     });
 

@@ -1,7 +1,8 @@
 /**
  * Schedule expressions of workflow schedules and periodic tasks. Two forms, nothing else:
  *
- * - `cron@<minute> <hour> <day-of-month> <month> <day-of-week>`: a standard 5-field crontab line.
+ * - `cron@<minute> <hour> <day-of-month> <month> <day-of-week> [<time zone>]`: a standard 5-field crontab line,
+ *   optionally followed by an IANA time zone (`cron@0 9 * * 1-5 Europe/Paris`).
  * - `interval@<days> <hours> <minutes> <seconds>`: a fixed period.
  *
  * Parsing is strict and every rejection is an `AIFlowError('INVALID_SCHEDULE')` with a one-line message naming the
@@ -32,6 +33,8 @@ export interface CronSchedule {
    * with `*` (including `*\/2`) counts as unrestricted for this rule.
    */
   readonly daysMatchEither: boolean;
+  /** The IANA time zone the fields are read in (`Europe/Paris`); absent: the server's (or UTC, see options). */
+  readonly timeZone?: string;
 }
 
 /** A parsed `interval@…` expression. */
@@ -48,7 +51,8 @@ export type ScheduleExpression = CronSchedule | IntervalSchedule;
 
 /** Options of {@link nextRunTime} and {@link describeSchedule}. */
 export interface ScheduleTimeOptions {
-  /** Evaluate cron fields in UTC instead of the server's local time zone (default false). */
+  /** Evaluate cron fields in UTC instead of the server's local time zone (default false); an expression's own
+   * time zone wins over both. */
   utc?: boolean;
 }
 
@@ -176,7 +180,12 @@ export function nextRunTime(
     );
   }
   if (expression.kind === 'interval') return afterMs + expression.everyMs;
-  return nextCronTime(expression, afterMs, options.utc === true ? UTC_CALENDAR : LOCAL_CALENDAR);
+  const calendar = expression.timeZone
+    ? zoneCalendar(expression.timeZone)
+    : options.utc === true
+      ? UTC_CALENDAR
+      : LOCAL_CALENDAR;
+  return nextCronTime(expression, afterMs, calendar);
 }
 
 /**
@@ -185,7 +194,8 @@ export function nextRunTime(
  */
 export function describeSchedule(expression: ScheduleExpression, options: ScheduleTimeOptions = {}): string {
   if (expression.kind === 'cron') {
-    return `cron ${expression.crontab} (${options.utc === true ? 'UTC' : 'local time'})`;
+    const zone = expression.timeZone ?? (options.utc === true ? 'UTC' : 'local time');
+    return `cron ${expression.crontab} (${zone})`;
   }
   return `every ${describeDuration(expression.everyMs)}`;
 }
@@ -194,6 +204,13 @@ export function describeSchedule(expression: ScheduleExpression, options: Schedu
 
 function parseCron(text: string, body: string): CronSchedule {
   const fields = body.split(/[ \t]+/).filter((field) => field !== '');
+  const timeZone = fields.length === 6 && ZONE_NAME.test(fields[5]!) ? fields.pop()! : undefined;
+  if (timeZone !== undefined && !isTimeZone(timeZone)) {
+    throw invalid(
+      text,
+      `unknown time zone "${timeZone}" (expected an IANA name such as Europe/Paris or UTC)`,
+    );
+  }
   if (fields.length !== 5) {
     throw invalid(
       text,
@@ -213,6 +230,7 @@ function parseCron(text: string, body: string): CronSchedule {
     months: parseField(text, monthSpec, month),
     daysOfWeek: [...new Set(daysOfWeek)].sort((a, b) => a - b),
     daysMatchEither: !dom.startsWith('*') && !dow.startsWith('*'),
+    ...(timeZone === undefined ? {} : { timeZone }),
   };
   // With the OR rule the day-of-week alone finds a day in every month. Otherwise every real date falls on every
   // weekday some year, so the expression runs iff some listed day exists in some listed month.
@@ -370,6 +388,71 @@ const LOCAL_CALENDAR: Calendar = {
   // A wall-clock time inside a spring-forward gap comes out shifted forward, a repeated one as its first instant.
   make: (year, month, day, hour, minute = 0) => new Date(year, month - 1, day, hour, minute).getTime(),
 };
+
+/** What a time zone field looks like (`UTC`, `Europe/Paris`, `America/Argentina/Buenos_Aires`, `Etc/GMT+5`). */
+const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/;
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const zoneCalendars = new Map<string, Calendar>();
+
+/**
+ * Wall-clock times of an IANA time zone through `Intl.DateTimeFormat`, with the same daylight-saving behaviour as
+ * {@link LOCAL_CALENDAR}: a time inside a spring-forward gap comes out shifted forward by the gap, a time repeated
+ * by a fall-back as its first instant.
+ */
+function zoneCalendar(timeZone: string): Calendar {
+  const cached = zoneCalendars.get(timeZone);
+  if (cached) return cached;
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    weekday: 'short',
+  });
+  const fields = (ms: number): CalendarFields => {
+    const parts: Record<string, string> = {};
+    for (const part of format.formatToParts(ms)) parts[part.type] = part.value;
+    return {
+      year: Number(parts.year),
+      month: Number(parts.month),
+      day: Number(parts.day),
+      hour: Number(parts.hour),
+      minute: Number(parts.minute),
+      weekday: WEEKDAYS.indexOf(parts.weekday ?? ''),
+    };
+  };
+  /** The zone's wall clock as if it were UTC, minus the instant: its UTC offset at that instant. */
+  const offset = (ms: number) => {
+    const f = fields(ms);
+    return Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute) - Math.floor(ms / MINUTE_MS) * MINUTE_MS;
+  };
+  const calendar: Calendar = {
+    fields,
+    make(year, month, day, hour, minute = 0) {
+      const wall = Date.UTC(year, month - 1, day, hour, minute);
+      const before = wall - offset(wall - 12 * 3_600_000 - 14 * 3_600_000);
+      const after = wall - offset(wall + 12 * 3_600_000 + 14 * 3_600_000);
+      const valid = [before, after].filter((instant) => instant + offset(instant) === wall);
+      // Both valid: a repeated time, take the first; none: a skipped time, read with the offset before the gap.
+      return valid.length > 0 ? Math.min(...valid) : before;
+    },
+  };
+  zoneCalendars.set(timeZone, calendar);
+  return calendar;
+}
 
 function nextCronTime(expression: CronSchedule, afterMs: number, calendar: Calendar): number {
   const { minutes, hours, months } = expression;

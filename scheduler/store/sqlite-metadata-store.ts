@@ -20,39 +20,8 @@ import type {
   WorkflowExecutionRecord,
   WorkflowRecord,
 } from './records.ts';
-import { LEASE_SCHEMA, SqliteLease } from './sqlite-lease.ts';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS namespaces (name TEXT PRIMARY KEY, create_time INTEGER NOT NULL);
-INSERT OR IGNORE INTO namespaces VALUES ('default', 0);
-CREATE TABLE IF NOT EXISTS workflows (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, namespace TEXT NOT NULL REFERENCES namespaces(name), name TEXT NOT NULL,
-  enabled INTEGER NOT NULL, snapshot_id INTEGER NOT NULL, create_time INTEGER NOT NULL, update_time INTEGER NOT NULL,
-  UNIQUE (namespace, name));
-CREATE TABLE IF NOT EXISTS snapshots (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, workflow_id INTEGER NOT NULL, file_name TEXT NOT NULL, source TEXT NOT NULL,
-  spec TEXT NOT NULL, create_time INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS workflow_executions (
-  id INTEGER PRIMARY KEY, workflow_id INTEGER NOT NULL, snapshot_id INTEGER NOT NULL, namespace TEXT NOT NULL,
-  workflow TEXT NOT NULL, status TEXT NOT NULL, run_type TEXT NOT NULL, begin_time INTEGER NOT NULL, end_time INTEGER);
-CREATE INDEX IF NOT EXISTS executions_by_status ON workflow_executions (status);
-CREATE TABLE IF NOT EXISTS task_executions (
-  id INTEGER PRIMARY KEY, workflow_execution_id INTEGER NOT NULL, task TEXT NOT NULL, sequence INTEGER NOT NULL,
-  attempt INTEGER NOT NULL, status TEXT NOT NULL, pid INTEGER, begin_time INTEGER NOT NULL, end_time INTEGER,
-  reason TEXT, UNIQUE (workflow_execution_id, task, sequence));
-CREATE TABLE IF NOT EXISTS states (scope TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (scope, name));
-CREATE TABLE IF NOT EXISTS timers (id INTEGER PRIMARY KEY, due_time INTEGER NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS schedules (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, workflow_id INTEGER NOT NULL, expression TEXT NOT NULL, paused INTEGER NOT NULL,
-  next_run_time INTEGER, create_time INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS triggers (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, workflow_id INTEGER NOT NULL, condition TEXT NOT NULL, origin TEXT NOT NULL,
-  paused INTEGER NOT NULL, create_time INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, event_id TEXT NOT NULL, namespace TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, context TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS failed_events (offset INTEGER PRIMARY KEY, key TEXT NOT NULL, reason TEXT NOT NULL, time INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), offset INTEGER NOT NULL);
-INSERT OR IGNORE INTO checkpoint VALUES (1, 0);
-`;
+import { migrateMetadataSchema } from './metadata-schema.ts';
+import { SqliteLease } from './sqlite-lease.ts';
 
 type Row = Record<string, unknown>;
 
@@ -148,8 +117,7 @@ export class SqliteMetadataStore implements MetadataStore {
       );
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
-      db.exec(SCHEMA);
-      db.exec(LEASE_SCHEMA);
+      migrateMetadataSchema(db, file, logger);
       return new SqliteMetadataStore(db, fileWatch);
     } catch (error) {
       if (db?.open) db.close();

@@ -1,0 +1,67 @@
+import type { ConditionSpec, RuleSpec, TaskSpec, WorkflowSpec } from '../../workflow/spec.ts';
+
+/** One condition in words: `a is success and b is failed`, `on event "halt"`, `custom condition "p" (keys: k)`. */
+export function describeCondition(condition: ConditionSpec): string {
+  switch (condition.type) {
+    case 'event':
+      return `on event ${JSON.stringify(condition.key)}${
+        condition.value === undefined ? '' : ` = ${JSON.stringify(condition.value)}`
+      }`;
+    case 'taskStatus':
+      return 'when ' + condition.tasks.map((t) => `${t.task} is ${t.status}`).join(' and ');
+    case 'custom':
+      return `when custom condition ${JSON.stringify(condition.path)} (keys: ${condition.keys.join(', ')})`;
+    case 'any':
+      return `when any of (${condition.conditions.map(describeCondition).join('; ')})`;
+    case 'all':
+      return `when all of (${condition.conditions.map(describeCondition).join('; ')})`;
+  }
+}
+
+/** `b: START when a is success` */
+export function describeRule(task: string, rule: RuleSpec): string {
+  return `${task}: ${rule.action.toUpperCase()} ${describeCondition(rule.condition)}`;
+}
+
+function describeTask(task: TaskSpec): string[] {
+  const operator =
+    task.operator.type === 'bash' ? `bash ${JSON.stringify(task.operator.command)}` : 'function';
+  const extras = [
+    task.periodic ? `periodic ${task.periodic}` : '',
+    task.timeoutMs === null ? '' : `timeout ${task.timeoutMs} ms`,
+    task.retry.maxRetries > 0 ? `${task.retry.maxRetries} retries (backoff ${task.retry.backoffMs} ms)` : '',
+  ].filter(Boolean);
+  return [
+    `  ${task.name}  ${operator}${extras.length ? `  [${extras.join(', ')}]` : ''}`,
+    ...(task.rules.some((rule) => rule.action === 'start')
+      ? []
+      : [`    ${task.name}: START with the workflow execution`]),
+    ...task.rules.map((rule) => `    ${describeRule(task.name, rule)}`),
+  ];
+}
+
+export interface WorkflowDescription {
+  spec: WorkflowSpec;
+  schedules: { id: number; expression: string; description?: string; paused: boolean }[];
+  triggers: { id: number; condition: ConditionSpec; origin: string; paused: boolean }[];
+}
+
+/** The human view of `workflow show`: tasks with their rules, then schedules and triggers. */
+export function describeWorkflow({ spec, schedules, triggers }: WorkflowDescription): string {
+  const paused = (p: boolean) => (p ? ' (paused)' : '');
+  const lines = [
+    'tasks:',
+    ...spec.tasks.flatMap(describeTask),
+    'schedules:',
+    ...(schedules.length === 0
+      ? ['  (none)']
+      : schedules.map(
+          (s) => `  ${s.id}: ${s.expression}${s.description ? ` (${s.description})` : ''}${paused(s.paused)}`,
+        )),
+    'triggers:',
+    ...(triggers.length === 0
+      ? ['  (none)']
+      : triggers.map((t) => `  ${t.id}: ${describeCondition(t.condition)} [${t.origin}]${paused(t.paused)}`)),
+  ];
+  return lines.join('\n') + '\n';
+}
