@@ -10,8 +10,8 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
-import { LIMITS } from '../protocol/limits.ts';
 import { SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
+import { BROKER_DEFAULTS } from './broker-defaults.ts';
 import { BrokerAccess, type SchedulerLeaseSource } from './access.ts';
 import { EventGateway } from './event-gateway.ts';
 import { EventLog } from './event-log.ts';
@@ -63,20 +63,6 @@ export interface BrokerOptions {
   /** Most payload bytes of retained messages on plain (non-`ns/`) topics, in total. @defaultValue 16777216 (16 MiB) */
   maxRetainedBytes?: number;
 }
-
-export const BROKER_DEFAULTS = {
-  port: 1883,
-  host: '127.0.0.1',
-  wsPort: null,
-  maxPayloadBytes: LIMITS.defaultMaxPayloadBytes,
-  durability: 'full',
-  schedulerToken: null,
-  schedulerLease: null,
-  maxQueuedMessages: 10_000,
-  maxQueuedBytes: 16 * 1024 * 1024,
-  maxRetainedMessages: 10_000,
-  maxRetainedBytes: 16 * 1024 * 1024,
-} as const;
 
 // Room for the topic (at most 65,535 bytes) and headers beyond the payload limit, so that a payload slightly over
 // the limit gets the precise PAYLOAD_TOO_LARGE reason while a huge one is cut before it is buffered.

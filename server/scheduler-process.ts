@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../protocol/module-url.ts';
 import type { Logger, LogLevel } from '../broker/logger.ts';
 import { AIFlowError, isErrorCode } from '../protocol/errors.ts';
 
 /** The CLI entry: the child runs exactly what `aiflow scheduler start` runs. */
-const AIFLOW_BIN = fileURLToPath(new URL('../bin/aiflow.js', import.meta.url));
+const AIFLOW_BIN = fileURLToPath(new URL('bin/aiflow.js', packageRoot(import.meta.url, 1)));
 
 export interface SchedulerProcessOptions {
   home: string;
