@@ -1,7 +1,6 @@
 import { Command, Option } from 'commander';
-import { createLogger, isLogLevel } from '../../broker/index.ts';
+import { createLogger, isLogLevel } from '../../broker/logger.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
-import { startScheduler, supervisorChannel } from '../../server/index.ts';
 import { defaultHome } from '../home.ts';
 import type { CliIO } from '../io.ts';
 import { serverOption } from '../options.ts';
@@ -48,6 +47,8 @@ export function schedulerCommand(io: CliIO): Command {
       if (!isLogLevel(options.logLevel)) {
         throw new AIFlowError('INVALID_OPTION', 'log level must be debug, info, warn or error');
       }
+      // Loaded here, not at the top: the other commands start faster without the scheduler and SQLite.
+      const { startScheduler, supervisorChannel } = await import('../../server/index.ts');
       const supervisor = supervisorChannel();
       const stopRequested = io.untilStopped();
       const home = options.home ?? defaultHome(io.env);

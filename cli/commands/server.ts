@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
-import { startServer } from '../../server/index.ts';
-import { BROKER_DEFAULTS, createLogger, isLogLevel } from '../../broker/index.ts';
+import { BROKER_DEFAULTS } from '../../broker/broker-defaults.ts';
+import { createLogger, isLogLevel } from '../../broker/logger.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import {
@@ -102,6 +102,8 @@ export function serverCommand(io: CliIO): Command {
           `a server is already running for ${home} (pid ${existing.pid})`,
         );
       }
+      // Loaded here, not at the top: the other commands start faster without the server and SQLite.
+      const { startServer } = await import('../../server/index.ts');
       const server = await startServer({
         home,
         port: options.port,
