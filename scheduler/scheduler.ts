@@ -857,7 +857,11 @@ export class Scheduler {
     return this.#closing;
   }
 
-  /** The live execution, if it is still in memory. */
+  /**
+   * The live execution, if it is still in memory.
+   * @internal Left out of the published declarations: its type is XState's, whose declarations fail a consumer's
+   *   `exactOptionalPropertyTypes`.
+   */
   liveExecution(id: number): LiveExecution | undefined {
     return this.#live.get(id);
   }
