@@ -1,5 +1,5 @@
 // A consumer's program, compiled by its own strict tsc and run with plain node against a real server: it starts the
-// uploaded workflow and waits for the event its function task sends.
+// uploaded workflow, sends the event its custom condition waits for, and waits for the event its function task sends.
 import { AIFlowNotificationClient as LightClient } from '@aiflow-mqtt/client';
 import { Workflow as LightWorkflow } from '@aiflow-mqtt/client/workflow';
 import { AIFlowNotificationClient, SchedulerClient, type Event } from 'aiflow-mqtt/client';
@@ -26,6 +26,7 @@ const received = new Promise<Event>((resolve) => {
 });
 const scheduler = await SchedulerClient.connect({ server });
 const id = await scheduler.startWorkflowExecution({ workflow: 'quickstart' });
+await client.sendEvent('go', 'go');
 const timeout = setTimeout(() => {
   console.error(`no event from workflow execution ${id} within 60 s`);
   process.exit(1);
