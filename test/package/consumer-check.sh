@@ -71,8 +71,8 @@ npx tsc -p tsconfig.json
 
 PORT="$(node -e "const s = require('node:net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")"
 export AIFLOW_SERVER="mqtt://127.0.0.1:$PORT"
-step "full package: npx aiflow server start --port $PORT"
-npx aiflow server start --port "$PORT" --home "$WORK/home" >"$WORK/server.log" 2>&1 &
+step "full package: npx aiflow server start --port $PORT --no-ws"
+npx aiflow server start --port "$PORT" --no-ws --home "$WORK/home" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 600); do
   grep -q 'aiflow server listening' "$WORK/server.log" && break
