@@ -1,6 +1,14 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run through tsx, the same loader that runs users' workflow modules.
-import { register } from 'tsx/esm/api';
+// Installed, the package runs its compiled JavaScript (`dist/`). In its repository, where the TypeScript sources
+// are, it runs them through tsx so that no build is needed while developing.
+import { existsSync } from 'node:fs';
+import { URL } from 'node:url';
 
-register();
-await import('../cli/main.ts');
+const source = new URL('../cli/main.ts', import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(source.href);
+} else {
+  await import('../dist/cli/main.js');
+}

@@ -15,8 +15,8 @@ import type { Duplex } from 'node:stream';
 import { Aedes, type Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
-import { LIMITS } from '../protocol/limits.ts';
 import { SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
+import { BROKER_DEFAULTS } from './broker-defaults.ts';
 import { BrokerAccess, type SchedulerLeaseSource } from './access.ts';
 import { BrokerMetrics } from './broker-metrics.ts';
 import { EventGateway } from './event-gateway.ts';
@@ -79,21 +79,6 @@ export interface BrokerOptions {
    */
   httpHandler?: RequestListener;
 }
-
-export const BROKER_DEFAULTS = {
-  port: 1883,
-  host: '127.0.0.1',
-  wsPort: null,
-  maxPayloadBytes: LIMITS.defaultMaxPayloadBytes,
-  durability: 'full',
-  schedulerToken: null,
-  schedulerLease: null,
-  schedulerCheckpoint: null,
-  maxQueuedMessages: 10_000,
-  maxQueuedBytes: 16 * 1024 * 1024,
-  maxRetainedMessages: 10_000,
-  maxRetainedBytes: 16 * 1024 * 1024,
-} as const;
 
 // Room for the topic (at most 65,535 bytes) and headers beyond the payload limit, so that a payload slightly over
 // the limit gets the precise PAYLOAD_TOO_LARGE reason while a huge one is cut before it is buffered.

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { isSourceModule, siblingModule } from '../protocol/module-url.ts';
 
 /**
  * Starts a worker thread running the sibling module `name` (without extension) of `parentUrl`, picking the same
@@ -9,9 +10,8 @@ import { Worker } from 'node:worker_threads';
  * require hook itself: unlike its ESM loader, that hook needs no extra loader thread, so the worker boots faster.
  */
 export function startThread(parentUrl: string, name: string, workerData: unknown): Worker {
-  const extension = parentUrl.endsWith('.ts') ? '.ts' : '.js';
-  const url = new URL(`./${name}${extension}`, parentUrl);
-  if (extension === '.js') return new Worker(url, { workerData });
+  const url = siblingModule(parentUrl, name);
+  if (!isSourceModule(parentUrl)) return new Worker(url, { workerData });
   const tsx = createRequire(parentUrl).resolve('tsx/cjs/api');
   const bootstrap = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(fileURLToPath(url))});`;
   return new Worker(bootstrap, { eval: true, workerData });

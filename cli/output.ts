@@ -1,6 +1,14 @@
-import YAML from 'yaml';
+import { createRequire } from 'node:module';
 import { AIFlowError } from '../protocol/errors.ts';
 import type { Event } from '../protocol/event.ts';
+
+/**
+ * The YAML library, loaded on first use (synchronously, through its CommonJS build): only `-o yaml` needs it, and
+ * every other command starts faster without it.
+ */
+function yaml(): typeof import('yaml') {
+  return createRequire(import.meta.url)('yaml') as typeof import('yaml');
+}
 
 export const OUTPUT_FORMATS = ['table', 'json', 'yaml'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -46,7 +54,7 @@ function oneLine(text: string, max = 60): string {
 /** Formats data for stdout: `json` and `yaml` print the data as is; `table` uses the given renderer. */
 export function render(format: OutputFormat, data: unknown, asTable: () => string): string {
   if (format === 'json') return JSON.stringify(data, null, 2) + '\n';
-  if (format === 'yaml') return YAML.stringify(data);
+  if (format === 'yaml') return yaml().stringify(data);
   return asTable();
 }
 
@@ -57,7 +65,7 @@ export function renderEvents(format: OutputFormat, events: Event[]): string {
 /** One event as it arrives (`event listen`): a table row, one JSON document per line, or one YAML document. */
 export function renderStreamedEvent(format: OutputFormat, event: Event, first: boolean): string {
   if (format === 'json') return JSON.stringify(event) + '\n';
-  if (format === 'yaml') return '---\n' + YAML.stringify(event);
+  if (format === 'yaml') return '---\n' + yaml().stringify(event);
   const rendered = table(EVENT_COLUMNS, [eventRow(event)]).split('\n');
   return (first ? rendered.slice(0, 2) : rendered.slice(1, 2)).join('\n') + '\n';
 }

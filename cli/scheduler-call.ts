@@ -1,11 +1,11 @@
-import { SchedulerClient } from '../client/scheduler-client.ts';
-
 /** Connects to the server, calls one scheduler method and always closes the connection. */
 export async function callScheduler<T>(
   server: string,
   method: string,
   params: Record<string, unknown>,
 ): Promise<T> {
+  // Loaded on the first call: `aiflow --version` and `--help` need no MQTT client.
+  const { SchedulerClient } = await import('../client/scheduler-client.ts');
   const client = await SchedulerClient.connect({ server });
   try {
     return await client.call<T>(method, params);

@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
+// `events`, not `node:events`: Node resolves it to its own module, a browser bundle to the `events` package.
+import { EventEmitter } from 'events';
 import type { MqttClient } from 'mqtt';
+import { randomId } from '../protocol/random-id.ts';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
 import { decodeEvent, type Event } from '../protocol/event.ts';
 import { LIMITS } from '../protocol/limits.ts';
@@ -133,7 +134,7 @@ export class AIFlowNotificationClient extends EventEmitter<NotificationClientEve
       value,
       sender: this.sender,
       context: options.context ?? this.context,
-      idempotencyId: randomUUID(),
+      idempotencyId: randomId(),
     });
     return event;
   }
@@ -172,7 +173,7 @@ export class AIFlowNotificationClient extends EventEmitter<NotificationClientEve
     const keys = options.eventKeys?.map(validateKey) ?? null;
     const afterOffset = await this.#startOffset(options);
     const namespace = options.allNamespaces ? null : this.namespace;
-    const listener = new Listener(randomUUID(), { namespace, keys, afterOffset }, processor, {
+    const listener = new Listener(randomId(), { namespace, keys, afterOffset }, processor, {
       fetch: (filter, limit) => this.#page(filter, limit),
       onProcessorError: (error, events) => this.#reportListenerError(listener.id, error, events),
       onFetchError: (error) => this.#reportListenerError(listener.id, error, []),
@@ -245,7 +246,8 @@ export class AIFlowNotificationClient extends EventEmitter<NotificationClientEve
     const e = toAIFlowError(error);
     const offsets =
       events.length > 0 ? ` (offsets ${events[0]!.offset}-${events[events.length - 1]!.offset})` : '';
-    process.stderr.write(`aiflow: listener ${listenerId} failed${offsets}: ${e.message}\n`);
+    // console, not process.stderr: the client also runs in a browser.
+    console.error(`aiflow: listener ${listenerId} failed${offsets}: ${e.message}`);
   }
 }
 
@@ -262,7 +264,7 @@ interface ResolvedOptions {
 }
 
 function resolveOptions(options: NotificationClientOptions): ResolvedOptions {
-  const clientId = options.clientId ?? `aiflow-${randomUUID()}`;
+  const clientId = options.clientId ?? `aiflow-${randomId()}`;
   const positive = (name: string, value: number) => {
     if (!Number.isSafeInteger(value) || value <= 0) {
       throw new AIFlowError('INVALID_OPTION', `${name} must be a positive integer, got ${value}`);

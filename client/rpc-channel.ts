@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
+import { randomId } from '../protocol/random-id.ts';
 import { AIFlowError } from '../protocol/errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import { parseRpcReply, type RpcMethod, type RpcMethods } from '../protocol/rpc.ts';
@@ -74,7 +74,7 @@ export class RpcChannel {
   request(method: string, params: object): Promise<unknown> {
     // After close no timer may be started: it would keep the process alive for the whole timeout.
     if (this.#closedWith) return Promise.reject(this.#closedWith);
-    const id = randomUUID();
+    const id = randomId();
     const payload = JSON.stringify({ id, method, params });
     // A packet over the server's limit would only get the connection cut, again at every reconnect.
     const bytes = Buffer.byteLength(payload, 'utf8');

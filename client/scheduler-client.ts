@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
+import { randomId } from '../protocol/random-id.ts';
 import { AIFlowError } from '../protocol/errors.ts';
 import { DEFAULT_SERVER_URL, fromEnv } from '../protocol/runtime-env.ts';
 import type { WorkflowRef, WorkflowScheduleInfo, WorkflowTriggerInfo } from '../protocol/scheduler-api.ts';
@@ -31,7 +31,7 @@ export class SchedulerClient {
 
   static async connect(options: SchedulerClientOptions = {}): Promise<SchedulerClient> {
     const server = options.server ?? fromEnv('server') ?? DEFAULT_SERVER_URL;
-    const clientId = `aiflow-${randomUUID()}`;
+    const clientId = `aiflow-${randomId()}`;
     const mqtt = await connectMqtt(server, {
       clientId,
       clean: true,

@@ -17,7 +17,8 @@ export const DEFAULT_SERVER_URL = 'mqtt://localhost:1883';
 
 export function fromEnv(
   name: keyof typeof RUNTIME_ENV,
-  env: NodeJS.ProcessEnv = process.env,
+  // A browser has no `process`: nothing is set there.
+  env: NodeJS.ProcessEnv = globalThis.process?.env ?? {},
 ): string | undefined {
   const value = env[RUNTIME_ENV[name]];
   return value === undefined || value === '' ? undefined : value;

@@ -2,11 +2,12 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { isSourceModule, packageRoot, siblingModule, SOURCE_CONDITION } from '../protocol/module-url.ts';
 import { snapshotModule } from './snapshot-files.ts';
 import type { SnapshotRecord } from './store/records.ts';
 
-const ENTRY = fileURLToPath(new URL('./condition-sandbox-process.ts', import.meta.url));
-const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ENTRY = fileURLToPath(siblingModule(import.meta.url, 'condition-sandbox-process'));
+const PACKAGE_ROOT = fileURLToPath(packageRoot(import.meta.url, 1));
 
 /**
  * The sandbox process's entry as plain JavaScript, at `<dataDir>/condition-sandbox.mjs`: the package runs from
@@ -56,6 +57,8 @@ async function bundle(entry: string, outfile: string, plugins: Plugin[] = []): P
       js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
     },
     plugins,
+    // From source, the snapshot's `aiflow-mqtt/workflow` is the TypeScript source (see SOURCE_CONDITION).
+    ...(isSourceModule(import.meta.url) ? { conditions: [SOURCE_CONDITION] } : {}),
     write: false,
     logLevel: 'silent',
   };
@@ -96,7 +99,7 @@ const packageWithoutSideEffects: Plugin = {
       const ours =
         resolved.errors.length === 0 &&
         resolved.path.startsWith(PACKAGE_ROOT) &&
-        !resolved.path.includes(`${sep}node_modules${sep}`);
+        !resolved.path.slice(PACKAGE_ROOT.length).includes(`${sep}node_modules${sep}`);
       return ours ? { path: resolved.path, sideEffects: false } : undefined;
     });
   },

@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../protocol/module-url.ts';
 import type { SnapshotRecord } from './store/records.ts';
 
-const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const PACKAGE_ROOT = fileURLToPath(packageRoot(import.meta.url, 1));
 
 /**
  * Writes a snapshot's module to `<dataDir>/snapshots/<id>/<file>` (once) and returns its path. Task processes

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../protocol/module-url.ts';
 import type { LogFormat, Logger, LogLevel } from '../broker/logger.ts';
 import { AIFlowError, isErrorCode } from '../protocol/errors.ts';
 import type { SchedulerMetricsSnapshot } from '../scheduler/scheduler-metrics.ts';
 
 /** The CLI entry: the child runs exactly what `aiflow scheduler start` runs. */
-const AIFLOW_BIN = fileURLToPath(new URL('../bin/aiflow.js', import.meta.url));
+const AIFLOW_BIN = fileURLToPath(new URL('bin/aiflow.js', packageRoot(import.meta.url, 1)));
 
 export interface SchedulerProcessOptions {
   home: string;

@@ -2,32 +2,8 @@
  * The workflow-definition API: what a workflow module imports from `aiflow-mqtt/workflow`, plus the loader and
  * spec conversion the scheduler, the CLI and the sandboxes use.
  */
-export { Workflow, WORKFLOW_DEFAULTS, type WorkflowOptions } from './workflow.ts';
-export {
-  Task,
-  type TaskContext,
-  type TaskFunction,
-  type TaskOperator,
-  type TaskRef,
-  type TaskRule,
-  type TaskStatusMap,
-} from './task.ts';
-export { TASK_DEFAULTS, type TaskOptions } from './checks.ts';
-export { TaskAction } from './task-action.ts';
-export { TaskStatus } from './task-status.ts';
-export {
-  Condition,
-  MeetAllCondition,
-  MeetAnyCondition,
-  SingleEventCondition,
-  TaskStatusCondition,
-  type ConditionContext,
-  type TaskStatusEntry,
-} from './conditions.ts';
-export { ValueStateDescriptor, type ValueState } from './state.ts';
-export type { Event } from '../protocol/event.ts';
-export { findCondition, findTask, toSpec } from './to-spec.ts';
-export { validateWorkflow } from './validate.ts';
+// The definition API is listed once, in dsl.ts, which the client package ships on its own.
+export * from './dsl.ts';
 export {
   ISOLATED_LOAD_DEFAULTS,
   loadWorkflows,
@@ -35,4 +11,3 @@ export {
   type IsolatedLoadOptions,
   type LoadedWorkflows,
 } from './loader.ts';
-export type { ConditionSpec, OperatorSpec, RetrySpec, RuleSpec, TaskSpec, WorkflowSpec } from './spec.ts';

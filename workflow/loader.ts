@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { siblingModule, sourceNodeFlags } from '../protocol/module-url.ts';
 import { AIFlowError, isErrorCode, toAIFlowError } from '../protocol/errors.ts';
 import { invalid, show } from './checks.ts';
 import { describeCrash, describeLoadError } from './load-error.ts';
@@ -63,7 +64,7 @@ export const ISOLATED_LOAD_DEFAULTS: Readonly<Required<IsolatedLoadOptions>> = O
   timeoutMs: 10_000,
 });
 
-const LOAD_PROCESS = fileURLToPath(new URL('./load-process.ts', import.meta.url));
+const LOAD_PROCESS = fileURLToPath(siblingModule(import.meta.url, 'load-process'));
 /** The child runs TypeScript, so it needs tsx whatever the current directory (hence an absolute URL). */
 const TSX = import.meta.resolve('tsx');
 /** Only the tail of stderr is kept: enough for Node's crash report, bounded whatever the module prints. */
@@ -89,9 +90,13 @@ export async function loadWorkflowsIsolated(
   if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
     throw new AIFlowError('INVALID_OPTION', `timeoutMs must be an integer > 0, got ${show(timeoutMs)}`);
   }
-  const child = spawn(process.execPath, ['--import', TSX, LOAD_PROCESS, file], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...sourceNodeFlags(import.meta.url), '--import', TSX, LOAD_PROCESS, file],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

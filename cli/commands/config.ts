@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { BROKER_DEFAULTS } from '../../broker/index.ts';
+import { BROKER_DEFAULTS } from '../../broker/broker-defaults.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import { DEFAULT_SERVER_URL } from '../../protocol/runtime-env.ts';
 import { DEFAULT_NAMESPACE } from '../../protocol/topics.ts';

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { AIFlowNotificationClient } from '../../client/index.ts';
+import type { AIFlowNotificationClient } from '../../client/index.ts';
 import type { CliIO } from '../io.ts';
 import {
   collect,
@@ -30,6 +30,8 @@ async function withClient<T>(
   options: ClientOptions & { sender?: string; context?: string },
   work: (client: AIFlowNotificationClient) => Promise<T>,
 ): Promise<T> {
+  // Loaded here, not at the top: `aiflow --version` and `--help` need no MQTT client.
+  const { AIFlowNotificationClient } = await import('../../client/index.ts');
   const client = await AIFlowNotificationClient.connect({
     server: options.server,
     namespace: options.namespace,

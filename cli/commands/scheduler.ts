@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { startScheduler, supervisorChannel } from '../../server/index.ts';
 import { defaultHome } from '../home.ts';
 import type { CliIO } from '../io.ts';
 import { loggerOf, withLogOptions, type LogCliOptions } from '../log-options.ts';
@@ -40,6 +39,8 @@ export function schedulerCommand(io: CliIO): Command {
     .addOption(conditionTimeoutOption())
     .action(async (options: StartOptions) => {
       const { logger } = loggerOf(io, options);
+      // Loaded here, not at the top: the other commands start faster without the scheduler and SQLite.
+      const { startScheduler, supervisorChannel } = await import('../../server/index.ts');
       const supervisor = supervisorChannel();
       const stopRequested = io.untilStopped();
       const home = options.home ?? defaultHome(io.env);

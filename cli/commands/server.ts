@@ -1,9 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
-import { startServer } from '../../server/index.ts';
-import { startRetention } from '../../server/retention.ts';
 import { parseDuration } from '../duration.ts';
-import { BROKER_DEFAULTS } from '../../broker/index.ts';
+import { BROKER_DEFAULTS } from '../../broker/broker-defaults.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import {
@@ -129,6 +127,8 @@ export function serverCommand(io: CliIO): Command {
           `a server is already running for ${home} (pid ${existing.pid})`,
         );
       }
+      // Loaded here, not at the top: the other commands start faster without the server and SQLite.
+      const { startServer } = await import('../../server/index.ts');
       const server = await startServer({
         home,
         port: options.port,
@@ -158,7 +158,7 @@ export function serverCommand(io: CliIO): Command {
       const retention =
         options.retainEvents === undefined && options.retainExecutions === undefined
           ? null
-          : startRetention({
+          : (await import('../../server/retention.ts')).startRetention({
               server: broker.url,
               ...(options.retainEvents === undefined ? {} : { eventsMs: options.retainEvents }),
               ...(options.retainExecutions === undefined ? {} : { executionsMs: options.retainExecutions }),

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { siblingModule, sourceNodeFlags } from '../../protocol/module-url.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
 import {
   resolveExecutorOptions,
@@ -33,7 +34,7 @@ import {
 import { readExitCode, shellRunnerArgs } from './shell-runner.ts';
 
 /** Absolute paths, so a runner can start in any folder (`--import tsx` alone resolves from the cwd). */
-const RUNNER_FILE = fileURLToPath(new URL('./task-runner.ts', import.meta.url));
+const RUNNER_FILE = fileURLToPath(siblingModule(import.meta.url, 'task-runner'));
 const TSX_LOADER = import.meta.resolve('tsx');
 
 export interface TaskStarted {
@@ -278,7 +279,11 @@ export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
                 env: { ...process.env, ...request.env },
                 ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
               })
-            : spawn(process.execPath, ['--import', TSX_LOADER, RUNNER_FILE, files.spec], options);
+            : spawn(
+                process.execPath,
+                [...sourceNodeFlags(import.meta.url), '--import', TSX_LOADER, RUNNER_FILE, files.spec],
+                options,
+              );
       } finally {
         closeSync(logFd);
       }
