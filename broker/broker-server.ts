@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -26,6 +25,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { OutboundQueueLimit } from './outbound-queue-limit.ts';
 import { ResendFilter } from './resend-filter.ts';
 import { RetainedQuota } from './retained-quota.ts';
+import { listen } from './listen.ts';
 import { RpcService } from './rpc-service.ts';
 import { announceServer } from './server-info.ts';
 import { maySubscribe, routePublish } from './topic-policy.ts';
@@ -334,27 +334,6 @@ function onQos2Released(aedes: Aedes, listener: (client: Client, messageId: numb
 
 interface IncomingStore {
   incomingDelPacket(client: Client, packet: { messageId?: number }): Promise<void>;
-}
-
-async function listen(
-  server: TcpServer | HttpServer,
-  port: number,
-  host: string,
-  option: string,
-): Promise<void> {
-  server.listen(port, host);
-  try {
-    await once(server, 'listening');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new AIFlowError(
-        'PORT_IN_USE',
-        `port ${port} on ${host} is already in use (another MQTT broker?); choose another with ${option}`,
-        { cause: error },
-      );
-    }
-    throw toAIFlowError(error, 'INTERNAL');
-  }
 }
 
 function closeServer(server: TcpServer | HttpServer): Promise<void> {

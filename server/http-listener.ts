@@ -1,7 +1,7 @@
-import { once } from 'node:events';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
+import { listen } from '../broker/listen.ts';
+import { AIFlowError } from '../protocol/errors.ts';
 
 /** A plain HTTP listener (metrics and health without the WebSocket port); `close()` is idempotent. */
 export interface HttpListener {
@@ -22,19 +22,7 @@ export async function listenHttp(
 ): Promise<HttpListener> {
   validateHttpPort(port);
   const server: Server = createServer(handler);
-  server.listen(port, host);
-  try {
-    await once(server, 'listening');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new AIFlowError(
-        'PORT_IN_USE',
-        `port ${port} on ${host} is already in use; choose another with --http-port or AIFLOW_HTTP_PORT`,
-        { cause: error },
-      );
-    }
-    throw toAIFlowError(error, 'INTERNAL');
-  }
+  await listen(server, port, host, '--http-port or AIFLOW_HTTP_PORT');
   let closing: Promise<void> | undefined;
   return {
     port: (server.address() as AddressInfo).port,

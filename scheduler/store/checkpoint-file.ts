@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import { readMetadataFile } from './read-only-file.ts';
 
 /**
  * The scheduler's checkpoint (the last event offset it fully processed) read from a metadata file on a read-only
@@ -6,19 +6,9 @@ import Database from 'better-sqlite3';
  * run. Null when there is no file or no checkpoint table yet.
  */
 export function readCheckpointFile(file: string): number | null {
-  let db: Database.Database;
-  try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
-  } catch {
-    return null;
-  }
-  try {
+  return readMetadataFile(file, (db) => {
     const row = db.prepare('SELECT offset FROM checkpoint WHERE id = 1').get() as
       { offset: number } | undefined;
     return row?.offset ?? null;
-  } catch {
-    return null; // no checkpoint table yet
-  } finally {
-    db.close();
-  }
+  });
 }

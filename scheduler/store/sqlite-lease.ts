@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { LeaseClaim, LeaseRecord } from './metadata-store.ts';
+import { readMetadataFile } from './read-only-file.ts';
 
 /**
  * The scheduler lease in SQLite. Plain SQL that PostgreSQL runs as is: an upsert whose update only applies when
@@ -75,17 +76,5 @@ export class SqliteLease {
  * metadata file opened read-only for one query. Null when no scheduler ever took the lease.
  */
 export function readLeaseFile(file: string): LeaseRecord | null {
-  let db: Database.Database;
-  try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
-  } catch {
-    return null;
-  }
-  try {
-    return new SqliteLease(db).read();
-  } catch {
-    return null; // no lease table yet
-  } finally {
-    db.close();
-  }
+  return readMetadataFile(file, (db) => new SqliteLease(db).read());
 }
