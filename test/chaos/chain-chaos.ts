@@ -180,6 +180,7 @@ async function waitUntilAllFinished(
     return latest;
   } finally {
     clearTimeout(guard);
+    await checking.catch(() => undefined); // no listing left in flight when the server is stopped next
     await client.close();
   }
 }
