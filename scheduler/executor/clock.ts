@@ -22,7 +22,9 @@ interface Stepped {
  * 30-day interval, a yearly cron, a cron on 29 February). A delay that is not a finite number never fires.
  */
 export function steppedTimers(base: Clock, maxDelayMs = MAX_TIMER_DELAY_MS): Clock {
-  return {
+  // Stepping twice would arm every step through two layers of handles for nothing.
+  if (STEPPED_CLOCKS.has(base)) return base;
+  const stepped: Clock = {
     now: () => base.now(),
     setTimeout(callback, ms) {
       const handle: Stepped = { current: undefined };
@@ -40,7 +42,11 @@ export function steppedTimers(base: Clock, maxDelayMs = MAX_TIMER_DELAY_MS): Clo
       if (isStepped(handle)) base.clearTimeout(handle.current);
     },
   };
+  STEPPED_CLOCKS.add(stepped);
+  return stepped;
 }
+
+const STEPPED_CLOCKS = new WeakSet<Clock>();
 
 function isStepped(handle: unknown): handle is Stepped {
   return typeof handle === 'object' && handle !== null && 'current' in handle;

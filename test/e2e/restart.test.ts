@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { AIFLOW_BIN, deferred, freePort, ROOT, run, startServerProcess, tempDir } from '../helpers.ts';
+import {
+  AIFLOW_BIN,
+  freePort,
+  ROOT,
+  run,
+  startSchedulerProcess,
+  startServerProcess,
+  tempDir,
+} from '../helpers.ts';
 import { startTestServer, watchExecutions, watchTask } from '../server-harness.ts';
 
 test('a graceful restart in the middle of a run: the workflow completes and every task ran exactly once', async (t) => {
@@ -79,14 +86,7 @@ test('the broker and the scheduler as two processes: server start --no-scheduler
   assert.equal(early.code, 1);
   assert.match(early.stderr, /^aiflow: SCHEDULER_NOT_RUNNING: no scheduler is connected\n$/);
 
-  const scheduler = spawn(process.execPath, [AIFLOW_BIN, 'scheduler', 'start', '--home', home, '-s', url], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => scheduler.kill('SIGKILL'));
-  const running = deferred();
-  scheduler.stdout.on('data', (c: Buffer) => c.toString().includes('scheduler running') && running.resolve());
-  await running.promise;
+  const scheduler = await startSchedulerProcess(t, { home, url });
 
   assert.equal((await aiflow('workflow', 'upload', join(ROOT, 'examples/workflows/quickstart.ts'))).code, 0);
   const executions = await watchExecutions(t, url, 'quickstart');

@@ -3,7 +3,7 @@ import { test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
 import { EventLogQueries } from '../../broker/event-log-queries.ts';
 import { prepareEventLogSchema } from '../../broker/event-log-schema.ts';
-import { EventLogWriter } from '../../broker/event-log-writer.ts';
+import { EVENT_COLUMNS, EventLogWriter, toEvent, type EventRow } from '../../broker/event-log-writer.ts';
 import type { Event } from '../../protocol/event.ts';
 import type { EventFilter } from '../../protocol/rpc.ts';
 import { LEGACY_EVENT_LOG_SCHEMA } from '../legacy-event-log.ts';
@@ -60,25 +60,7 @@ function buildLog(
 }
 
 function allEvents(db: Database.Database): Event[] {
-  return (
-    db.prepare('SELECT * FROM events ORDER BY offset').all() as {
-      offset: number;
-      key: string;
-      value: string;
-      namespace: string;
-      sender: string;
-      context: string | null;
-      create_time: number;
-    }[]
-  ).map((r) => ({
-    offset: r.offset,
-    key: r.key,
-    value: r.value,
-    namespace: r.namespace,
-    sender: r.sender,
-    context: r.context,
-    createTime: r.create_time,
-  }));
+  return (db.prepare(`SELECT ${EVENT_COLUMNS} FROM events ORDER BY offset`).all() as EventRow[]).map(toEvent);
 }
 
 const matches = (e: Event, f: EventFilter): boolean =>
