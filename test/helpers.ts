@@ -27,6 +27,7 @@ export {
   ROOT,
   run,
   runCliCaptured,
+  withinHangGuard,
   type Deferred,
   type RunResult,
 } from './support.ts';

@@ -33,6 +33,15 @@ export function deferred<T = void>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
+/** Rejects with "<what> within <ms> ms" when `promise` has not settled by then: a hang fails with its reason. */
+export function withinHangGuard<T>(promise: Promise<T>, what: string, ms = HANG_GUARD_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, limit]).finally(() => clearTimeout(timer));
+}
+
 /** A TCP port that was free a moment ago (for servers that must come back on the same port). */
 export async function freePort(): Promise<number> {
   const server = createServer();

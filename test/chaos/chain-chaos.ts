@@ -12,6 +12,7 @@ import {
   HANG_GUARD_MS,
   launchServerProcess,
   runCliCaptured,
+  withinHangGuard,
   type ServerProcess,
 } from '../support.ts';
 import { leftoverProcesses } from './leftover-processes.ts';
@@ -98,7 +99,12 @@ export async function runChainChaos(options: ChaosOptions): Promise<ChaosReport>
   // Every process the server starts inherits AIFLOW_HOME, so a leftover is recognised by its environment.
   const launch = async (): Promise<ServerProcess> => {
     const server = launchServerProcess({ home, port, env: { AIFLOW_HOME: home } });
-    await server.ready;
+    try {
+      await withinHangGuard(server.ready, 'the server did not listen');
+    } catch (error) {
+      server.child.kill('SIGKILL');
+      throw error;
+    }
     return server;
   };
 
@@ -121,13 +127,13 @@ export async function runChainChaos(options: ChaosOptions): Promise<ChaosReport>
       await new Promise((resolve) => setTimeout(resolve, delayMs)); // the random moment is the point here
       const exited = once(server.child, 'exit');
       server.child.kill('SIGKILL');
-      await exited;
+      await withinHangGuard(exited, `kill ${kills}: the server did not exit after SIGKILL`);
       log(
         `${elapsed()}: kill ${kills}/${options.kills} after ${delayMs} ms (${acknowledged.size} executions acknowledged)`,
       );
       server = await launch();
     }
-    await Promise.all(pendingStarts);
+    await withinHangGuard(Promise.all(pendingStarts), 'start requests cut by kills did not settle');
     if (acknowledged.size === 0) await startExecution(); // so that there is something to check
     log(`${elapsed()}: kills done; waiting for ${acknowledged.size}+ executions to finish`);
     const executions = await waitUntilAllFinished(url, cli);
@@ -137,7 +143,7 @@ export async function runChainChaos(options: ChaosOptions): Promise<ChaosReport>
 
     const exited = once(server.child, 'exit');
     server.child.kill('SIGTERM');
-    await exited;
+    await withinHangGuard(exited, 'the server did not exit after SIGTERM');
     const leftovers = await leftoverProcesses(home);
     for (const p of leftovers) {
       problems.push(`process ${p.pid} left behind: ${p.commandLine}`);
@@ -154,7 +160,10 @@ async function waitUntilAllFinished(
   url: string,
   cli: (...argv: string[]) => Promise<{ code: number; stdout: string; stderr: string }>,
 ): Promise<ExecutionRow[]> {
-  const client = await AIFlowNotificationClient.connect({ server: url });
+  const client = await withinHangGuard(
+    AIFlowNotificationClient.connect({ server: url }),
+    'the listener for the final statuses did not connect',
+  );
   const allFinished = deferred();
   let latest: ExecutionRow[] = [];
   let checking = Promise.resolve();
@@ -180,7 +189,8 @@ async function waitUntilAllFinished(
     return latest;
   } finally {
     clearTimeout(guard);
-    await checking.catch(() => undefined); // no listing left in flight when the server is stopped next
+    // No listing left in flight when the server is stopped next.
+    await withinHangGuard(checking, 'the last listing did not end').catch(() => undefined);
     await client.close();
   }
 }

@@ -1,0 +1,114 @@
+import { AIFlowError } from './errors.ts';
+
+/**
+ * Who may do what. A role is held per namespace (or in every namespace, `*`); each role includes the ones before it:
+ * `viewer` reads events, statuses, lists and logs; `publisher` also sends events; `operator` also starts and stops
+ * executions and tasks and manages schedules and triggers; `admin` also uploads and deletes workflows and namespaces
+ * and manages users, tokens and the server.
+ */
+export const ROLES = ['viewer', 'publisher', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Every namespace. */
+export const ANY_NAMESPACE = '*';
+
+export interface Grant {
+  role: Role;
+  /** A namespace, or `*` for every namespace. */
+  namespace: string;
+}
+
+/** An authenticated identity and what it may do. */
+export interface Caller {
+  /** The user, token or task name: what `sender` and the audit trail show. */
+  name: string;
+  grants: readonly Grant[];
+}
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+function rank(role: Role): number {
+  return ROLES.indexOf(role);
+}
+
+/** Whether `caller` holds `needed` (or a higher role) in `namespace`; `null` asks for every namespace. */
+export function mayAct(caller: Caller, needed: Role, namespace: string | null): boolean {
+  return caller.grants.some(
+    (grant) =>
+      rank(grant.role) >= rank(needed) &&
+      (grant.namespace === ANY_NAMESPACE || (namespace !== null && grant.namespace === namespace)),
+  );
+}
+
+/** Throws `FORBIDDEN: <who> may not <action> in <namespace>` unless `caller` holds `needed` there. */
+export function requireRole(caller: Caller, needed: Role, namespace: string | null, action: string): void {
+  if (mayAct(caller, needed, namespace)) return;
+  const where = namespace === null ? 'on this server' : `in namespace ${namespace}`;
+  throw new AIFlowError('FORBIDDEN', `${caller.name} may not ${action} ${where} (needs ${needed})`);
+}
+
+/** Parses `role@namespace` (`operator@plant-1`, `viewer@*`); a bare role holds in every namespace. */
+export function parseGrant(text: string): Grant {
+  const [role, namespace = ANY_NAMESPACE, ...rest] = text.split('@');
+  if (!isRole(role) || rest.length > 0 || namespace === '') {
+    throw new AIFlowError(
+      'INVALID_OPTION',
+      `"${text}" is not a grant: expected <role>@<namespace>, role one of ${ROLES.join(', ')}`,
+    );
+  }
+  return { role, namespace };
+}
+
+export function formatGrant(grant: Grant): string {
+  return `${grant.role}@${grant.namespace}`;
+}
+
+/**
+ * The role each request method needs, in the namespace it acts on (for methods that name an execution, schedule
+ * or trigger by id: the namespace of its workflow). Methods not listed are refused.
+ */
+export const METHOD_ROLES: Readonly<Record<string, Role>> = {
+  'events.send': 'publisher',
+  'events.list': 'viewer',
+  'events.count': 'viewer',
+  'events.timeToOffset': 'viewer',
+  'events.prune': 'admin',
+  'namespace.add': 'admin',
+  'namespace.list': 'viewer',
+  'namespace.delete': 'admin',
+  'workflow.upload': 'admin',
+  'workflow.list': 'viewer',
+  'workflow.show': 'viewer',
+  'workflow.enable': 'operator',
+  'workflow.disable': 'operator',
+  'workflow.delete': 'admin',
+  'workflowExecution.start': 'operator',
+  'workflowExecution.stop': 'operator',
+  'workflowExecution.stopAll': 'operator',
+  'workflowExecution.list': 'viewer',
+  'workflowExecution.show': 'viewer',
+  'workflowExecution.delete': 'operator',
+  'workflowExecution.prune': 'admin',
+  'taskExecution.start': 'operator',
+  'taskExecution.stop': 'operator',
+  'taskExecution.list': 'viewer',
+  'taskExecution.show': 'viewer',
+  'taskExecution.logs': 'viewer',
+  'taskExecution.readLog': 'viewer',
+  'workflowSchedule.add': 'operator',
+  'workflowSchedule.list': 'viewer',
+  'workflowSchedule.show': 'viewer',
+  'workflowSchedule.pause': 'operator',
+  'workflowSchedule.resume': 'operator',
+  'workflowSchedule.delete': 'operator',
+  'workflowSchedule.deleteAll': 'operator',
+  'workflowTrigger.add': 'operator',
+  'workflowTrigger.list': 'viewer',
+  'workflowTrigger.show': 'viewer',
+  'workflowTrigger.pause': 'operator',
+  'workflowTrigger.resume': 'operator',
+  'workflowTrigger.delete': 'operator',
+  'workflowTrigger.deleteAll': 'operator',
+};
