@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { isProcessRunning } from '../scheduler/process-liveness.ts';
 
 export const HOME_ENV = 'AIFLOW_HOME';
 
@@ -40,11 +41,5 @@ export function runningServer(home: string): ServerRecord | undefined {
   return isAlive(record.pid) ? record : undefined;
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+/** A zombie counts as gone (see isProcessRunning). */
+export const isAlive = isProcessRunning;

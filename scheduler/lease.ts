@@ -4,6 +4,7 @@ import type { Logger } from '../broker/logger.ts';
 import { AIFlowError } from '../protocol/errors.ts';
 import { SYSTEM_CLOCK, type Clock } from './clock.ts';
 import type { LeaseRecord, MetadataStore } from './store/metadata-store.ts';
+import { isProcessRunning } from './process-liveness.ts';
 
 export interface SchedulerLeaseOptions {
   store: MetadataStore;
@@ -143,10 +144,5 @@ export class SchedulerLease {
 
 function isGoneFromThisHost(lease: LeaseRecord): boolean {
   if (lease.host !== hostname()) return false;
-  try {
-    process.kill(lease.pid, 0);
-    return false;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return !isProcessRunning(lease.pid);
 }

@@ -166,15 +166,33 @@ async function waitUntilAllFinished(
   );
   const allFinished = deferred();
   let latest: ExecutionRow[] = [];
-  let checking = Promise.resolve();
+  // One listing at a time, and at most one more after it however many status events arrived meanwhile: the
+  // listener replays every status event of the run, and one listing per event would queue minutes of listings.
+  let checking: Promise<void> | null = null;
+  let again = false;
+  let done = false;
+  const listOnce = async () => {
+    const listed = await cli('workflow-execution', 'list', CHAOS_WORKFLOW, '-o', 'json');
+    if (listed.code !== 0) return;
+    latest = JSON.parse(listed.stdout) as ExecutionRow[];
+    if (latest.every((e) => FINISHED_WORKFLOW_EXECUTION_STATUSES.has(e.status as never)))
+      allFinished.resolve();
+  };
   const recheck = () => {
-    checking = checking.then(async () => {
-      const listed = await cli('workflow-execution', 'list', CHAOS_WORKFLOW, '-o', 'json');
-      if (listed.code !== 0) return;
-      latest = JSON.parse(listed.stdout) as ExecutionRow[];
-      if (latest.every((e) => FINISHED_WORKFLOW_EXECUTION_STATUSES.has(e.status as never)))
-        allFinished.resolve();
-    });
+    if (checking) {
+      again = true;
+      return;
+    }
+    checking = (async () => {
+      try {
+        do {
+          again = false;
+          await listOnce();
+        } while (again && !done);
+      } finally {
+        checking = null;
+      }
+    })();
   };
   const guard = setTimeout(() => {
     const live = latest.filter((e) => !FINISHED_WORKFLOW_EXECUTION_STATUSES.has(e.status as never));
@@ -188,9 +206,10 @@ async function waitUntilAllFinished(
     await allFinished.promise;
     return latest;
   } finally {
+    done = true;
     clearTimeout(guard);
     // No listing left in flight when the server is stopped next.
-    await withinHangGuard(checking, 'the last listing did not end').catch(() => undefined);
+    if (checking) await withinHangGuard(checking, 'the last listing did not end').catch(() => undefined);
     await client.close();
   }
 }

@@ -4,7 +4,7 @@ import { removeChaosHome, runChainChaos } from '../chaos/chain-chaos.ts';
 import { chaosSeed } from '../chaos/seeded-random.ts';
 
 // Sized for CI: 30 kills (about a minute on an idle 2-core machine). On a very busy machine a restart takes
-// 15 s, so the kills stop after 90 s, but never before 10. `npm run chaos -- --kills 200` runs the long version.
+// several seconds, so the kills stop after 90 s, but never before 10. `npm run chaos -- --kills 200` runs the long version.
 const KILLS = 30;
 const KILL_PHASE_BUDGET = { ms: 90_000, minKills: 10 };
 

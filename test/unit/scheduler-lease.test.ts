@@ -10,6 +10,7 @@ import { emptyUnitOfWork } from '../../scheduler/store/records.ts';
 import { readLeaseFile } from '../../scheduler/store/sqlite-lease.ts';
 import { SqliteMetadataStore } from '../../scheduler/store/sqlite-metadata-store.ts';
 import { tempDir } from '../helpers.ts';
+import { makeZombie } from '../fixtures/zombie.ts';
 import { ManualClock } from '../manual-clock.ts';
 
 const logger = createLogger('error', () => undefined);
@@ -74,6 +75,17 @@ test('a released lease is free at once; a holder whose process is gone is replac
   const third = await lease(stores[1], clock);
   t.after(() => third.release());
   assert.equal(third.token, 4, 'taken over before the dead holder’s expiry');
+});
+
+test('a holder that is a zombie (exited, not reaped: an orphaned scheduler) is replaced at once', async (t) => {
+  const { stores, lease } = setUp(t);
+  const clock = new ManualClock();
+  const zombie = await makeZombie(t);
+  const claim = { holder: 'zombie', pid: zombie, host: hostname(), now: clock.now(), durationMs: 10_000 };
+  assert.equal(((await stores[0].acquireLease(claim)) as { token: number }).token, 1);
+  const next = await lease(stores[1], clock);
+  t.after(() => next.release());
+  assert.equal(next.token, 2, 'taken over before the zombie holder’s expiry');
 });
 
 test('the take-over of a dead holder is a compare-and-set on its token', async (t) => {
