@@ -3,6 +3,8 @@ export interface CliIO {
   stdout(text: string): void;
   stderr(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** Where a project's `aiflow.config.*` is looked for. @defaultValue `process.cwd()` */
+  cwd?: string;
   /** True when stdout is a terminal: live views redraw in place, logs default to the pretty format. */
   stdoutIsTerminal?: boolean;
   /**

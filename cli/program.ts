@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { toAIFlowError } from '../protocol/errors.ts';
 import { PACKAGE_VERSION } from '../protocol/version.ts';
 import { configCommand } from './commands/config.ts';
@@ -10,12 +10,29 @@ import { workflowScheduleCommand, workflowTriggerCommand } from './commands/sche
 import { workflowCommand } from './commands/workflow.ts';
 import { schedulerCommand } from './commands/scheduler.ts';
 import { serverCommand } from './commands/server.ts';
+import {
+  loadClientConfig,
+  profileArgument,
+  PROFILE_ENV,
+  type ClientConfig,
+  type ConfigSetting,
+} from './client-config.ts';
 import type { CliIO } from './io.ts';
 
-export function createProgram(io: CliIO): Command {
+/** The options whose defaults come from the config files, by setting. */
+const CONFIGURED_OPTIONS: Record<ConfigSetting, string[]> = {
+  server: ['--server'],
+  namespace: ['--namespace'],
+  username: ['--user', '--username'],
+  password: ['--password'],
+  ca: ['--ca'],
+};
+
+export function createProgram(io: CliIO, config?: ClientConfig): Command {
   const program = new Command('aiflow')
     .description('event-driven workflow scheduler on MQTT')
     .version(PACKAGE_VERSION)
+    .addOption(new Option('--profile <name>', 'use this profile of the config files').env(PROFILE_ENV))
     .showSuggestionAfterError();
   program.addCommand(serverCommand(io));
   program.addCommand(schedulerCommand(io));
@@ -26,12 +43,29 @@ export function createProgram(io: CliIO): Command {
   program.addCommand(workflowScheduleCommand(io));
   program.addCommand(workflowTriggerCommand(io));
   program.addCommand(eventCommand(io));
-  program.addCommand(configCommand(io));
+  program.addCommand(configCommand(io, config));
   program.addCommand(dbCommand(io));
-  applyToAll(program, (command) =>
-    command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }),
-  );
+  applyToAll(program, (command) => {
+    command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    if (config) applyConfigDefaults(command, config);
+  });
   return program;
+}
+
+/** Flags and env vars keep precedence: commander uses a default only when neither is given. */
+function applyConfigDefaults(command: Command, config: ClientConfig): void {
+  for (const option of command.options) {
+    const setting = (Object.keys(CONFIGURED_OPTIONS) as ConfigSetting[]).find(
+      (name) => option.long !== undefined && CONFIGURED_OPTIONS[name].includes(option.long),
+    );
+    const configured = setting && config.values[setting];
+    if (!configured || configured.origin === 'default') continue;
+    option.defaultValue = configured.value;
+    // Commander stored the default when the option was added.
+    command.setOptionValueWithSource(option.attributeName(), configured.value, 'default');
+    option.defaultValueDescription =
+      setting === 'password' ? `from ${configured.origin}` : `${configured.value}, from ${configured.origin}`;
+  }
 }
 
 /**
@@ -40,7 +74,12 @@ export function createProgram(io: CliIO): Command {
  */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   try {
-    await createProgram(io).parseAsync(argv, { from: 'user' });
+    const config = await loadClientConfig({
+      env: io.env,
+      cwd: io.cwd ?? process.cwd(),
+      profile: profileArgument(argv),
+    });
+    await createProgram(io, config).parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;

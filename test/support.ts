@@ -63,9 +63,9 @@ export interface RunResult {
 export async function run(
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; input?: Buffer | string; timeoutMs?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; input?: Buffer | string; timeoutMs?: number; cwd?: string } = {},
 ): Promise<RunResult> {
-  const child = spawn(command, args, { env: { ...process.env, ...options.env }, cwd: ROOT });
+  const child = spawn(command, args, { env: { ...process.env, ...options.env }, cwd: options.cwd ?? ROOT });
   const stdout: Buffer[] = [];
   const stderr: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => stdout.push(c));
