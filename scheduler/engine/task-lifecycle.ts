@@ -60,7 +60,8 @@ export class TaskLifecycle {
   /** STOP: stops the live execution; a task that never ran is left alone (SPEC §3.4). */
   stop(execution: LiveExecution, task: string, cause: TaskActionCause): void {
     const slot = execution.latest.get(task);
-    if (!slot?.actor || !execution.isTaskLive(task)) return;
+    // A stopping one is already being stopped: a second STOP changes nothing, and is no action.
+    if (!slot?.actor || !execution.isTaskLive(task) || slot.record.status === 'stopping') return;
     this.send(execution, slot, { type: 'task.stop' }, this.recordAction(slot, 'stop', cause));
   }
 
