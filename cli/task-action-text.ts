@@ -5,7 +5,7 @@ const VERBS = { start: 'started', stop: 'stopped', restart: 'restarted' } as con
 
 /**
  * One action of `task-execution show` in words, e.g. `started by rule 0 actionOnEventReceived(START, "model_ready")
- * (on event "model_ready") on event 1,234 model_ready from trainer-7 at 2026-11-29T10:01:02.000Z`.
+ * on event 1,234 model_ready from trainer-7 at 2026-11-29T10:01:02.000Z`.
  */
 export function describeTaskAction(action: TaskActionInfo): string {
   const verb = action.cause.kind === 'retry' ? `try ${action.attempt} started` : VERBS[action.action];
@@ -15,7 +15,8 @@ export function describeTaskAction(action: TaskActionInfo): string {
 export function describeCause(cause: TaskActionCause): string {
   switch (cause.kind) {
     case 'rule':
-      return `by rule ${cause.rule} ${cause.text} (${cause.condition}) ${describeEvent(cause.event)}`;
+      // The rule's text already holds its condition (in the JSON output, `condition` gives it alone).
+      return `by rule ${cause.rule} ${cause.text} ${describeEvent(cause.event)}`;
     case 'request':
       return `by request ${describeRequest(cause)}`;
     case 'schedule':
