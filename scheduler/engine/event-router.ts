@@ -67,8 +67,19 @@ export class EventRouter {
     // One execution's actions never change another's conditions, so all are decided at once: the custom
     // conditions of N executions then reach their sandbox in one batch (one round trip), not N.
     const decisions = await Promise.all(reached.map((execution) => this.#decide(execution, event)));
+    // One cause per rule fired: the executions of a snapshot share it (and the store serialises it once).
+    const causes = new Map<RuleSpec, TaskActionCause>();
+    const causeOf = ({ rule, index }: Decision): TaskActionCause => {
+      let cause = causes.get(rule);
+      if (!cause) {
+        cause = { kind: 'rule', rule: index, ...this.#ruleWords(rule), event: causeEvent(event) };
+        causes.set(rule, cause);
+      }
+      return cause;
+    };
     reached.forEach((execution, i) => {
-      for (const decision of decisions[i]!) this.#act(execution, decision, event);
+      for (const decision of decisions[i]!)
+        this.#act(execution, decision.task, decision.rule, causeOf(decision));
       if (event.key.startsWith('$task/')) this.#d.executions.settle(execution);
     });
   }
@@ -130,14 +141,8 @@ export class EventRouter {
     return decisions;
   }
 
-  #act(execution: LiveExecution, { task, rule, index }: Decision, event: Event): void {
+  #act(execution: LiveExecution, task: TaskSpec, rule: RuleSpec, cause: TaskActionCause): void {
     const { tasks } = this.#d;
-    const cause: TaskActionCause = {
-      kind: 'rule',
-      rule: index,
-      ...this.#ruleWords(rule),
-      event: causeEvent(event),
-    };
     if (rule.action === 'start') tasks.start(execution, task, cause);
     else if (rule.action === 'stop') tasks.stop(execution, task.name, cause);
     else tasks.restart(execution, task, cause);

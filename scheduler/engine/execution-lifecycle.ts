@@ -155,8 +155,12 @@ export class ExecutionLifecycle {
     actions: {
       stopTasks: ({ context }) => {
         const execution = this.#state.live.get(context.workflowExecutionId);
-        const cause = this.#stopCause;
-        if (!execution || !cause) return;
+        if (!execution) return;
+        const cause = this.#stopCause ?? {
+          kind: 'execution-stop',
+          workflowExecutionId: execution.record.id,
+          method: 'workflowExecution.stop',
+        };
         for (const task of execution.spec.tasks) this.#tasks.stop(execution, task.name, cause);
       },
       entered: ({ context }, { status }) => {

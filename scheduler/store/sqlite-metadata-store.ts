@@ -463,7 +463,7 @@ export class SqliteMetadataStore implements MetadataStore {
           a.taskExecutionId,
           a.action,
           a.attempt,
-          JSON.stringify(a.cause),
+          this.#causeJson(a.cause),
           a.time,
         );
       }
@@ -475,6 +475,15 @@ export class SqliteMetadataStore implements MetadataStore {
         sql('UPDATE checkpoint SET offset = MAX(offset, ?)').run(work.checkpoint);
     })();
   }
+
+  /** A cause as stored: many actions share one cause object (one event, many executions), serialised once. */
+  #causeJson(cause: TaskActionInfo['cause']): string {
+    let json = this.#causeJsons.get(cause);
+    if (json === undefined) this.#causeJsons.set(cause, (json = JSON.stringify(cause)));
+    return json;
+  }
+
+  readonly #causeJsons = new WeakMap<TaskActionInfo['cause'], string>();
 
   /** The commit path's statements, prepared once: preparing one per row cost more than running it. */
   #statement(sql: string): Database.Statement {
