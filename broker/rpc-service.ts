@@ -57,7 +57,8 @@ export class RpcService {
     }
     const target = request.replyTo ?? client.id;
     if ('forward' in request) {
-      this.#forward({ id: request.id, method: request.method, params: request.params, replyTo: target });
+      const { id, method, params } = request;
+      this.#forward({ id, method, params, replyTo: target, client: client.id });
       return;
     }
     const privileged = this.#access.isPrivileged(client);

@@ -9,4 +9,17 @@ export type { ListenerProcessor } from './listener.ts';
 export { SchedulerClient, type SchedulerClientOptions } from './scheduler-client.ts';
 export { AIFlowError, type ErrorCode } from '../protocol/errors.ts';
 export type { Event } from '../protocol/event.ts';
-export type { WorkflowRef, WorkflowScheduleInfo, WorkflowTriggerInfo } from '../protocol/scheduler-api.ts';
+export type {
+  TaskExecutionInfo,
+  WorkflowRef,
+  WorkflowScheduleInfo,
+  WorkflowTriggerInfo,
+} from '../protocol/scheduler-api.ts';
+export type {
+  CauseEvent,
+  RequestRef,
+  TaskActionCause,
+  TaskActionCauseRef,
+  TaskActionInfo,
+  TaskActionName,
+} from '../protocol/task-actions.ts';

@@ -2,7 +2,12 @@ import type { MqttClient } from 'mqtt';
 import { randomId } from '../protocol/random-id.ts';
 import { AIFlowError } from '../protocol/errors.ts';
 import { DEFAULT_SERVER_URL, fromEnv } from '../protocol/runtime-env.ts';
-import type { WorkflowRef, WorkflowScheduleInfo, WorkflowTriggerInfo } from '../protocol/scheduler-api.ts';
+import type {
+  TaskExecutionInfo,
+  WorkflowRef,
+  WorkflowScheduleInfo,
+  WorkflowTriggerInfo,
+} from '../protocol/scheduler-api.ts';
 import { connectMqtt } from './mqtt-connection.ts';
 import { RpcChannel } from './rpc-channel.ts';
 
@@ -58,6 +63,11 @@ export class SchedulerClient {
   /** Starts an execution; resolves with its id. */
   async startWorkflowExecution(ref: WorkflowRef): Promise<number> {
     return (await this.call<{ id: number }>('workflowExecution.start', { ...ref })).id;
+  }
+
+  /** A task execution with every START / STOP / RESTART taken on it and the cause of each (why it ran). */
+  showTaskExecution(taskExecutionId: number): Promise<TaskExecutionInfo> {
+    return this.call('taskExecution.show', { taskExecutionId });
   }
 
   /** Adds a schedule: `cron@<5-field crontab>` or `interval@<days> <hours> <minutes> <seconds>`. */

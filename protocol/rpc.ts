@@ -176,6 +176,8 @@ export interface ForwardedRequest {
   params: Record<string, unknown>;
   /** The client id the reply goes to. */
   replyTo: string;
+  /** The MQTT client id of the requester, set by the broker (the scheduler records it as a request's cause). */
+  client?: string;
 }
 
 /**

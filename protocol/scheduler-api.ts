@@ -1,3 +1,6 @@
+import type { TaskStatus } from './status.ts';
+import type { TaskActionInfo } from './task-actions.ts';
+
 /** What the scheduler's schedule and trigger methods return (see the README's method table). */
 export interface WorkflowScheduleInfo {
   id: number;
@@ -25,4 +28,19 @@ export interface WorkflowTriggerInfo {
 export interface WorkflowRef {
   namespace?: string;
   workflow: string;
+}
+
+/** What `taskExecution.show` returns: the task execution, and every action taken on it with its cause, in order. */
+export interface TaskExecutionInfo {
+  id: number;
+  workflowExecutionId: number;
+  task: string;
+  sequence: number;
+  attempt: number;
+  status: TaskStatus;
+  pid: number | null;
+  beginTime: number;
+  endTime: number | null;
+  reason: string | null;
+  actions: TaskActionInfo[];
 }

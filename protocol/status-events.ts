@@ -1,4 +1,5 @@
 import type { TaskStatus, WorkflowExecutionStatus } from './status.ts';
+import type { TaskActionCauseRef } from './task-actions.ts';
 
 /**
  * Status changes are events in the workflow's namespace, on reserved keys that only the scheduler may send:
@@ -24,6 +25,11 @@ export interface TaskStatusContext {
   status: TaskStatus;
   /** Why a task failed or stopped (exit code, timeout, ...), when known. */
   reason?: string;
+  /**
+   * On the status an action led to (`queued` after a START or RESTART, `stopping` / `stopped` after a STOP, `queued`
+   * for a retry, `failed` / `retrying` after a time-out): which action, and what caused it. Absent otherwise.
+   */
+  cause?: TaskActionCauseRef;
 }
 
 export interface WorkflowStatusContext {

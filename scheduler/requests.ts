@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AIFlowError } from '../protocol/errors.ts';
 import { LIVE_WORKFLOW_EXECUTION_STATUSES } from '../protocol/status.ts';
+import type { RequestRef } from '../protocol/task-actions.ts';
 import { DEFAULT_NAMESPACE, validateKey, validateNamespace } from '../protocol/topics.ts';
 import { describeSchedule, parseScheduleExpression } from './schedule/expression.ts';
 import { loadWorkflowsIsolated } from '../workflow/loader.ts';
@@ -20,10 +21,11 @@ export interface RequestTarget {
   readonly catalog: WorkflowCatalog;
   /** Snapshots, uploads and task logs live here. */
   readonly dataDir: string;
-  startExecution(workflow: WorkflowRecord, runType: RunType): Promise<number>;
-  stopExecution(id: number): Promise<void>;
-  startTask(executionId: number, task: string): Promise<number>;
-  stopTask(executionId: number, task: string): Promise<void>;
+  /** `by`: the request, recorded as the cause of the task actions it leads to. */
+  startExecution(workflow: WorkflowRecord, runType: RunType, by?: RequestRef): Promise<number>;
+  stopExecution(id: number, by?: RequestRef): Promise<void>;
+  startTask(executionId: number, task: string, by?: RequestRef): Promise<number>;
+  stopTask(executionId: number, task: string, by?: RequestRef): Promise<void>;
   logFiles(taskExecutionId: number, attempts: number): string[];
 }
 
@@ -57,13 +59,18 @@ async function executionOf(scheduler: RequestTarget, params: Params) {
   return execution;
 }
 
-/** The scheduler's request/reply methods (the CLI and SDK call them through the broker). */
+/**
+ * The scheduler's request/reply methods (the CLI and SDK call them through the broker). `requester`: the MQTT client
+ * id of the caller, when the broker forwarded it (recorded as part of the cause of the task actions a request takes).
+ */
 export async function handleSchedulerRequest(
   scheduler: RequestTarget,
   method: string,
   params: Params,
+  requester: { client?: string } = {},
 ): Promise<unknown> {
   const store = scheduler.store;
+  const by: RequestRef = { method, ...(requester.client === undefined ? {} : { client: requester.client }) };
   switch (method) {
     case 'namespace.add':
       return store.addNamespace(validateNamespace(text(params, 'name')));
@@ -119,15 +126,15 @@ export async function handleSchedulerRequest(
     case 'workflowExecution.start': {
       const workflow = await workflowOf(scheduler, params);
       if (!workflow.enabled) throw new AIFlowError('CONFLICT', `workflow ${workflow.name} is disabled`);
-      return { id: await scheduler.startExecution(workflow, 'manual') };
+      return { id: await scheduler.startExecution(workflow, 'manual', by) };
     }
     case 'workflowExecution.stop':
-      await scheduler.stopExecution(id(params, 'workflowExecutionId'));
+      await scheduler.stopExecution(id(params, 'workflowExecutionId'), by);
       return { id: id(params, 'workflowExecutionId') };
     case 'workflowExecution.stopAll': {
       const workflow = await workflowOf(scheduler, params);
       const running = (await store.listWorkflowExecutions(workflow.id)).filter((e) => e.status === 'running');
-      for (const execution of running) await scheduler.stopExecution(execution.id);
+      for (const execution of running) await scheduler.stopExecution(execution.id, by);
       return { stopped: running.map((e) => e.id) };
     }
     case 'workflowExecution.list':
@@ -152,11 +159,11 @@ export async function handleSchedulerRequest(
 
     case 'taskExecution.start': {
       const execution = await executionOf(scheduler, params);
-      return { id: await scheduler.startTask(execution.id, text(params, 'task')) };
+      return { id: await scheduler.startTask(execution.id, text(params, 'task'), by) };
     }
     case 'taskExecution.stop': {
       const execution = await executionOf(scheduler, params);
-      await scheduler.stopTask(execution.id, text(params, 'task'));
+      await scheduler.stopTask(execution.id, text(params, 'task'), by);
       return { workflowExecutionId: execution.id, task: text(params, 'task') };
     }
     case 'taskExecution.list':
@@ -166,7 +173,8 @@ export async function handleSchedulerRequest(
       const taskExecutionId = id(params, 'taskExecutionId');
       const record = await store.getTaskExecution(taskExecutionId);
       if (!record) throw new AIFlowError('NOT_FOUND', `task execution ${taskExecutionId} does not exist`);
-      if (method === 'taskExecution.show') return record;
+      if (method === 'taskExecution.show')
+        return { ...record, actions: await store.listTaskActions(record.id) };
       const log = scheduler
         .logFiles(record.id, record.attempt)
         .filter((file) => existsSync(file))

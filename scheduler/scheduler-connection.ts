@@ -6,7 +6,11 @@ import type { Event } from '../protocol/event.ts';
 import type { ForwardedRequest } from '../protocol/rpc.ts';
 import { replyTopic, SCHEDULER_RPC_TOPIC, SCHEDULER_USERNAME } from '../protocol/topics.ts';
 
-export type RequestHandler = (method: string, params: Record<string, unknown>) => Promise<unknown>;
+export type RequestHandler = (
+  method: string,
+  params: Record<string, unknown>,
+  requester: { client?: string },
+) => Promise<unknown>;
 
 /**
  * The scheduler's privileged MQTT connection: it answers the requests the broker forwards (`workflow.*`, …) on the
@@ -74,7 +78,8 @@ export class SchedulerConnection {
     } catch {
       return;
     }
-    handle(request.method, request.params ?? {}).then(
+    const requester = typeof request.client === 'string' ? { client: request.client } : {};
+    handle(request.method, request.params ?? {}, requester).then(
       (result) => this.#reply(request, { id: request.id, result: result ?? null }),
       (error: unknown) => {
         const e = toAIFlowError(error);

@@ -107,8 +107,10 @@ export class Scheduler {
     this.#executor.on('finished', (end) => void this.#report(this.#engine.taskFinished(end)));
     const recovery = await this.#engine.load();
     this.#warmConditions();
-    this.#connection = await SchedulerConnection.connect(this.#o.server, this.#o.token, (method, params) =>
-      this.handleRequest(method, params),
+    this.#connection = await SchedulerConnection.connect(
+      this.#o.server,
+      this.#o.token,
+      (method, params, requester) => this.handleRequest(method, params, requester),
     );
     await this.#statuses.attach(this.#connection);
     this.#events = await AIFlowNotificationClient.connect({
@@ -139,9 +141,15 @@ export class Scheduler {
   }
 
   /** Requests forwarded by the broker; implemented in `requests.ts`, each one a unit of work. */
-  async handleRequest(method: string, params: Record<string, unknown>): Promise<unknown> {
+  async handleRequest(
+    method: string,
+    params: Record<string, unknown>,
+    requester: { client?: string } = {},
+  ): Promise<unknown> {
     try {
-      return await this.#engine.request(method, (target) => handleSchedulerRequest(target, method, params));
+      return await this.#engine.request(method, (target) =>
+        handleSchedulerRequest(target, method, params, requester),
+      );
     } finally {
       // An upload, an enable or a new trigger may bring custom conditions: their sandbox starts ahead of need.
       this.#warmConditions();

@@ -19,9 +19,9 @@ export class WorkflowCatalog {
   readonly #triggerStates = new Map<number, Map<string, unknown>>();
   readonly #schedules: WorkflowSchedules;
 
-  constructor(store: MetadataStore, clock: Clock, fire: (workflowId: number) => Promise<void>) {
+  constructor(store: MetadataStore, clock: Clock, fire: (schedule: ScheduleRecord) => Promise<void>) {
     this.#store = store;
-    this.#schedules = new WorkflowSchedules(store, clock, (schedule) => fire(schedule.workflowId));
+    this.#schedules = new WorkflowSchedules(store, clock, fire);
   }
 
   async load(recovery: Recovery): Promise<void> {

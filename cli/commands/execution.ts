@@ -3,6 +3,8 @@ import type { CliIO } from '../io.ts';
 import { namespaceOption, outputOption, serverOption } from '../options.ts';
 import { renderRecord, renderRecords, time, type Column, type OutputFormat } from '../output.ts';
 import { callScheduler } from '../scheduler-call.ts';
+import { describeTaskAction } from '../task-action-text.ts';
+import type { TaskActionInfo } from '../../protocol/task-actions.ts';
 import { startAndWatch } from './execution-watch.ts';
 import { followLog } from './log-follow.ts';
 
@@ -159,9 +161,15 @@ export function taskExecutionCommand(io: CliIO): Command {
   base('show')
     .argument('<task-execution-id>')
     .action(async (id: string, o: Options) => {
-      io.stdout(
-        renderRecord(o.output, await callScheduler(o.server, 'taskExecution.show', { taskExecutionId: id })),
+      const row = await callScheduler<TaskRow & { actions?: TaskActionInfo[] }>(
+        o.server,
+        'taskExecution.show',
+        { taskExecutionId: id },
       );
+      if (o.output !== 'table') return io.stdout(renderRecord(o.output, row));
+      // A server of an earlier release returns no actions: the record alone.
+      const actions = (row.actions ?? []).map((a) => `  ${time(a.time)}  ${describeTaskAction(a)}\n`);
+      io.stdout(renderRecord(o.output, row) + (actions.length ? `actions:\n${actions.join('')}` : ''));
     });
   command
     .command('logs')

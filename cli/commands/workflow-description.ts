@@ -1,22 +1,5 @@
+import { describeCondition } from '../../workflow/rule-text.ts';
 import type { ConditionSpec, RuleSpec, TaskSpec, WorkflowSpec } from '../../workflow/spec.ts';
-
-/** One condition in words: `a is success and b is failed`, `on event "halt"`, `custom condition "p" (keys: k)`. */
-export function describeCondition(condition: ConditionSpec): string {
-  switch (condition.type) {
-    case 'event':
-      return `on event ${JSON.stringify(condition.key)}${
-        condition.value === undefined ? '' : ` = ${JSON.stringify(condition.value)}`
-      }`;
-    case 'taskStatus':
-      return 'when ' + condition.tasks.map((t) => `${t.task} is ${t.status}`).join(' and ');
-    case 'custom':
-      return `when custom condition ${JSON.stringify(condition.path)} (keys: ${condition.keys.join(', ')})`;
-    case 'any':
-      return `when any of (${condition.conditions.map(describeCondition).join('; ')})`;
-    case 'all':
-      return `when all of (${condition.conditions.map(describeCondition).join('; ')})`;
-  }
-}
 
 /** `b: START when a is success` */
 export function describeRule(task: string, rule: RuleSpec): string {

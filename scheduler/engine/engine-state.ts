@@ -15,7 +15,13 @@ export class EngineState {
   /** Older task executions replaced by a RESTART, kept until their process has reported. */
   readonly retired = new Map<number, TaskSlot>();
   readonly index = new RuleIndex();
-  ids: Recovery['nextIds'] = { workflowExecution: 1, taskExecution: 1, timer: 1, outbox: 1 };
+  ids: Recovery['nextIds'] = {
+    workflowExecution: 1,
+    taskExecution: 1,
+    timer: 1,
+    outbox: 1,
+    taskAction: 1,
+  };
   #work: Work | null = null;
 
   /** The unit of work of the input being handled. */

@@ -4,7 +4,14 @@ import type { LiveExecution } from '../execution.ts';
 import { logPath } from '../executor/task-files.ts';
 import type { RequestTarget } from '../requests.ts';
 import type { MetadataStore, Recovery } from '../store/metadata-store.ts';
-import type { RunType, SnapshotRecord, TimerRecord, WorkflowRecord } from '../store/records.ts';
+import type { RequestRef } from '../../protocol/task-actions.ts';
+import type {
+  RunType,
+  ScheduleRecord,
+  SnapshotRecord,
+  TimerRecord,
+  WorkflowRecord,
+} from '../store/records.ts';
 import { runId } from '../task-request.ts';
 import { steppedTimers } from '../clock.ts';
 import { WorkflowCatalog } from '../workflow-catalog.ts';
@@ -39,8 +46,8 @@ export class SchedulerEngine implements RequestTarget {
     const deps = { ...engineDeps, clock: steppedTimers(engineDeps.clock) };
     this.#d = deps;
     const state = this.#state;
-    this.catalog = new WorkflowCatalog(deps.store, deps.clock, (workflowId) =>
-      this.#loop.submit({ label: 'schedule', run: () => this.#onSchedule(workflowId) }),
+    this.catalog = new WorkflowCatalog(deps.store, deps.clock, (schedule) =>
+      this.#loop.submit({ label: 'schedule', run: () => this.#onSchedule(schedule) }),
     );
     this.#timers = new EngineTimers(state, deps.clock, (timer) => void this.#onTimerDue(timer));
     this.#tasks = new TaskLifecycle({
@@ -137,18 +144,26 @@ export class SchedulerEngine implements RequestTarget {
 
   // ---- operations, inside the unit of work of a request ----
 
-  /** Starts an execution on the workflow's current snapshot (manual start or schedule). */
-  async startExecution(workflow: WorkflowRecord, runType: RunType): Promise<number> {
+  /** Starts an execution on the workflow's current snapshot, by request (`by`: the request, for its tasks). */
+  async startExecution(
+    workflow: WorkflowRecord,
+    runType: RunType,
+    by: RequestRef = { method: 'workflowExecution.start' },
+  ): Promise<number> {
     const snapshot = await this.catalog.snapshot(workflow.snapshotId);
-    return this.#executions.create(workflow, snapshot, runType).record.id;
+    return this.#executions.create(workflow, snapshot, runType, { kind: 'request', ...by }).record.id;
   }
 
   /** Stops a running execution; a stopping one is left to finish its stop. */
-  async stopExecution(id: number): Promise<void> {
-    this.#executions.stop(this.#requireLive(id));
+  async stopExecution(id: number, by: RequestRef = { method: 'workflowExecution.stop' }): Promise<void> {
+    this.#executions.stop(this.#requireLive(id), by);
   }
 
-  async startTask(executionId: number, taskName: string): Promise<number> {
+  async startTask(
+    executionId: number,
+    taskName: string,
+    by: RequestRef = { method: 'taskExecution.start' },
+  ): Promise<number> {
     const execution = this.#requireLive(executionId);
     const task = execution.task(taskName);
     if (!task)
@@ -156,17 +171,21 @@ export class SchedulerEngine implements RequestTarget {
     if (execution.isTaskLive(taskName)) {
       throw new AIFlowError('CONFLICT', `task ${taskName} already has a live execution`);
     }
-    this.#tasks.start(execution, task);
+    this.#tasks.start(execution, task, { kind: 'request', ...by });
     return execution.latest.get(taskName)!.record.id;
   }
 
-  async stopTask(executionId: number, taskName: string): Promise<void> {
+  async stopTask(
+    executionId: number,
+    taskName: string,
+    by: RequestRef = { method: 'taskExecution.stop' },
+  ): Promise<void> {
     const execution = this.#requireLive(executionId);
     if (!execution.task(taskName)) {
       throw new AIFlowError('NOT_FOUND', `task ${taskName} is not in workflow ${execution.spec.name}`);
     }
     if (!execution.isTaskLive(taskName)) throw new AIFlowError('CONFLICT', `task ${taskName} is not running`);
-    this.#tasks.stop(execution, taskName);
+    this.#tasks.stop(execution, taskName, { kind: 'request', ...by });
   }
 
   /** Log files of a task execution, one per attempt. */
@@ -198,10 +217,12 @@ export class SchedulerEngine implements RequestTarget {
   }
 
   /** A schedule fired: a disabled workflow does not run on its schedules (SPEC §3.7). */
-  async #onSchedule(workflowId: number): Promise<void> {
-    const workflow = this.catalog.workflow(workflowId);
+  async #onSchedule(schedule: ScheduleRecord): Promise<void> {
+    const workflow = this.catalog.workflow(schedule.workflowId);
     if (!workflow?.enabled) return;
-    await this.startExecution(workflow, 'schedule');
+    const snapshot = await this.catalog.snapshot(workflow.snapshotId);
+    const { id: scheduleId, expression } = schedule;
+    this.#executions.create(workflow, snapshot, 'schedule', { kind: 'schedule', scheduleId, expression });
   }
 
   #onTimerDue(timer: TimerRecord): Promise<void> {
@@ -212,14 +233,14 @@ export class SchedulerEngine implements RequestTarget {
         if (timer.kind === 'retry') {
           const found = this.#state.byTaskExecution.get(timer.taskExecutionId);
           const slot = this.#state.slotOf(timer.taskExecutionId);
-          if (found && slot) this.#tasks.send(found.execution, slot, { type: 'task.retryDue' });
+          if (found && slot) this.#tasks.retryDue(found.execution, slot);
           return;
         }
         // A periodic tick restarts the task while its execution runs, then waits for the next tick.
         const execution = this.#state.live.get(timer.workflowExecutionId);
         const task = execution?.task(timer.task);
         if (!execution || !task || execution.actor.getSnapshot().value !== 'running') return;
-        this.#tasks.restart(execution, task);
+        this.#tasks.restart(execution, task, { kind: 'periodic', expression: task.periodic! });
         this.#timers.schedulePeriodic(execution, task);
       },
     });

@@ -5,7 +5,9 @@ import {
   taskStatusKey,
   type TaskStatusContext,
 } from '../../protocol/status-events.ts';
-import { expectedKeys, type ConditionSpec, type TaskSpec } from '../../workflow/spec.ts';
+import { causeEvent, type TaskActionCause } from '../../protocol/task-actions.ts';
+import { describeCondition, ruleText } from '../../workflow/rule-text.ts';
+import { expectedKeys, type ConditionSpec, type RuleSpec, type TaskSpec } from '../../workflow/spec.ts';
 import { isMet, type EvaluationScope } from '../conditions.ts';
 import { conditionScope, type ScopeTarget } from '../condition-scope.ts';
 import type { LiveExecution } from '../execution.ts';
@@ -19,10 +21,11 @@ import type { TaskLifecycle } from './task-lifecycle.ts';
 /** Where an execution's observed task statuses are stored (a name no user state can have). */
 export const OBSERVED_STATE = '$observed';
 
-/** A rule that fired: what to do to which task. */
+/** A rule that fired: what to do to which task, and which rule (its index in the task) said so. */
 interface Decision {
   task: TaskSpec;
-  action: TaskSpec['rules'][number]['action'];
+  rule: RuleSpec;
+  index: number;
 }
 
 export interface EventRouterDeps {
@@ -64,8 +67,19 @@ export class EventRouter {
     // One execution's actions never change another's conditions, so all are decided at once: the custom
     // conditions of N executions then reach their sandbox in one batch (one round trip), not N.
     const decisions = await Promise.all(reached.map((execution) => this.#decide(execution, event)));
+    // One cause per rule fired: the executions of a snapshot share it (and the store serialises it once).
+    const causes = new Map<RuleSpec, TaskActionCause>();
+    const causeOf = ({ rule, index }: Decision): TaskActionCause => {
+      let cause = causes.get(rule);
+      if (!cause) {
+        cause = { kind: 'rule', rule: index, ...this.#ruleWords(rule), event: causeEvent(event) };
+        causes.set(rule, cause);
+      }
+      return cause;
+    };
     reached.forEach((execution, i) => {
-      for (const { task, action } of decisions[i]!) this.#act(execution, task, action);
+      for (const decision of decisions[i]!)
+        this.#act(execution, decision.task, decision.rule, causeOf(decision));
       if (event.key.startsWith('$task/')) this.#d.executions.settle(execution);
     });
   }
@@ -93,7 +107,8 @@ export class EventRouter {
       const scope = this.#triggerScope(workflow, snapshot);
       for (const trigger of triggers) {
         if (!(await isMet(trigger.condition, event, scope))) continue;
-        this.#d.executions.create(workflow, snapshot, 'trigger');
+        const cause = { kind: 'trigger', triggerId: trigger.id, event: causeEvent(event) } as const;
+        this.#d.executions.create(workflow, snapshot, 'trigger', cause);
         break;
       }
     }
@@ -116,22 +131,34 @@ export class EventRouter {
     const scope = this.#executionScope(execution);
     const decisions: Decision[] = [];
     for (const task of execution.spec.tasks) {
-      for (const rule of task.rules) {
+      for (const [index, rule] of task.rules.entries()) {
         if (!this.#ruleKeys(execution, rule.condition).includes(event.key)) continue;
         if (!(await isMet(rule.condition, event, scope))) continue;
-        decisions.push({ task, action: rule.action });
+        decisions.push({ task, rule, index });
         break;
       }
     }
     return decisions;
   }
 
-  #act(execution: LiveExecution, task: TaskSpec, action: Decision['action']): void {
+  #act(execution: LiveExecution, task: TaskSpec, rule: RuleSpec, cause: TaskActionCause): void {
     const { tasks } = this.#d;
-    if (action === 'start') tasks.start(execution, task);
-    else if (action === 'stop') tasks.stop(execution, task.name);
-    else tasks.restart(execution, task);
+    if (rule.action === 'start') tasks.start(execution, task, cause);
+    else if (rule.action === 'stop') tasks.stop(execution, task.name, cause);
+    else tasks.restart(execution, task, cause);
   }
+
+  /** A rule's text and condition in words, made once per snapshot (one event may fire it in many executions). */
+  #ruleWords(rule: RuleSpec): { text: string; condition: string } {
+    let words = this.#wordsByRule.get(rule);
+    if (!words) {
+      words = { text: ruleText(rule), condition: describeCondition(rule.condition) };
+      this.#wordsByRule.set(rule, words);
+    }
+    return words;
+  }
+
+  readonly #wordsByRule = new WeakMap<RuleSpec, { text: string; condition: string }>();
 
   /** The keys a rule expects, computed once per snapshot (every execution of it shares the spec objects). */
   #ruleKeys(execution: LiveExecution, condition: ConditionSpec): string[] {

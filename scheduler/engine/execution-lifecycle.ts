@@ -1,5 +1,6 @@
 import { createActor } from 'xstate';
 import { workflowStatusKey, type WorkflowStatusContext } from '../../protocol/status-events.ts';
+import type { RequestRef, TaskActionCause } from '../../protocol/task-actions.ts';
 import type { Clock } from '../clock.ts';
 import { LiveExecution } from '../execution.ts';
 import { workflowExecutionMachine, type EnteredStatus } from '../machines/workflow-execution.machine.ts';
@@ -17,6 +18,8 @@ export class ExecutionLifecycle {
   readonly #tasks: TaskLifecycle;
   readonly #timers: EngineTimers;
   readonly #clock: Clock;
+  /** The cause of the execution stop being handled: its tasks are stopped with it. */
+  #stopCause: TaskActionCause | null = null;
 
   constructor(state: EngineState, tasks: TaskLifecycle, timers: EngineTimers, clock: Clock) {
     this.#state = state;
@@ -25,8 +28,16 @@ export class ExecutionLifecycle {
     this.#clock = clock;
   }
 
-  /** Creates a running execution pinned to `snapshot` and starts its unconditional tasks (SPEC §2.1). */
-  create(workflow: WorkflowRecord, snapshot: SnapshotRecord, runType: RunType): LiveExecution {
+  /**
+   * Creates a running execution pinned to `snapshot` and starts its unconditional tasks (SPEC §2.1); `cause` (the
+   * request, schedule or trigger that starts the execution) is theirs too.
+   */
+  create(
+    workflow: WorkflowRecord,
+    snapshot: SnapshotRecord,
+    runType: RunType,
+    cause: TaskActionCause,
+  ): LiveExecution {
     const record: WorkflowExecutionRecord = {
       id: this.#state.ids.workflowExecution++,
       workflowId: workflow.id,
@@ -42,7 +53,7 @@ export class ExecutionLifecycle {
     this.#state.current().uow.workflowExecutions.push({ ...record });
     this.#emitStatus(execution);
     for (const task of execution.spec.tasks) {
-      if (!task.rules.some((r) => r.action === 'start')) this.#tasks.start(execution, task);
+      if (!task.rules.some((r) => r.action === 'start')) this.#tasks.start(execution, task, cause);
       this.#timers.schedulePeriodic(execution, task);
     }
     this.settle(execution);
@@ -68,8 +79,13 @@ export class ExecutionLifecycle {
   }
 
   /** Stops a running execution (a stopping one is left as it is). */
-  stop(execution: LiveExecution): void {
-    execution.actor.send({ type: 'execution.stop' });
+  stop(execution: LiveExecution, by: RequestRef): void {
+    this.#stopCause = { kind: 'execution-stop', workflowExecutionId: execution.record.id, ...by };
+    try {
+      execution.actor.send({ type: 'execution.stop' });
+    } finally {
+      this.#stopCause = null;
+    }
     this.drainIfIdle(execution);
   }
 
@@ -139,7 +155,13 @@ export class ExecutionLifecycle {
     actions: {
       stopTasks: ({ context }) => {
         const execution = this.#state.live.get(context.workflowExecutionId);
-        for (const task of execution?.spec.tasks ?? []) this.#tasks.stop(execution!, task.name);
+        if (!execution) return;
+        const cause = this.#stopCause ?? {
+          kind: 'execution-stop',
+          workflowExecutionId: execution.record.id,
+          method: 'workflowExecution.stop',
+        };
+        for (const task of execution.spec.tasks) this.#tasks.stop(execution, task.name, cause);
       },
       entered: ({ context }, { status }) => {
         const execution = this.#state.live.get(context.workflowExecutionId);

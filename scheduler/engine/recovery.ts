@@ -68,6 +68,7 @@ export function recover(deps: RecoveryDeps, recovery: Recovery): void {
       if (!task || !slot.actor) continue;
       // Queued but not yet started: hand it to the executor again (it refuses a run it already launched).
       if (slot.record.status === 'queued' && slot.record.pid === null) {
+        tasks.recordAction(slot, 'start', { kind: 'recovery' });
         tasks.submit(execution, slot.record.id, task, slot.record.attempt);
       }
       if (slot.record.status === 'stopping') tasks.stopProcess(slot.record.id, slot.record.attempt);

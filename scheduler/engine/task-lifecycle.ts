@@ -2,10 +2,18 @@ import { createActor } from 'xstate';
 import { toAIFlowError } from '../../protocol/errors.ts';
 import { FINISHED_TASK_STATUSES, type TaskStatus } from '../../protocol/status.ts';
 import { taskStatusKey, type TaskStatusContext } from '../../protocol/status-events.ts';
+import {
+  causeRef,
+  type TaskActionCause,
+  type TaskActionCauseRef,
+  type TaskActionInfo,
+  type TaskActionName,
+} from '../../protocol/task-actions.ts';
 import type { TaskSpec } from '../../workflow/spec.ts';
 import type { Clock } from '../clock.ts';
 import type { LiveExecution, TaskSlot } from '../execution.ts';
 import { taskExecutionMachine, type TaskExecutionEvent } from '../machines/task-execution.machine.ts';
+import { timeoutReason } from '../executor/outcome.ts';
 import type { TaskExecutionRecord } from '../store/records.ts';
 import { fromRunId, runId, taskRequest } from '../task-request.ts';
 import type { EngineState } from './engine-state.ts';
@@ -31,7 +39,11 @@ export interface TaskLifecycleDeps {
   ended: (execution: LiveExecution) => void;
 }
 
-/** START, STOP and RESTART of task executions, their actors, and the executor's reports about them. */
+/**
+ * START, STOP and RESTART of task executions, their actors, and the executor's reports about them. Every action
+ * taken is recorded with its cause in the same unit of work; an action that changes nothing (START of a live task,
+ * STOP of a finished one) is not an action and leaves no record.
+ */
 export class TaskLifecycle {
   readonly #d: TaskLifecycleDeps;
 
@@ -40,27 +52,58 @@ export class TaskLifecycle {
   }
 
   /** START: nothing if the task has a live execution (stopping included, SPEC §3.6); otherwise a new one. */
-  start(execution: LiveExecution, task: TaskSpec): void {
+  start(execution: LiveExecution, task: TaskSpec, cause: TaskActionCause): void {
     if (execution.actor.getSnapshot().value !== 'running' || execution.isTaskLive(task.name)) return;
-    this.#newTaskExecution(execution, task);
+    this.#newTaskExecution(execution, task, 'start', cause);
   }
 
   /** STOP: stops the live execution; a task that never ran is left alone (SPEC §3.4). */
-  stop(execution: LiveExecution, task: string): void {
+  stop(execution: LiveExecution, task: string, cause: TaskActionCause): void {
     const slot = execution.latest.get(task);
-    if (slot?.actor && execution.isTaskLive(task)) this.send(execution, slot, { type: 'task.stop' });
+    // A stopping one is already being stopped: a second STOP changes nothing, and is no action.
+    if (!slot?.actor || !execution.isTaskLive(task) || slot.record.status === 'stopping') return;
+    this.send(execution, slot, { type: 'task.stop' }, this.recordAction(slot, 'stop', cause));
   }
 
   /**
    * RESTART: stops the live execution, if any, and starts a new one at once; the old one stays `stopping` until
    * its process has exited, and its final report is still recorded.
    */
-  restart(execution: LiveExecution, task: TaskSpec): void {
+  restart(execution: LiveExecution, task: TaskSpec, cause: TaskActionCause): void {
     if (execution.actor.getSnapshot().value !== 'running') return;
-    this.stop(execution, task.name);
+    this.stop(execution, task.name, cause);
     const previous = execution.latest.get(task.name);
     if (previous?.actor) this.#d.state.retired.set(previous.record.id, previous);
-    this.#newTaskExecution(execution, task);
+    this.#newTaskExecution(execution, task, 'restart', cause);
+  }
+
+  /** A retry's back-off has passed: the next try is queued. */
+  retryDue(execution: LiveExecution, slot: TaskSlot): void {
+    if (slot.record.status !== 'retrying') return;
+    const attempt = slot.record.attempt + 1;
+    const maxRetries = execution.task(slot.record.task)?.retry.maxRetries ?? 0;
+    const cause = this.recordAction(slot, 'start', { kind: 'retry', attempt, maxRetries }, attempt);
+    this.send(execution, slot, { type: 'task.retryDue' }, cause);
+  }
+
+  /** Records an action on a task execution with its cause, in the current unit of work. */
+  recordAction(
+    slot: TaskSlot,
+    action: TaskActionName,
+    cause: TaskActionCause,
+    attempt = slot.record.attempt,
+  ): TaskActionCauseRef {
+    const state = this.#d.state;
+    const info: TaskActionInfo = {
+      id: state.ids.taskAction++,
+      taskExecutionId: slot.record.id,
+      action,
+      attempt,
+      cause,
+      time: this.#d.clock.now(),
+    };
+    state.current().uow.taskActions.push(info);
+    return causeRef(info);
   }
 
   /** The executor spawned a try: its pid is recorded (for adoption after a restart). */
@@ -81,19 +124,33 @@ export class TaskLifecycle {
     const found = state.byTaskExecution.get(taskExecutionId);
     const slot = state.slotOf(taskExecutionId);
     if (!found || !slot || slot.record.attempt !== attempt) return;
+    const cause = this.#timedOut(found.execution, slot, end)
+      ? this.recordAction(slot, 'stop', {
+          kind: 'timeout',
+          timeoutMs: found.execution.task(found.task)!.timeoutMs!,
+        })
+      : undefined;
     const event: TaskExecutionEvent =
       end.status === 'success'
         ? { type: 'task.succeeded' }
         : end.status === 'stopped'
           ? { type: 'task.stopped', reason: end.reason }
           : { type: 'task.failed', reason: end.reason };
-    this.send(found.execution, slot, event);
+    this.send(found.execution, slot, event, cause);
     if (!slot.actor && state.retired.delete(taskExecutionId)) state.byTaskExecution.delete(taskExecutionId);
     if (!slot.actor) this.#d.ended(found.execution);
   }
 
-  /** Sends an event to a task execution's actor and records what changed (status, status event). */
-  send(execution: LiveExecution, slot: TaskSlot, event: TaskExecutionEvent): void {
+  /**
+   * Sends an event to a task execution's actor and records what changed (status, status event). `cause`: the
+   * action that sent it, named in the status event it leads to.
+   */
+  send(
+    execution: LiveExecution,
+    slot: TaskSlot,
+    event: TaskExecutionEvent,
+    cause?: TaskActionCauseRef,
+  ): void {
     if (!slot.actor) return;
     const before = slot.record.status;
     slot.actor.send(event);
@@ -114,7 +171,18 @@ export class TaskLifecycle {
       slot.actor = null;
     }
     this.#d.state.current().uow.taskExecutions.push({ ...slot.record });
-    if (status !== before) this.#emitStatus(execution, slot.record);
+    if (status !== before) this.#emitStatus(execution, slot.record, cause);
+  }
+
+  /** The executor killed a try of its own accord because it outran the task's time-out (not a STOP). */
+  #timedOut(execution: LiveExecution, slot: TaskSlot, end: TaskEnd): boolean {
+    const timeoutMs = execution.task(slot.record.task)?.timeoutMs ?? null;
+    return (
+      timeoutMs !== null &&
+      end.status === 'failed' &&
+      end.reason === timeoutReason(timeoutMs) &&
+      (slot.record.status === 'running' || slot.record.status === 'queued')
+    );
   }
 
   /** The actor of one task execution; `restoreFrom` resumes a stored one in its status (no entry action replayed). */
@@ -150,7 +218,12 @@ export class TaskLifecycle {
     this.#d.state.current().effects.push(() => void this.#d.runner.stop(id));
   }
 
-  #newTaskExecution(execution: LiveExecution, task: TaskSpec): void {
+  #newTaskExecution(
+    execution: LiveExecution,
+    task: TaskSpec,
+    action: TaskActionName,
+    cause: TaskActionCause,
+  ): void {
     const state = this.#d.state;
     const previous = execution.latest.get(task.name);
     // A finished execution that is no longer the latest will never be looked up again.
@@ -173,10 +246,10 @@ export class TaskLifecycle {
     execution.latest.set(task.name, slot);
     state.byTaskExecution.set(record.id, { execution, task: task.name });
     state.current().uow.taskExecutions.push({ ...record });
-    this.send(execution, slot, { type: 'task.queue' });
+    this.send(execution, slot, { type: 'task.queue' }, this.recordAction(slot, action, cause));
   }
 
-  #emitStatus(execution: LiveExecution, record: TaskExecutionRecord): void {
+  #emitStatus(execution: LiveExecution, record: TaskExecutionRecord, cause?: TaskActionCauseRef): void {
     const context: TaskStatusContext = {
       workflowExecutionId: execution.record.id,
       workflow: execution.spec.name,
@@ -185,6 +258,7 @@ export class TaskLifecycle {
       sequence: record.sequence,
       status: record.status,
       ...(record.reason ? { reason: record.reason } : {}),
+      ...(cause ? { cause } : {}),
     };
     this.#d.state.outbox(
       execution.record.namespace,

@@ -16,6 +16,6 @@ export function changedAnything(work: Work): boolean {
   return (
     work.effects.length > 0 ||
     u.workflowExecutions.length + u.taskExecutions.length + u.states.length + u.timers.length > 0 ||
-    u.deletedTimers.length + u.outbox.length > 0
+    u.deletedTimers.length + u.outbox.length + u.taskActions.length > 0
   );
 }

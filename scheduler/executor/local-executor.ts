@@ -13,7 +13,7 @@ import {
   type ResolvedExecutorOptions,
   type SubmitRequest,
 } from './executor-options.ts';
-import { errorReason, exitOutcome, settleOutcome } from './outcome.ts';
+import { errorReason, exitOutcome, settleOutcome, timeoutReason } from './outcome.ts';
 import { checkCrashPointEnv, crashPoint } from './crash-points.ts';
 import { findRunner, isRunnerAlive, signalGroup } from './process-group.ts';
 import {
@@ -347,7 +347,7 @@ export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
       const timeoutMs = entry.timeoutMs;
       const remaining = Math.max(0, entry.startTime + timeoutMs - this.#o.clock.now());
       entry.deadline = this.#o.clock.setTimeout(
-        () => this.#kill(entry, { status: 'failed', reason: `timeout after ${timeoutMs} ms` }),
+        () => this.#kill(entry, { status: 'failed', reason: timeoutReason(timeoutMs) }),
         remaining,
       );
     }

@@ -21,6 +21,11 @@ export function errorReason(error: unknown): string {
   return line.length > MAX_REASON_LENGTH ? `${line.slice(0, MAX_REASON_LENGTH - 1)}…` : line;
 }
 
+/** Why the executor killed a try that outran its task's time-out (the scheduler recognises it). */
+export function timeoutReason(timeoutMs: number): string {
+  return `timeout after ${timeoutMs} ms`;
+}
+
 /** The verdict of a runner that received SIGTERM without a stop request on file (someone else's signal). */
 export const DEFAULT_STOP: StopRequest = { status: 'stopped', reason: 'stopped by SIGTERM' };
 

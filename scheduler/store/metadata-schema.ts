@@ -51,6 +51,14 @@ export const METADATA_MIGRATIONS: readonly MetadataMigration[] = [
     description: 'finished executions indexed by end time (retention)',
     sql: 'CREATE INDEX IF NOT EXISTS executions_by_end_time ON workflow_executions (end_time) WHERE end_time IS NOT NULL;',
   },
+  {
+    description: 'task actions with their causes (why a task execution was started, stopped or restarted)',
+    // One index only: every insert pays for it, and a batch may insert thousands (one event, many executions).
+    sql: `CREATE TABLE IF NOT EXISTS task_actions (
+  id INTEGER PRIMARY KEY, task_execution_id INTEGER NOT NULL, action TEXT NOT NULL, attempt INTEGER NOT NULL,
+  cause TEXT NOT NULL, time INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS task_actions_by_task_execution ON task_actions (task_execution_id);`,
+  },
 ];
 
 export const METADATA_SCHEMA_VERSION = METADATA_MIGRATIONS.length;

@@ -1,3 +1,4 @@
+import type { TaskActionInfo } from '../../protocol/task-actions.ts';
 import type {
   ScheduleRecord,
   TriggerRecord,
@@ -39,6 +40,8 @@ export interface MetadataStore {
   deleteWorkflowExecution(id: number): Promise<void>;
   listTaskExecutions(workflowExecutionId: number): Promise<TaskExecutionRecord[]>;
   getTaskExecution(id: number): Promise<TaskExecutionRecord | undefined>;
+  /** The actions taken on a task execution, each with its cause, in the order they were taken. */
+  listTaskActions(taskExecutionId: number): Promise<TaskActionInfo[]>;
 
   addSchedule(workflowId: number, expression: string, nextRunTime: number): Promise<ScheduleRecord>;
   listSchedules(workflowId?: number): Promise<ScheduleRecord[]>;
@@ -120,5 +123,11 @@ export interface Recovery {
   outbox: OutboxRecord[];
   checkpoint: number;
   /** Next free ids, so the scheduler can name new rows before it commits them. */
-  nextIds: { workflowExecution: number; taskExecution: number; timer: number; outbox: number };
+  nextIds: {
+    workflowExecution: number;
+    taskExecution: number;
+    timer: number;
+    outbox: number;
+    taskAction: number;
+  };
 }

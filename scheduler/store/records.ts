@@ -1,4 +1,5 @@
 import type { TaskStatus, WorkflowExecutionStatus } from '../../protocol/status.ts';
+import type { TaskActionInfo } from '../../protocol/task-actions.ts';
 import type { ConditionSpec, WorkflowSpec } from '../../workflow/spec.ts';
 
 /** The rows of the metadata store, as the scheduler and the CLI see them. Times are ms since the epoch. */
@@ -105,6 +106,8 @@ export interface UnitOfWork {
   timers: TimerRecord[];
   deletedTimers: number[];
   outbox: OutboxRecord[];
+  /** START / STOP / RESTART of task executions, each with its cause (`protocol/task-actions.ts`). */
+  taskActions: TaskActionInfo[];
   /** The last event offset fully processed, stored with its effects. */
   checkpoint?: number;
   /** An event whose processing failed: kept with the reason, never silently dropped. */
@@ -119,5 +122,6 @@ export function emptyUnitOfWork(): UnitOfWork {
     timers: [],
     deletedTimers: [],
     outbox: [],
+    taskActions: [],
   };
 }

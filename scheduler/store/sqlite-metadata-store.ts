@@ -7,6 +7,7 @@ import {
   type FileWatch,
 } from '../../broker/sqlite-file-guard.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
+import type { TaskActionInfo } from '../../protocol/task-actions.ts';
 import type { LeaseClaim, LeaseRecord, MetadataStore, Recovery } from './metadata-store.ts';
 import type {
   ScheduleRecord,
@@ -80,6 +81,14 @@ const taskExecutionOf = (r: Row): TaskExecutionRecord => ({
   beginTime: r.begin_time as number,
   endTime: (r.end_time as number | null) ?? null,
   reason: (r.reason as string | null) ?? null,
+});
+const taskActionOf = (r: Row): TaskActionInfo => ({
+  id: r.id as number,
+  taskExecutionId: r.task_execution_id as number,
+  action: r.action as TaskActionInfo['action'],
+  attempt: r.attempt as number,
+  cause: JSON.parse(r.cause as string) as TaskActionInfo['cause'],
+  time: r.time as number,
 });
 
 /** The embedded metadata store: one SQLite file (WAL) beside the event log. */
@@ -229,6 +238,11 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   #deleteExecution(id: number): void {
+    this.#db
+      .prepare(
+        'DELETE FROM task_actions WHERE task_execution_id IN (SELECT id FROM task_executions WHERE workflow_execution_id = ?)',
+      )
+      .run(id);
     this.#db.prepare('DELETE FROM task_executions WHERE workflow_execution_id = ?').run(id);
     this.#db.prepare('DELETE FROM states WHERE scope = ?').run(`execution:${id}`);
     this.#db.prepare('DELETE FROM workflow_executions WHERE id = ?').run(id);
@@ -244,6 +258,13 @@ export class SqliteMetadataStore implements MetadataStore {
   async getTaskExecution(id: number): Promise<TaskExecutionRecord | undefined> {
     const row = this.#one('SELECT * FROM task_executions WHERE id = ?', id);
     return row && taskExecutionOf(row);
+  }
+
+  async listTaskActions(taskExecutionId: number): Promise<TaskActionInfo[]> {
+    return this.#all(
+      'SELECT * FROM task_actions WHERE task_execution_id = ? ORDER BY id',
+      taskExecutionId,
+    ).map(taskActionOf);
   }
 
   async addSchedule(workflowId: number, expression: string, nextRunTime: number): Promise<ScheduleRecord> {
@@ -361,6 +382,7 @@ export class SqliteMetadataStore implements MetadataStore {
         taskExecution: max('task_executions'),
         timer: max('timers'),
         outbox: max('outbox'),
+        taskAction: max('task_actions'),
       },
     };
   }
@@ -435,6 +457,16 @@ export class SqliteMetadataStore implements MetadataStore {
           o.context,
         );
       }
+      for (const a of work.taskActions) {
+        sql('INSERT INTO task_actions VALUES (?, ?, ?, ?, ?, ?)').run(
+          a.id,
+          a.taskExecutionId,
+          a.action,
+          a.attempt,
+          this.#causeJson(a.cause),
+          a.time,
+        );
+      }
       if (work.failedEvent) {
         const { offset, key, reason } = work.failedEvent;
         sql('INSERT OR REPLACE INTO failed_events VALUES (?, ?, ?, ?)').run(offset, key, reason, Date.now());
@@ -443,6 +475,15 @@ export class SqliteMetadataStore implements MetadataStore {
         sql('UPDATE checkpoint SET offset = MAX(offset, ?)').run(work.checkpoint);
     })();
   }
+
+  /** A cause as stored: many actions share one cause object (one event, many executions), serialised once. */
+  #causeJson(cause: TaskActionInfo['cause']): string {
+    let json = this.#causeJsons.get(cause);
+    if (json === undefined) this.#causeJsons.set(cause, (json = JSON.stringify(cause)));
+    return json;
+  }
+
+  readonly #causeJsons = new WeakMap<TaskActionInfo['cause'], string>();
 
   /** The commit path's statements, prepared once: preparing one per row cost more than running it. */
   #statement(sql: string): Database.Statement {

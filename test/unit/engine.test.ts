@@ -1,84 +1,13 @@
 // The scheduler's engine driven without MQTT or processes: a real SQLite store, a fake executor, a manual clock.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { createLogger } from '../../broker/logger.ts';
-import type { Event } from '../../protocol/event.ts';
-import { SchedulerEngine } from '../../scheduler/engine/engine.ts';
-import type { TaskRunner } from '../../scheduler/engine/ports.ts';
-import type { SubmitRequest } from '../../scheduler/executor/executor-options.ts';
+import { test } from 'node:test';
+import type { SchedulerEngine } from '../../scheduler/engine/engine.ts';
 import type { MetadataStore } from '../../scheduler/store/metadata-store.ts';
-import type { OutboxRecord, WorkflowRecord } from '../../scheduler/store/records.ts';
-import { SqliteMetadataStore } from '../../scheduler/store/sqlite-metadata-store.ts';
-import {
-  MeetAllCondition,
-  SingleEventCondition,
-  TaskAction,
-  toSpec,
-  Workflow,
-} from '../../workflow/index.ts';
-import { tempDir } from '../helpers.ts';
-import { ManualClock } from '../manual-clock.ts';
-import type { Clock } from '../../scheduler/clock.ts';
+import type { WorkflowRecord } from '../../scheduler/store/records.ts';
 import { runId } from '../../scheduler/task-request.ts';
-
-/** Records what the engine hands to the executor, and how many store commits had happened by then. */
-class RecordingRunner implements TaskRunner {
-  readonly submits: { request: SubmitRequest; commitsBefore: number }[] = [];
-  store: MetadataStore | undefined;
-  onSubmit: (() => void) | undefined;
-  async submit(request: SubmitRequest): Promise<void> {
-    this.submits.push({ request, commitsBefore: this.store!.commits });
-    this.onSubmit?.();
-  }
-  async stop(): Promise<void> {}
-  async adopt(): Promise<void> {}
-}
-
-async function engineWith(
-  t: TestContext,
-  workflow: Workflow,
-  wrap?: (store: MetadataStore) => MetadataStore,
-  clock: Clock = new ManualClock(),
-) {
-  const store = SqliteMetadataStore.open(join(tempDir(t), 'metadata.db'));
-  t.after(() => store.close());
-  const { workflow: record } = await store.saveUpload({
-    fileName: 'w.ts',
-    source: '',
-    spec: toSpec(workflow),
-  });
-  const runner = new RecordingRunner();
-  const used = wrap ? wrap(store) : store;
-  runner.store = used;
-  const published: OutboxRecord[] = [];
-  const engine = new SchedulerEngine({
-    store: used,
-    runner,
-    conditions: { evaluate: () => Promise.reject(new Error('no custom condition here')) },
-    clock,
-    logger: createLogger('error', () => undefined),
-    dataDir: tempDir(t),
-    server: 'mqtt://127.0.0.1:1',
-    publish: (outbox) => published.push(...outbox),
-  });
-  t.after(() => engine.close());
-  await engine.load();
-  return { engine, store, runner, record, published };
-}
-
-let offset = 0;
-function event(key: string, context: object | null = null): Event {
-  return {
-    offset: ++offset,
-    key,
-    value: 'v',
-    namespace: 'default',
-    sender: 'test',
-    context: context && JSON.stringify(context),
-    createTime: Date.now(),
-  };
-}
+import { MeetAllCondition, SingleEventCondition, TaskAction, Workflow } from '../../workflow/index.ts';
+import { ManualClock } from '../manual-clock.ts';
+import { engineWith, event, lastOffset } from './engine-fixture.ts';
 
 async function startExecutions(
   engine: SchedulerEngine,
@@ -101,7 +30,7 @@ test('a burst of 1,000 events no rule expects writes nothing of its own; the che
   assert.ok(store.commits - before <= 2, `${store.commits - before} commits for 1,000 unexpected events`);
   assert.equal(
     (await store.loadRecovery()).checkpoint,
-    offset,
+    lastOffset(),
     'the checkpoint was written once the lag reached its bound',
   );
   const quiet = store.commits;
@@ -109,7 +38,7 @@ test('a burst of 1,000 events no rule expects writes nothing of its own; the che
   assert.equal(store.commits, quiet, 'two more unexpected events: no commit');
   await engine.close();
   assert.equal(store.commits, quiet + 1, 'closing stores the checkpoint that moved without a write');
-  assert.equal((await store.loadRecovery()).checkpoint, offset);
+  assert.equal((await store.loadRecovery()).checkpoint, lastOffset());
 });
 
 test('one event reaching 200 waiting executions is one commit, and the task starts follow it', async (t) => {

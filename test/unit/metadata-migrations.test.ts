@@ -39,18 +39,21 @@ test('a metadata store made by the previous release is migrated at open, its row
     );
     assert.equal((await store.getWorkflowExecution(7))?.endTime, 200);
     assert.equal((await store.getTaskExecution(3))?.task, 'a');
+    assert.deepEqual(await store.listTaskActions(3), [], 'an execution of before the actions has none');
     assert.equal((await store.loadRecovery()).checkpoint, 42);
   } finally {
     await store.close();
   }
   assert.deepEqual(
     records.filter((r) => r.message === 'metadata store migrated').map((r) => r.fields.version),
-    [1],
+    [1, 2],
   );
   const db = new Database(file, { readonly: true });
   assert.equal(db.pragma('user_version', { simple: true }), METADATA_SCHEMA_VERSION);
   const index = db.prepare("SELECT name FROM sqlite_master WHERE name = 'executions_by_end_time'").get();
   assert.ok(index, 'migration 1 added its index');
+  const actions = db.prepare("SELECT name FROM sqlite_master WHERE name = 'task_actions'").get();
+  assert.ok(actions, 'migration 2 added the task actions');
   db.close();
 
   records.length = 0;

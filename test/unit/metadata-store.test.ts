@@ -55,6 +55,15 @@ test('a unit of work is written at once and read back by recovery', async (t) =>
     reason: null,
   });
   work.states.push({ scope: 'execution:1', name: 'sum', value: { n: 3 } });
+  const action = {
+    id: 1,
+    taskExecutionId: 1,
+    action: 'start',
+    attempt: 1,
+    cause: { kind: 'request', method: 'workflowExecution.start', client: 'c-1' },
+    time: 1,
+  } as const;
+  work.taskActions.push(action);
   work.timers.push({ id: 1, dueTime: 99, kind: 'periodic', workflowExecutionId: 1, task: 't' });
   work.outbox.push({
     id: 1,
@@ -81,8 +90,17 @@ test('a unit of work is written at once and read back by recovery', async (t) =>
   ]);
   assert.equal(recovery.outbox[0]?.eventId, 'e-1');
   assert.equal(recovery.checkpoint, 7);
-  assert.deepEqual(recovery.nextIds, { workflowExecution: 2, taskExecution: 2, timer: 2, outbox: 2 });
+  assert.deepEqual(recovery.nextIds, {
+    workflowExecution: 2,
+    taskExecution: 2,
+    timer: 2,
+    outbox: 2,
+    taskAction: 2,
+  });
   assert.equal(recovery.snapshots[0]?.spec.tasks[0]?.name, 't');
+  assert.deepEqual(await reopened.listTaskActions(1), [action], 'the action and its cause, as committed');
+  await reopened.deleteWorkflowExecution(1);
+  assert.deepEqual(await reopened.listTaskActions(1), [], 'deleted with its execution');
 });
 
 test('the checkpoint never moves back; failed events are kept with their reason', async (t) => {
