@@ -1,0 +1,81 @@
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build, type BuildFailure, type BuildOptions, type Message } from 'esbuild';
+import { invalid } from './checks.ts';
+
+/*
+ * A workflow module and everything it imports as one ES module: what an upload stores as the snapshot's artifact,
+ * so an execution runs exactly the code it was uploaded with, whatever changes on disk later, and as plain
+ * JavaScript (no TypeScript loader in a task process). The condition sandbox bundles with the same base options.
+ */
+
+/** The esbuild options of every bundle the package makes: one ES module that Node 20 loads as it is. */
+export const NODE_BUNDLE_OPTIONS = Object.freeze({
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // Bundled CommonJS dependencies may `require` Node's built-ins, which an ES module has no `require` for.
+  banner: {
+    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  },
+  write: false,
+  logLevel: 'silent',
+} satisfies BuildOptions);
+
+/**
+ * This package stays an import: the server resolves it to its own copy (`<home>/node_modules/aiflow-mqtt`), so the
+ * workflow API in the artifact is the very instance the loader and the task runner inspect, whatever version (or
+ * none) the user's project has installed.
+ */
+const EXTERNAL = ['aiflow-mqtt', 'aiflow-mqtt/*'];
+
+/** The artifact's file name: `flow.ts` → `flow.mjs` (an ES module wherever it is written). */
+export function bundleFileName(fileName: string): string {
+  const name = basename(fileName);
+  return `${name.slice(0, name.length - extname(name).length) || name}.mjs`;
+}
+
+/**
+ * Bundles the workflow module `file` with its local imports and npm packages, resolved from the module's folder
+ * upward as Node would (Node's built-ins and `aiflow-mqtt` stay imports). The inline source map carries the
+ * sources and their absolute paths, so a stack trace of the artifact, wherever it runs, names the user's files.
+ *
+ * @returns the artifact's text.
+ * @throws AIFlowError `INVALID_WORKFLOW`, `<file>:<line>:<col>: <reason>` (an import that cannot be resolved, a
+ *   syntax error), the first of esbuild's errors.
+ */
+export async function bundleWorkflowModule(file: string): Promise<string> {
+  const entry = resolve(file);
+  const dir = dirname(entry);
+  try {
+    const result = await build({
+      ...NODE_BUNDLE_OPTIONS,
+      entryPoints: [entry],
+      absWorkingDir: dir,
+      outfile: join(dir, bundleFileName(entry)),
+      external: EXTERNAL,
+      sourcemap: 'inline',
+      // Sources are relative to the output's folder: this root makes them absolute wherever the artifact lands.
+      sourceRoot: `${pathToFileURL(dir).href}/`,
+    });
+    return result.outputFiles[0]?.text ?? '';
+  } catch (error) {
+    throw describeBuildFailure(error, dir);
+  }
+}
+
+function describeBuildFailure(error: unknown, dir: string): Error {
+  const errors = (error as Partial<BuildFailure>).errors;
+  const first = errors?.[0];
+  if (first === undefined) return invalid(`bundling failed: ${(error as Error).message}`, error);
+  const more = errors!.length > 1 ? ` (and ${errors!.length - 1} more errors)` : '';
+  return invalid(`${where(first, dir)}${first.text}${more}`, error);
+}
+
+/** esbuild counts columns from 0 and names files relative to its working folder. */
+function where(message: Message, dir: string): string {
+  const location = message.location;
+  if (!location) return '';
+  return `${resolve(dir, location.file)}:${location.line}:${location.column + 1}: `;
+}
