@@ -9,16 +9,23 @@ import { invalid } from './checks.ts';
  * JavaScript (no TypeScript loader in a task process). The condition sandbox bundles with the same base options.
  */
 
+/**
+ * Bundled CommonJS dependencies may `require` Node's built-ins, which an ES module has no `require` for. The
+ * import's local name differs between an upload's artifact and the sandbox's bundle of it, where both imports
+ * end up side by side (esbuild renames the artifact's `require`, not an external import's name). Not a dynamic
+ * `import()`: tsx transforms a file that has one and drops its source map.
+ */
+function requireBanner(name: string): string {
+  return `import { createRequire as ${name} } from 'node:module'; const require = ${name}(import.meta.url);`;
+}
+
 /** The esbuild options of every bundle the package makes: one ES module that Node 20 loads as it is. */
 export const NODE_BUNDLE_OPTIONS = Object.freeze({
   bundle: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  // Bundled CommonJS dependencies may `require` Node's built-ins, which an ES module has no `require` for.
-  banner: {
-    js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-  },
+  banner: { js: requireBanner('createRequire') },
   write: false,
   logLevel: 'silent',
 } satisfies BuildOptions);
@@ -54,6 +61,7 @@ export async function bundleWorkflowModule(file: string): Promise<string> {
       entryPoints: [entry],
       absWorkingDir: dir,
       outfile: join(dir, bundleFileName(entry)),
+      banner: { js: requireBanner('createArtifactRequire') },
       external: EXTERNAL,
       sourcemap: 'inline',
       // Sources are relative to the output's folder: this root makes them absolute wherever the artifact lands.
