@@ -1,7 +1,9 @@
 /**
  * Upload time and function-task start time of the compiled package (what an installed `aiflow` runs), for this
- * tree and, to compare, other checkouts given with `--root` (each built: `npm run build`). For each tree it starts
- * `dist/cli/main.js server start` in its own process, then measures in interleaved rounds:
+ * tree and, to compare, other checkouts given with `--root` (each built: `npm run build`). Each tree is staged as
+ * an installed package would be (`package.json`, `bin/`, `dist/` and its `node_modules`, no TypeScript sources:
+ * in a checkout, `bin/aiflow.js` runs the sources, and so would the server's scheduler process). For each tree it
+ * starts `aiflow server start` in its own process, then measures in interleaved rounds:
  *   - upload: wall time of `aiflow workflow upload flow.ts` as its own process (CLI start, bundling, the server's
  *     isolated load and the store);
  *   - function-task start: from the `workflowExecution.start` request to the first line of the task's function
@@ -11,7 +13,16 @@
  *   npm run build && node --import tsx bench/workflow-upload.bench.ts [--runs 10] [--root <checkout> …]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +52,7 @@ const work = mkdtempSync(join(tmpdir(), 'aiflow-upload-bench-'));
 
 interface Tree {
   root: string;
+  installed: string;
   server: ChildProcess;
   url: string;
   client: SchedulerClient;
@@ -63,11 +75,22 @@ function run(args: string[]): Promise<number> {
   });
 }
 
+/** A copy of the package as `npm install` lays it out, its dependencies linked. */
+function stage(root: string, index: number): string {
+  const installed = join(work, `installed-${index}`, 'node_modules', 'aiflow-mqtt');
+  mkdirSync(installed, { recursive: true });
+  for (const entry of ['package.json', 'bin', 'dist'])
+    cpSync(join(root, entry), join(installed, entry), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(installed, 'node_modules'), 'dir');
+  return installed;
+}
+
 async function startTree(root: string, index: number): Promise<Tree> {
   const home = join(work, `home-${index}`);
+  const installed = stage(root, index);
   const server = spawn(
     process.execPath,
-    [join(root, 'dist/cli/main.js'), 'server', 'start', '--port', '0', '--host', '127.0.0.1', '--no-ws'],
+    [join(installed, 'bin/aiflow.js'), 'server', 'start', '--port', '0', '--host', '127.0.0.1', '--no-ws'],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, AIFLOW_HOME: home } },
   );
   let output = '';
@@ -83,6 +106,7 @@ async function startTree(root: string, index: number): Promise<Tree> {
   });
   return {
     root,
+    installed,
     server,
     url,
     client: await SchedulerClient.connect({ server: url }),
@@ -144,7 +168,14 @@ try {
       mkdirSync(dir);
       const module = writeModule(dir, stampFile);
       tree.upload.push(
-        await run([join(tree.root, 'dist/cli/main.js'), 'workflow', 'upload', module, '--server', tree.url]),
+        await run([
+          join(tree.installed, 'bin/aiflow.js'),
+          'workflow',
+          'upload',
+          module,
+          '--server',
+          tree.url,
+        ]),
       );
       tree.taskStart.push(await measureTaskStart(tree, stampFile));
     }
