@@ -4,7 +4,14 @@ import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { callScheduler } from '../../cli/scheduler-call.ts';
 import { tempDir } from '../helpers.ts';
-import { startExecution, startTestServer, watchExecutions, watchTask } from '../server-harness.ts';
+import {
+  example,
+  startExecution,
+  startTestServer,
+  taskExecutions,
+  watchExecutions,
+  watchTask,
+} from '../server-harness.ts';
 
 /*
  * A workflow module is uploaded with what it imports: local files and npm packages of the user's project are
@@ -196,4 +203,16 @@ test('an earlier client’s upload of one module (no format) is still accepted, 
     }),
     { code: 'INVALID_WORKFLOW', message: /needs-helper\.ts:1:8: Could not resolve "\.\/helper\.ts"$/ },
   );
+});
+
+test("the project example uploads with its helper file and its task prints the helper's summary", async (t) => {
+  const server = await startTestServer(t);
+  const upload = await server.cli('workflow', 'upload', example('project/flow.ts'));
+  assert.equal(upload.code, 0, upload.stderr);
+  const executions = await watchExecutions(t, server.url, 'project_report');
+  const id = await startExecution(server, 'project_report');
+  assert.equal((await executions.finished(id)).value, 'success');
+  const [report] = await taskExecutions(server, id);
+  const logs = await server.cli('task-execution', 'logs', String(report!.id));
+  assert.match(logs.stdout, /count 3, mean 4, max 5/);
 });
