@@ -45,8 +45,8 @@ export function bundleFileName(fileName: string): string {
 
 /**
  * Bundles the workflow module `file` with its local imports and npm packages, resolved from the module's folder
- * upward as Node would (Node's built-ins and `aiflow-mqtt` stay imports). The inline source map carries the
- * sources and their absolute paths, so a stack trace of the artifact, wherever it runs, names the user's files.
+ * upward as Node would (Node's built-ins and `aiflow-mqtt` stay imports). The inline source map names the
+ * sources by their absolute paths, so a stack trace of the artifact, wherever it runs, names the user's files.
  *
  * @returns the artifact's text.
  * @throws AIFlowError `INVALID_WORKFLOW`, `<file>:<line>:<col>: <reason>` (an import that cannot be resolved, a
@@ -64,6 +64,8 @@ export async function bundleWorkflowModule(file: string): Promise<string> {
       banner: { js: requireBanner('createArtifactRequire') },
       external: EXTERNAL,
       sourcemap: 'inline',
+      // Stack traces need the mappings only; the sources would double the request (the broker's packet limit).
+      sourcesContent: false,
       // Sources are relative to the output's folder: this root makes them absolute wherever the artifact lands.
       sourceRoot: `${pathToFileURL(dir).href}/`,
     });
