@@ -79,7 +79,8 @@ function describeBuildFailure(error: unknown, dir: string): Error {
   const errors = (error as Partial<BuildFailure>).errors;
   const first = errors?.[0];
   if (first === undefined) return invalid(`bundling failed: ${(error as Error).message}`, error);
-  const more = errors!.length > 1 ? ` (and ${errors!.length - 1} more errors)` : '';
+  const others = errors!.length - 1;
+  const more = others > 0 ? ` (and ${others} more error${others > 1 ? 's' : ''})` : '';
   return invalid(`${where(first, dir)}${first.text}${more}`, error);
 }
 
