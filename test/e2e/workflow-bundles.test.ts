@@ -216,3 +216,28 @@ test("the project example uploads with its helper file and its task prints the h
   const logs = await server.cli('task-execution', 'logs', String(report!.id));
   assert.match(logs.stdout, /count 3, mean 4, max 5/);
 });
+
+test('a function task that throws in a helper logs a stack that names the helper’s line', async (t) => {
+  const server = await startTestServer(t);
+  const dir = project(t, {
+    'lib/check.ts': "export function check(): void {\n  throw new Error('check failed');\n}\n",
+    'flow.ts': [
+      "import { Workflow } from 'aiflow-mqtt/workflow';",
+      "import { check } from './lib/check.ts';",
+      "const workflow = new Workflow('throws');",
+      "workflow.fn('check', async () => check());",
+      'export default workflow;',
+      '',
+    ].join('\n'),
+  });
+  assert.equal((await server.cli('workflow', 'upload', join(dir, 'flow.ts'))).code, 0);
+  const executions = await watchExecutions(t, server.url, 'throws');
+  const id = await startExecution(server, 'throws');
+  assert.equal((await executions.finished(id)).value, 'failed');
+  const [task] = await taskExecutions(server, id);
+  const logs = await server.cli('task-execution', 'logs', String(task!.id));
+  assert.ok(
+    logs.stdout.includes(`Error: check failed\n    at check (${join(dir, 'lib/check.ts')}:2:9)`),
+    logs.stdout,
+  );
+});
