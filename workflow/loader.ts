@@ -22,8 +22,9 @@ export interface LoadedWorkflows {
 
 /**
  * Imports a workflow module (`.ts` under tsx, or `.js`/`.mjs` such as an upload's bundle) in this process and
- * returns every `Workflow` it exports, validated. Runs the user's code here and Node caches the module for the life of the process: only processes
- * that run user code anyway (task runners, the condition sandbox, the isolated loader) should call it.
+ * returns every `Workflow` it exports, validated. Runs the user's code here and Node caches the module for the
+ * life of the process: only processes that run user code anyway (task runners, the condition sandbox, the
+ * isolated loader) should call it.
  *
  * @param file - a path, relative to the current directory or absolute; messages quote it as given.
  * @throws AIFlowError `INVALID_WORKFLOW`, `<file>:<line>:<col>: <reason>` when the location is known
@@ -75,9 +76,9 @@ const STDERR_TAIL_BYTES = 64 * 1024;
 const STDIO_GRACE_MS = 500;
 
 /**
- * Loads a workflow module in a child process (Node, with tsx for TypeScript) and returns the specs of its workflows. The
- * module's code never runs in this process, so an infinite loop, `process.exit` or a crash cannot harm the
- * caller, and the module is read afresh on every call. The current directory and environment are inherited.
+ * Loads a workflow module in a child process (Node, with tsx for TypeScript) and returns the specs of its
+ * workflows. The module's code never runs in this process, so an infinite loop, `process.exit` or a crash cannot
+ * harm the caller, and the module is read afresh on every call. The current directory and environment are inherited.
  *
  * @throws AIFlowError `INVALID_WORKFLOW` with the messages of {@link loadWorkflows}, or
  *   `<file>: loading took longer than <timeoutMs> ms` (the process is killed), or
