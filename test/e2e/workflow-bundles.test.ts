@@ -171,6 +171,23 @@ test('an exception at the top level of a helper is reported at the helper’s li
     result.stderr,
     `aiflow: INVALID_WORKFLOW: ${join(dir, 'lib/settings.ts')}:3:35: Error: settings are missing\n`,
   );
+  // An npm package that throws as it loads: the import that brought it in, never a line of the artifact itself.
+  const packaged = project(t, {
+    'node_modules/broken/package.json': '{ "name": "broken", "main": "index.js" }\n',
+    'node_modules/broken/index.js': "exports.value = 1;\nthrow new Error('broken package');\n",
+    'flow.ts': [
+      "import { Workflow } from 'aiflow-mqtt/workflow';",
+      "import { value } from 'broken';",
+      'export default new Workflow(`w${value}`);',
+      '',
+    ].join('\n'),
+  });
+  const broken = await server.cli('workflow', 'upload', join(packaged, 'flow.ts'));
+  assert.equal(broken.code, 1);
+  assert.match(
+    broken.stderr,
+    new RegExp(`^aiflow: INVALID_WORKFLOW: ${join(packaged, 'flow.ts')}:2:\\d+: Error: broken package\n$`),
+  );
 });
 
 test('an earlier client’s upload of one module (no format) is still accepted, and bundled by the server', async (t) => {
