@@ -33,3 +33,18 @@ export const SOURCE_CONDITION = 'aiflow-source';
 export function sourceNodeFlags(moduleUrl: string): string[] {
   return isSourceModule(moduleUrl) ? [`--conditions=${SOURCE_CONDITION}`] : [];
 }
+
+/** `.ts`, `.mts`, `.cts`, `.tsx`: a file that Node loads only through the TypeScript loader. */
+export function isTypeScriptFile(path: string): boolean {
+  return /\.[cm]?tsx?$/.test(path);
+}
+
+/**
+ * Node flags for a child process that `moduleUrl` starts to load a user's module: the TypeScript loader (`tsxUrl`)
+ * only when the package runs from source or the module is TypeScript (a snapshot uploaded before modules were
+ * bundled). A bundled module is plain JavaScript: an installed package starts it without the loader.
+ */
+export function userModuleNodeFlags(moduleUrl: string, userModule: string, tsxUrl: string): string[] {
+  const typescript = isSourceModule(moduleUrl) || isTypeScriptFile(userModule);
+  return [...sourceNodeFlags(moduleUrl), ...(typescript ? ['--import', tsxUrl] : [])];
+}

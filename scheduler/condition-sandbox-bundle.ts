@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { NODE_BUNDLE_OPTIONS } from '../workflow/bundle.ts';
 import { isSourceModule, packageRoot, siblingModule, SOURCE_CONDITION } from '../protocol/module-url.ts';
 import { snapshotModule } from './snapshot-files.ts';
 import type { SnapshotRecord } from './store/records.ts';
@@ -47,20 +48,11 @@ function once(file: string, make: (file: string) => Promise<void>): Promise<stri
 
 async function bundle(entry: string, outfile: string, plugins: Plugin[] = []): Promise<void> {
   const options: BuildOptions = {
+    ...NODE_BUNDLE_OPTIONS,
     entryPoints: [entry],
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    // Bundled CommonJS dependencies may `require` Node's built-ins, which an ES module has no `require` for.
-    banner: {
-      js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-    },
     plugins,
     // From source, the snapshot's `aiflow-mqtt/workflow` is the TypeScript source (see SOURCE_CONDITION).
     ...(isSourceModule(import.meta.url) ? { conditions: [SOURCE_CONDITION] } : {}),
-    write: false,
-    logLevel: 'silent',
   };
   const result = await build({ ...options, outfile });
   const text = result.outputFiles?.[0]?.text ?? '';

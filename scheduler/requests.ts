@@ -1,17 +1,14 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { AIFlowError } from '../protocol/errors.ts';
 import { LIVE_WORKFLOW_EXECUTION_STATUSES } from '../protocol/status.ts';
 import type { RequestRef } from '../protocol/task-actions.ts';
 import { DEFAULT_NAMESPACE, validateKey, validateNamespace } from '../protocol/topics.ts';
 import { describeSchedule, parseScheduleExpression } from './schedule/expression.ts';
-import { loadWorkflowsIsolated } from '../workflow/loader.ts';
 import { handleMaintenanceRequest } from './maintenance-requests.ts';
-import { snapshotModule } from './snapshot-files.ts';
 import type { MetadataStore } from './store/metadata-store.ts';
 import type { RunType, ScheduleRecord, TriggerRecord, WorkflowRecord } from './store/records.ts';
 import type { WorkflowCatalog } from './workflow-catalog.ts';
+import { uploadRequest, uploadWorkflows } from './workflow-upload.ts';
 
 type Params = Record<string, unknown>;
 
@@ -91,7 +88,7 @@ export async function handleSchedulerRequest(
     }
 
     case 'workflow.upload':
-      return upload(scheduler, text(params, 'fileName'), text(params, 'source'));
+      return uploadWorkflows(scheduler, uploadRequest(params));
     case 'workflow.list':
       return store.listWorkflows(validateNamespace(text(params, 'namespace', DEFAULT_NAMESPACE)));
     case 'workflow.show': {
@@ -261,45 +258,4 @@ async function triggerOf(scheduler: RequestTarget, params: Params): Promise<Trig
 
 function withDescription(schedule: ScheduleRecord) {
   return { ...schedule, description: describeSchedule(parseScheduleExpression(schedule.expression)) };
-}
-
-/** Loads the module in an isolated process (never in the scheduler), then stores one snapshot per workflow. */
-async function upload(scheduler: RequestTarget, fileName: string, source: string) {
-  const dir = join(scheduler.dataDir, 'uploads', randomUUID());
-  mkdirSync(dir, { recursive: true });
-  // Under the data folder, so the module's `import 'aiflow-mqtt/workflow'` resolves as it will for tasks.
-  snapshotModule(scheduler.dataDir, { id: 0, fileName: 'link.ts', source: '' });
-  const file = join(dir, basename(fileName));
-  writeFileSync(file, source);
-  try {
-    const specs = await loadWorkflowsIsolated(file);
-    const namespaces = new Set((await scheduler.store.listNamespaces()).map((n) => n.name));
-    for (const spec of specs) {
-      if (!namespaces.has(spec.namespace)) {
-        throw new AIFlowError(
-          'NOT_FOUND',
-          `namespace ${spec.namespace} of workflow ${spec.name} does not exist; add it with \`aiflow namespace add ${spec.namespace}\``,
-        );
-      }
-    }
-    const saved = [];
-    for (const spec of specs) {
-      const { workflow, snapshot } = await scheduler.store.saveUpload({
-        fileName: basename(fileName),
-        source,
-        spec,
-      });
-      await scheduler.catalog.replaceModuleTriggers(workflow, spec.triggers ?? []);
-      saved.push({
-        namespace: workflow.namespace,
-        name: workflow.name,
-        workflowId: workflow.id,
-        snapshotId: snapshot.id,
-        tasks: spec.tasks.length,
-      });
-    }
-    return saved;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }

@@ -43,8 +43,8 @@ function at(location: SourceLocation, file: string): string {
 }
 
 /**
- * The frame where the error happened in user code: the first frame in the module itself, else the first one
- * outside Node, `node_modules` and this library. `async` frames are skipped: they are callers awaiting an
+ * The frame where the error happened in user code: the first frame in the module itself (unless it is a bundle),
+ * else the first one outside Node, `node_modules` and this library. `async` frames are skipped: they are callers awaiting an
  * `import()` (the loader, a test), not the place of the error.
  */
 function userFrame(stack: string | undefined, file: string): SourceLocation | undefined {
@@ -55,14 +55,29 @@ function userFrame(stack: string | undefined, file: string): SourceLocation | un
       frames.push({ path: toPath(match[1] as string), line: Number(match[2]), column: Number(match[3]) });
   }
   const entry = realPath(resolve(file));
+  const generated = hasInlineSourceMap(entry);
+  const inEntry = (frame: SourceLocation) => realPath(frame.path) === entry;
   return (
-    frames.find((frame) => realPath(frame.path) === entry) ??
+    (generated ? undefined : frames.find(inEntry)) ??
     frames.find(
       (frame) =>
+        !(generated && inEntry(frame)) &&
         !frame.path.includes(`${sep}node_modules${sep}`) &&
         !LIBRARY_DIRS.some((dir) => frame.path.startsWith(dir)),
     )
   );
+}
+
+/**
+ * A module with an inline source map is generated (an upload's bundle): the map turns its frames into the sources'
+ * files and lines, and those it leaves in the module itself are the bundler's own helpers, never the user's line.
+ */
+function hasInlineSourceMap(path: string): boolean {
+  try {
+    return /\n\/\/# sourceMappingURL=data:[^\n]*\s*$/.test(readFileSync(path, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 function firstLine(text: string): string {

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { siblingModule, sourceNodeFlags } from '../protocol/module-url.ts';
+import { siblingModule, userModuleNodeFlags } from '../protocol/module-url.ts';
 import { AIFlowError, isErrorCode, toAIFlowError } from '../protocol/errors.ts';
 import { invalid, show } from './checks.ts';
 import { describeCrash, describeLoadError } from './load-error.ts';
@@ -21,9 +21,10 @@ export interface LoadedWorkflows {
 }
 
 /**
- * Imports a workflow module (`.ts` under tsx, or `.js`) in this process and returns every `Workflow` it exports,
- * validated. Runs the user's code here and Node caches the module for the life of the process: only processes
- * that run user code anyway (task runners, the condition sandbox, the isolated loader) should call it.
+ * Imports a workflow module (`.ts` under tsx, or `.js`/`.mjs` such as an upload's bundle) in this process and
+ * returns every `Workflow` it exports, validated. Runs the user's code here and Node caches the module for the
+ * life of the process: only processes that run user code anyway (task runners, the condition sandbox, the
+ * isolated loader) should call it.
  *
  * @param file - a path, relative to the current directory or absolute; messages quote it as given.
  * @throws AIFlowError `INVALID_WORKFLOW`, `<file>:<line>:<col>: <reason>` when the location is known
@@ -32,6 +33,8 @@ export interface LoadedWorkflows {
 export async function loadWorkflows(file: string): Promise<LoadedWorkflows> {
   if (!statSync(resolve(file), { throwIfNoEntry: false })?.isFile()) throw invalid(`${file}: no such file`);
   let module: Record<string, unknown>;
+  // A bundle's inline source map then turns its stack traces into the user's files and lines (tsx does it too).
+  process.setSourceMapsEnabled(true);
   try {
     module = (await import(pathToFileURL(resolve(file)).href)) as Record<string, unknown>;
   } catch (error) {
@@ -65,7 +68,7 @@ export const ISOLATED_LOAD_DEFAULTS: Readonly<Required<IsolatedLoadOptions>> = O
 });
 
 const LOAD_PROCESS = fileURLToPath(siblingModule(import.meta.url, 'load-process'));
-/** The child runs TypeScript, so it needs tsx whatever the current directory (hence an absolute URL). */
+/** The child may run TypeScript, so it needs tsx whatever the current directory (hence an absolute URL). */
 const TSX = import.meta.resolve('tsx');
 /** Only the tail of stderr is kept: enough for Node's crash report, bounded whatever the module prints. */
 const STDERR_TAIL_BYTES = 64 * 1024;
@@ -73,9 +76,9 @@ const STDERR_TAIL_BYTES = 64 * 1024;
 const STDIO_GRACE_MS = 500;
 
 /**
- * Loads a workflow module in a child process (Node with tsx) and returns the specs of its workflows. The
- * module's code never runs in this process, so an infinite loop, `process.exit` or a crash cannot harm the
- * caller, and the module is read afresh on every call. The current directory and environment are inherited.
+ * Loads a workflow module in a child process (Node, with tsx for TypeScript) and returns the specs of its
+ * workflows. The module's code never runs in this process, so an infinite loop, `process.exit` or a crash cannot
+ * harm the caller, and the module is read afresh on every call. The current directory and environment are inherited.
  *
  * @throws AIFlowError `INVALID_WORKFLOW` with the messages of {@link loadWorkflows}, or
  *   `<file>: loading took longer than <timeoutMs> ms` (the process is killed), or
@@ -92,7 +95,7 @@ export async function loadWorkflowsIsolated(
   }
   const child = spawn(
     process.execPath,
-    [...sourceNodeFlags(import.meta.url), '--import', TSX, LOAD_PROCESS, file],
+    [...userModuleNodeFlags(import.meta.url, file, TSX), LOAD_PROCESS, file],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },

@@ -41,20 +41,24 @@ export function workflowCommand(io: CliIO): Command {
 
   workflow
     .command('upload')
-    .description('upload a workflow module (.ts or .js); each upload is a new snapshot')
+    .description(
+      'upload a workflow module (.ts or .js) with what it imports (bundled here); each upload is a new snapshot',
+    )
     .argument('<file>')
     .addOption(serverOption())
     .addOption(outputOption())
     .action(async (file: string, o: Options) => {
-      let source: string;
       try {
-        source = readFileSync(file, 'utf8');
+        readFileSync(file);
       } catch (error) {
         throw new AIFlowError('NOT_FOUND', `cannot read ${file}: ${(error as Error).message}`);
       }
+      // Loaded here only: the other commands need not pay for esbuild.
+      const { bundleWorkflowModule } = await import('../../workflow/bundle.ts');
+      const source = await bundleWorkflowModule(file);
       const saved = await callScheduler<
         { namespace: string; name: string; snapshotId: number; tasks: number }[]
-      >(o.server, 'workflow.upload', { fileName: basename(file), source });
+      >(o.server, 'workflow.upload', { fileName: basename(file), source, format: 'bundle' });
       io.stdout(
         renderRecords(o.output, saved, [
           ['NAMESPACE', (r) => r.namespace],

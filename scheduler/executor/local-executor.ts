@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { siblingModule, sourceNodeFlags } from '../../protocol/module-url.ts';
+import { siblingModule, userModuleNodeFlags } from '../../protocol/module-url.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
 import {
   resolveExecutorOptions,
@@ -281,7 +281,11 @@ export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
               })
             : spawn(
                 process.execPath,
-                [...sourceNodeFlags(import.meta.url), '--import', TSX_LOADER, RUNNER_FILE, files.spec],
+                [
+                  ...userModuleNodeFlags(import.meta.url, request.operator.moduleFile, TSX_LOADER),
+                  RUNNER_FILE,
+                  files.spec,
+                ],
                 options,
               );
       } finally {

@@ -3,6 +3,8 @@
  *
  *     node --import tsx scheduler/executor/task-runner.ts <spec-file.json>
  *
+ * (Installed, `node dist/scheduler/executor/task-runner.js <spec-file.json>`: the TypeScript loader only for a
+ * snapshot whose module is TypeScript, one uploaded before modules were bundled.)
  * The executor starts it detached (it leads its own process group) with stdout and stderr on the task's log.
  * Its first act is to create the execution's start file exclusively (a second runner of the same execution exits
  * at once, doing nothing). It runs the work (a bash child in its group, or a function of the user's workflow module in-process), appends
