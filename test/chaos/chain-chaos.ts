@@ -155,7 +155,10 @@ export async function runChainChaos(options: ChaosOptions): Promise<ChaosReport>
   }
 }
 
-/** Resolves with every execution once all are finished, re-checking at each status event of the workflow. */
+/**
+ * Resolves with every execution once all are finished, re-checking at each status event of the workflow; fails
+ * when no status changed for HANG_GUARD_MS.
+ */
 async function waitUntilAllFinished(
   url: string,
   cli: (...argv: string[]) => Promise<{ code: number; stdout: string; stderr: string }>,
@@ -197,11 +200,17 @@ async function waitUntilAllFinished(
   const guard = setTimeout(() => {
     const live = latest.filter((e) => !FINISHED_WORKFLOW_EXECUTION_STATUSES.has(e.status as never));
     allFinished.reject(
-      new Error(`executions not finished after ${HANG_GUARD_MS} ms: ${JSON.stringify(live)}`),
+      new Error(`executions not finished, no status change for ${HANG_GUARD_MS} ms: ${JSON.stringify(live)}`),
     );
   }, HANG_GUARD_MS);
   try {
-    await client.registerListener({ process: recheck }, { eventKeys: [`$workflow/${CHAOS_WORKFLOW}`] });
+    const workflowKey = `$workflow/${CHAOS_WORKFLOW}`;
+    await client.registerListener({
+      process: (events) => {
+        guard.refresh(); // the guard counts from the last status change: a busy machine is slow, not stuck
+        if (events.some((event) => event.key === workflowKey)) recheck();
+      },
+    });
     recheck();
     await allFinished.promise;
     return latest;
