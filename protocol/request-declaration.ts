@@ -25,7 +25,7 @@ export function declare<S extends Service, P extends TObject, R extends TSchema>
 }
 
 /** What a client sends (ids may be numeric strings). */
-export type ParamsOf<D> = D extends MethodDeclaration<Service, infer P, TSchema> ? StaticEncode<P> : never;
+export type ParamsOf<D> = D extends { params: infer P extends TObject } ? StaticEncode<P> : never;
 /** What a handler receives: validated, numbers decoded, defaults filled in. */
-export type ParsedOf<D> = D extends MethodDeclaration<Service, infer P, TSchema> ? Parsed<P> : never;
-export type ResultOf<D> = D extends MethodDeclaration<Service, TObject, infer R> ? Static<R> : never;
+export type ParsedOf<D> = D extends { params: infer P extends TObject } ? Parsed<P> : never;
+export type ResultOf<D> = D extends { result: infer R extends TSchema } ? Static<R> : never;

@@ -9,14 +9,7 @@ const code = (code: string) => (error: unknown) => error instanceof AIFlowError 
 test('parses each method with its parameters', () => {
   assert.deepEqual(
     request({ id: '1', method: 'events.send', params: { namespace: 'default', key: 'k' } }).params,
-    {
-      namespace: 'default',
-      key: 'k',
-      value: '',
-      sender: undefined,
-      context: undefined,
-      idempotencyId: undefined,
-    },
+    { namespace: 'default', key: 'k', value: '' },
   );
   const list = request({
     id: '2',
