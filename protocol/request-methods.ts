@@ -29,6 +29,11 @@ export function isRequestMethod(method: string): method is RequestMethod {
   return Object.hasOwn(REQUEST_METHODS, method);
 }
 
+/** Methods served by the scheduler; the broker forwards them to `$aiflow/scheduler/rpc`, which validates them. */
+export function isSchedulerMethod(method: string): method is SchedulerMethod {
+  return Object.hasOwn(SCHEDULER_METHODS, method);
+}
+
 export function serviceOf(method: RequestMethod): Service {
   return REQUEST_METHODS[method].service;
 }

@@ -1,13 +1,14 @@
 import { AIFlowError, isErrorCode, type ErrorCode } from './errors.ts';
 import {
-  isRequestMethod,
-  serviceOf,
+  isSchedulerMethod,
   type BrokerMethod,
   type ParsedParams,
   type RequestParams,
   type RequestResult,
 } from './request-methods.ts';
 import { parseRequestParams } from './request-validation.ts';
+
+export { isSchedulerMethod } from './request-methods.ts';
 
 /**
  * Request/reply over MQTT (MQTT 3.1.1 has no response topic, so the reply topic is derived from the client id).
@@ -40,11 +41,6 @@ function fail(message: string): never {
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';
-
-/** Methods served by the scheduler; the broker forwards them to `$aiflow/scheduler/rpc`, which validates them. */
-export function isSchedulerMethod(method: string): boolean {
-  return isRequestMethod(method) && serviceOf(method) === 'scheduler';
-}
 
 /** A request for the scheduler: its params are validated there. */
 export interface ForwardedRequest {
