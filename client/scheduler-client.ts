@@ -2,6 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { randomId } from '../protocol/random-id.ts';
 import { AIFlowError } from '../protocol/errors.ts';
 import { DEFAULT_SERVER_URL, fromEnv } from '../protocol/runtime-env.ts';
+import type { RequestArgs, RequestMethod, RequestResult } from '../protocol/request-methods.ts';
 import type { WorkflowRef, WorkflowScheduleInfo, WorkflowTriggerInfo } from '../protocol/scheduler-api.ts';
 import { connectMqtt } from './mqtt-connection.ts';
 import { RpcChannel } from './rpc-channel.ts';
@@ -17,7 +18,8 @@ export interface SchedulerClientOptions {
 
 /**
  * Calls the scheduler's methods (namespaces, workflows, executions) through the server's one MQTT address; the
- * broker forwards them to the scheduler. The method names and params are listed in the README.
+ * broker forwards them to the scheduler. The methods, their params and results are declared in
+ * `protocol/scheduler-methods.ts` and listed in the README.
  */
 export class SchedulerClient {
   readonly #mqtt: MqttClient;
@@ -50,14 +52,15 @@ export class SchedulerClient {
     return new SchedulerClient(mqtt, rpc);
   }
 
-  call<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+  /** Calls any declared method; its params and result are typed by its name (see the README's method table). */
+  call<M extends RequestMethod>(method: M, ...[params]: RequestArgs<M>): Promise<RequestResult<M>> {
     if (this.#closing) return Promise.reject(new AIFlowError('CLIENT_CLOSED', 'the client was closed'));
-    return this.#rpc.request(method, params) as Promise<T>;
+    return this.#rpc.request(method, params ?? {}) as Promise<RequestResult<M>>;
   }
 
   /** Starts an execution; resolves with its id. */
   async startWorkflowExecution(ref: WorkflowRef): Promise<number> {
-    return (await this.call<{ id: number }>('workflowExecution.start', { ...ref })).id;
+    return (await this.call('workflowExecution.start', { ...ref })).id;
   }
 
   /** Adds a schedule: `cron@<5-field crontab>` or `interval@<days> <hours> <minutes> <seconds>`. */

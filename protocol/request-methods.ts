@@ -23,6 +23,12 @@ export type ParsedParams<M extends RequestMethod> = ParsedOf<Declarations[M]>;
 /** What method `M` answers. */
 export type RequestResult<M extends RequestMethod> = ResultOf<Declarations[M]>;
 
+/** The params argument of a call to `M`: optional when every param is. */
+export type RequestArgs<M extends RequestMethod> =
+  Partial<RequestParams<M>> extends RequestParams<M>
+    ? [params?: RequestParams<M>]
+    : [params: RequestParams<M>];
+
 export const REQUEST_METHOD_NAMES = Object.keys(REQUEST_METHODS) as RequestMethod[];
 
 export function isRequestMethod(method: string): method is RequestMethod {

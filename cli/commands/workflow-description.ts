@@ -1,4 +1,5 @@
 import type { ConditionSpec, RuleSpec, TaskSpec, WorkflowSpec } from '../../workflow/spec.ts';
+import type { RequestResult } from '../../protocol/request-methods.ts';
 
 /** One condition in words: `a is success and b is failed`, `on event "halt"`, `custom condition "p" (keys: k)`. */
 export function describeCondition(condition: ConditionSpec): string {
@@ -42,8 +43,8 @@ function describeTask(task: TaskSpec): string[] {
 
 export interface WorkflowDescription {
   spec: WorkflowSpec;
-  schedules: { id: number; expression: string; description?: string; paused: boolean }[];
-  triggers: { id: number; condition: ConditionSpec; origin: string; paused: boolean }[];
+  schedules: RequestResult<'workflowSchedule.list'>;
+  triggers: RequestResult<'workflowTrigger.list'>;
 }
 
 /** The human view of `workflow show`: tasks with their rules, then schedules and triggers. */
