@@ -17,9 +17,9 @@ function opaque<T>(description: string) {
   return Type.Unsafe<T>(Type.Object({}, { description }));
 }
 
-/** Makes a named record: its `$id` names it in the published JSON Schemas. */
-function record<S extends TSchema>(id: string, schema: S): S {
-  return { ...schema, $id: id };
+/** Names a record: its `title` names it in the published JSON Schemas and the README's method table. */
+function record<S extends TSchema>(title: string, schema: S): S {
+  return { ...schema, title };
 }
 
 export const Event = record(
@@ -50,12 +50,15 @@ export const WorkflowInfo = record(
   }),
 );
 
-export const WorkflowDetail = Type.Composite([
-  WorkflowInfo,
-  Type.Object({
-    spec: Type.Optional(opaque<WorkflowSpec>('the workflow spec of its snapshot: tasks, rules, triggers')),
-  }),
-]);
+export const WorkflowDetail = record(
+  'WorkflowDetail',
+  Type.Composite([
+    WorkflowInfo,
+    Type.Object({
+      spec: Type.Optional(opaque<WorkflowSpec>('the workflow spec of its snapshot: tasks, rules, triggers')),
+    }),
+  ]),
+);
 
 export const UploadedWorkflow = Type.Object({
   namespace: Type.String(),
@@ -96,10 +99,10 @@ export const TaskExecutionInfo = record(
   }),
 );
 
-export const WorkflowExecutionDetail = Type.Composite([
-  WorkflowExecutionInfo,
-  Type.Object({ taskExecutions: Type.Array(TaskExecutionInfo) }),
-]);
+export const WorkflowExecutionDetail = record(
+  'WorkflowExecutionDetail',
+  Type.Composite([WorkflowExecutionInfo, Type.Object({ taskExecutions: Type.Array(TaskExecutionInfo) })]),
+);
 
 export const WorkflowScheduleInfo = record(
   'WorkflowScheduleInfo',
