@@ -10,3 +10,4 @@ export { SchedulerClient, type SchedulerClientOptions } from './scheduler-client
 export { AIFlowError, type ErrorCode } from '../protocol/errors.ts';
 export type { Event } from '../protocol/event.ts';
 export type { WorkflowRef, WorkflowScheduleInfo, WorkflowTriggerInfo } from '../protocol/scheduler-api.ts';
+export type { RequestMethod, RequestParams, RequestResult } from '../protocol/request-methods.ts';
