@@ -1,3 +1,6 @@
+// The declaration emit names TypeBox's optional marker in the inferred types below (else TS4023).
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+import type { OptionalKind } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { LIMITS } from './limits.ts';
 import { declare } from './request-declaration.ts';

@@ -1,3 +1,6 @@
+// The declaration emit names TypeBox's optional marker in the inferred types below (else TS4023).
+// eslint-disable-next-line @typescript-eslint/no-unused-vars
+import type { OptionalKind } from '@sinclair/typebox';
 import { EVENT_METHODS } from './event-methods.ts';
 import type { ParamsOf, ParsedOf, ResultOf, Service } from './request-declaration.ts';
 import { SCHEDULER_METHODS } from './scheduler-methods.ts';
