@@ -2,7 +2,7 @@
 // eslint-disable-next-line @typescript-eslint/no-unused-vars
 import type { OptionalKind } from '@sinclair/typebox';
 import { EVENT_METHODS } from './event-methods.ts';
-import type { ParamsOf, ParsedOf, ResultOf, Service } from './request-declaration.ts';
+import type { ParamsOf, ParsedOf, ResultOf } from './request-declaration.ts';
 import { SCHEDULER_METHODS } from './scheduler-methods.ts';
 
 /**
@@ -41,8 +41,4 @@ export function isRequestMethod(method: string): method is RequestMethod {
 /** Methods served by the scheduler; the broker forwards them to `$aiflow/scheduler/rpc`, which validates them. */
 export function isSchedulerMethod(method: string): method is SchedulerMethod {
   return Object.hasOwn(SCHEDULER_METHODS, method);
-}
-
-export function serviceOf(method: RequestMethod): Service {
-  return REQUEST_METHODS[method].service;
 }

@@ -8,8 +8,6 @@ import {
 } from './request-methods.ts';
 import { parseRequestParams } from './request-validation.ts';
 
-export { isSchedulerMethod } from './request-methods.ts';
-
 /**
  * Request/reply over MQTT (MQTT 3.1.1 has no response topic, so the reply topic is derived from the client id).
  * A client publishes `{"id", "method", "params", "replyTo"?}` to `$aiflow/rpc` and receives

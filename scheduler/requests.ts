@@ -3,8 +3,12 @@ import { basename, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AIFlowError } from '../protocol/errors.ts';
 import { LIVE_WORKFLOW_EXECUTION_STATUSES } from '../protocol/status.ts';
-import type { ParsedParams, RequestResult, SchedulerMethod } from '../protocol/request-methods.ts';
-import { isSchedulerMethod } from '../protocol/request-methods.ts';
+import {
+  isSchedulerMethod,
+  type ParsedParams,
+  type RequestResult,
+  type SchedulerMethod,
+} from '../protocol/request-methods.ts';
 import { parseRequestParams, type ParsedRequest } from '../protocol/request-validation.ts';
 import { DEFAULT_NAMESPACE } from '../protocol/topics.ts';
 import { describeSchedule, parseScheduleExpression } from './schedule/expression.ts';

@@ -35,3 +35,17 @@ test('a real server answers every declared method, and UNKNOWN_METHOD for any ot
     assert.equal(await answer(method), 'UNKNOWN_METHOD', method);
   }
 });
+
+// Checked by `tsc`, never run: the SDK's `call` takes its params and result types from the method's name.
+export async function typedCalls(client: SchedulerClient): Promise<number> {
+  const { id }: { id: number } = await client.call('workflowExecution.start', { workflow: 'w' });
+  const rows = await client.call('namespace.list');
+  const names: string[] = rows.map((row) => row.name);
+  // @ts-expect-error a required param is missing
+  await client.call('workflowExecution.start', {});
+  // @ts-expect-error an id is a number or a numeric string
+  await client.call('workflowExecution.show', { workflowExecutionId: true });
+  // @ts-expect-error not a declared method
+  await client.call('workflow.nope', {});
+  return id + names.length;
+}
