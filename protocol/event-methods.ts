@@ -37,7 +37,9 @@ export const EVENT_METHODS = {
   'events.send': declare({
     service: 'broker',
     role: 'publisher',
-    summary: 'stores an event and publishes it; a retried request with the same idempotencyId is stored once',
+    summary:
+      'stores an event and publishes it; a repeated idempotencyId is stored once and answers the stored event ' +
+      'with duplicate: true',
     params: Params({
       namespace: NamespaceName,
       key: EventKey,
