@@ -1,12 +1,7 @@
 import type { Aedes, Client, PublishPacket } from 'aedes';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
-import {
-  parseRpcRequest,
-  peekRequestId,
-  type ForwardedRequest,
-  type RpcRequest,
-  type RpcReply,
-} from '../protocol/rpc.ts';
+import { parseRpcRequest, peekRequestId } from '../protocol/rpc-request.ts';
+import type { ForwardedRequest, RpcRequest, RpcReply } from '../protocol/rpc.ts';
 import { replyTopic, SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
 import type { BrokerAccess } from './access.ts';
 import { BROKER_HANDLERS, type BrokerRequestContext } from './rpc-handlers.ts';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AIFlowError } from '../../protocol/errors.ts';
-import { parseRpcReply, parseRpcRequest, peekRequestId } from '../../protocol/rpc.ts';
+import { parseRpcRequest, peekRequestId } from '../../protocol/rpc-request.ts';
+import { parseRpcReply } from '../../protocol/rpc.ts';
 
 const request = (body: unknown) => parseRpcRequest(Buffer.from(JSON.stringify(body)));
 const code = (code: string) => (error: unknown) => error instanceof AIFlowError && error.code === code;
