@@ -81,7 +81,7 @@ export async function chainRun(url: string, rpc: SchedulerClient): Promise<Chain
       changes.notify();
     });
     const t0 = performance.now();
-    const { id } = await rpc.call<{ id: number }>('workflowExecution.start', {
+    const { id } = await rpc.call('workflowExecution.start', {
       namespace: NS,
       workflow: chainWorkflow.name,
     });

@@ -85,7 +85,7 @@ export async function fanOut(
       const startOne = async (): Promise<void> => {
         while (requested < upTo) {
           requested += 1;
-          const { id } = await rpc.call<{ id: number }>('workflowExecution.start', {
+          const { id } = await rpc.call('workflowExecution.start', {
             namespace: NS,
             workflow: waitWorkflow.name,
           });

@@ -142,13 +142,13 @@ async function until<T>(probe: () => T | undefined | Promise<T | undefined>): Pr
 async function measureTaskStart(tree: Tree, stampFile: string): Promise<number> {
   rmSync(stampFile, { force: true });
   const requested = Date.now();
-  const { id } = await tree.client.call<{ id: number }>('workflowExecution.start', {
+  const { id } = await tree.client.call('workflowExecution.start', {
     workflow: 'bench_start',
   });
   const stamp = await until(() => (existsSync(stampFile) ? readFileSync(stampFile, 'utf8') : undefined));
   // The next round starts once this execution is over.
   await until(async () => {
-    const { status } = await tree.client.call<{ status: string }>('workflowExecution.show', {
+    const { status } = await tree.client.call('workflowExecution.show', {
       workflowExecutionId: id,
     });
     return status === 'running' ? undefined : status;

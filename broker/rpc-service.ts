@@ -1,17 +1,10 @@
 import type { Aedes, Client, PublishPacket } from 'aedes';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
-import { LIMITS } from '../protocol/limits.ts';
-import {
-  parseRpcRequest,
-  peekRequestId,
-  type ForwardedRequest,
-  type RpcMethods,
-  type RpcRequest,
-  type RpcReply,
-} from '../protocol/rpc.ts';
-import { isReservedKey, replyTopic, SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
+import { parseRpcRequest, peekRequestId } from '../protocol/rpc-request.ts';
+import type { ForwardedRequest, RpcRequest, RpcReply } from '../protocol/rpc.ts';
+import { replyTopic, SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
 import type { BrokerAccess } from './access.ts';
-import { reservedKeyError } from './event-gateway.ts';
+import { BROKER_HANDLERS, type BrokerRequestContext } from './rpc-handlers.ts';
 import type { EventLog } from './event-log.ts';
 import type { Logger } from './logger.ts';
 
@@ -81,44 +74,19 @@ export class RpcService {
     this.#publish(SCHEDULER_RPC_TOPIC, JSON.stringify(request));
   }
 
-  async #execute(request: RpcRequest, clientId: string, privileged: boolean): Promise<unknown> {
-    switch (request.method) {
-      case 'events.send': {
-        const p = request.params as RpcMethods['events.send']['params'];
-        if (isReservedKey(p.key) && !privileged) throw reservedKeyError(p.key);
-        // The same limit as a plain publish: the value is the event's payload.
-        const bytes = Buffer.byteLength(p.value, 'utf8');
-        if (bytes > this.#maxPayloadBytes) {
-          throw new AIFlowError(
-            'PAYLOAD_TOO_LARGE',
-            `value is ${bytes} bytes, the limit is ${this.#maxPayloadBytes}`,
-          );
-        }
-        return this.#log.append({ ...p, sender: p.sender ?? clientId });
-      }
-      case 'events.list': {
-        const p = request.params as RpcMethods['events.list']['params'];
-        return { events: await this.#log.list(p, p.limit ?? LIMITS.defaultListLimit) };
-      }
-      case 'events.count':
-        return this.#log.count(request.params as RpcMethods['events.count']['params']);
-      case 'events.timeToOffset': {
-        const p = request.params as RpcMethods['events.timeToOffset']['params'];
-        return { offset: await this.#log.timeToOffset(p.time) };
-      }
-      case 'events.prune': {
-        const p = request.params as RpcMethods['events.prune']['params'];
-        // Only what the scheduler has processed: a prune never takes an event from under a pending rule.
-        const maxOffset = await this.#schedulerCheckpoint();
-        const result = await this.#log.prune({ ...p, maxOffset });
-        this.#logger.info(p.dryRun ? 'event log prune (dry run)' : 'event log pruned', {
-          client: clientId,
-          removed: result.removed,
-          maxOffset,
-        });
-        return result;
-      }
-    }
+  #execute(request: RpcRequest, clientId: string, privileged: boolean): Promise<unknown> {
+    const handle = BROKER_HANDLERS[request.method] as (
+      params: RpcRequest['params'],
+      context: BrokerRequestContext,
+    ) => Promise<unknown>;
+    return handle(request.params, {
+      log: this.#log,
+      logger: this.#logger,
+      clientId,
+      privileged,
+      maxPayloadBytes: this.#maxPayloadBytes,
+      schedulerCheckpoint: this.#schedulerCheckpoint,
+    });
   }
 
   #fail(target: string, id: string, error: AIFlowError): void {

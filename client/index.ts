@@ -15,6 +15,7 @@ export type {
   WorkflowScheduleInfo,
   WorkflowTriggerInfo,
 } from '../protocol/scheduler-api.ts';
+export type { RequestMethod, RequestParams, RequestResult } from '../protocol/request-methods.ts';
 export type {
   CauseEvent,
   RequestRef,

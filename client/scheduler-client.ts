@@ -2,6 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { randomId } from '../protocol/random-id.ts';
 import { AIFlowError } from '../protocol/errors.ts';
 import { DEFAULT_SERVER_URL, fromEnv } from '../protocol/runtime-env.ts';
+import type { RequestArgs, RequestMethod, RequestResult } from '../protocol/request-methods.ts';
 import type {
   TaskExecutionInfo,
   WorkflowRef,
@@ -22,7 +23,8 @@ export interface SchedulerClientOptions {
 
 /**
  * Calls the scheduler's methods (namespaces, workflows, executions) through the server's one MQTT address; the
- * broker forwards them to the scheduler. The method names and params are listed in the README.
+ * broker forwards them to the scheduler. The methods, their params and results are declared in
+ * `protocol/scheduler-methods.ts` and listed in the README.
  */
 export class SchedulerClient {
   readonly #mqtt: MqttClient;
@@ -55,14 +57,15 @@ export class SchedulerClient {
     return new SchedulerClient(mqtt, rpc);
   }
 
-  call<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+  /** Calls any declared method; its params and result are typed by its name (see the README's method table). */
+  call<M extends RequestMethod>(method: M, ...[params]: RequestArgs<M>): Promise<RequestResult<M>> {
     if (this.#closing) return Promise.reject(new AIFlowError('CLIENT_CLOSED', 'the client was closed'));
-    return this.#rpc.request(method, params) as Promise<T>;
+    return this.#rpc.request(method, params ?? {}) as Promise<RequestResult<M>>;
   }
 
   /** Starts an execution; resolves with its id. */
   async startWorkflowExecution(ref: WorkflowRef): Promise<number> {
-    return (await this.call<{ id: number }>('workflowExecution.start', { ...ref })).id;
+    return (await this.call('workflowExecution.start', { ...ref })).id;
   }
 
   /** A task execution with every START / STOP / RESTART taken on it and the cause of each (why it ran). */

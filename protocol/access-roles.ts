@@ -1,4 +1,5 @@
 import { AIFlowError } from './errors.ts';
+import { REQUEST_METHODS } from './request-methods.ts';
 
 /**
  * Who may do what. A role is held per namespace (or in every namespace, `*`); each role includes the ones before it:
@@ -67,48 +68,9 @@ export function formatGrant(grant: Grant): string {
 
 /**
  * The role each request method needs, in the namespace it acts on (for methods that name an execution, schedule
- * or trigger by id: the namespace of its workflow). Methods not listed are refused.
+ * or trigger by id: the namespace of its workflow). Methods not listed are refused. Taken from the declarations in
+ * `request-methods.ts`.
  */
-export const METHOD_ROLES: Readonly<Record<string, Role>> = {
-  'events.send': 'publisher',
-  'events.list': 'viewer',
-  'events.count': 'viewer',
-  'events.timeToOffset': 'viewer',
-  'events.prune': 'admin',
-  'namespace.add': 'admin',
-  'namespace.list': 'viewer',
-  'namespace.delete': 'admin',
-  'workflow.upload': 'admin',
-  'workflow.list': 'viewer',
-  'workflow.show': 'viewer',
-  'workflow.enable': 'operator',
-  'workflow.disable': 'operator',
-  'workflow.delete': 'admin',
-  'workflowExecution.start': 'operator',
-  'workflowExecution.stop': 'operator',
-  'workflowExecution.stopAll': 'operator',
-  'workflowExecution.list': 'viewer',
-  'workflowExecution.show': 'viewer',
-  'workflowExecution.delete': 'operator',
-  'workflowExecution.prune': 'admin',
-  'taskExecution.start': 'operator',
-  'taskExecution.stop': 'operator',
-  'taskExecution.list': 'viewer',
-  'taskExecution.show': 'viewer',
-  'taskExecution.logs': 'viewer',
-  'taskExecution.readLog': 'viewer',
-  'workflowSchedule.add': 'operator',
-  'workflowSchedule.list': 'viewer',
-  'workflowSchedule.show': 'viewer',
-  'workflowSchedule.pause': 'operator',
-  'workflowSchedule.resume': 'operator',
-  'workflowSchedule.delete': 'operator',
-  'workflowSchedule.deleteAll': 'operator',
-  'workflowTrigger.add': 'operator',
-  'workflowTrigger.list': 'viewer',
-  'workflowTrigger.show': 'viewer',
-  'workflowTrigger.pause': 'operator',
-  'workflowTrigger.resume': 'operator',
-  'workflowTrigger.delete': 'operator',
-  'workflowTrigger.deleteAll': 'operator',
-};
+export const METHOD_ROLES: Readonly<Record<string, Role>> = Object.fromEntries(
+  Object.entries(REQUEST_METHODS).map(([method, declaration]) => [method, declaration.role]),
+);

@@ -11,3 +11,14 @@ export {
   type EventAddress,
 } from './topics.ts';
 export type { EventFilter, ListParams, SendParams, SenderCount } from './rpc.ts';
+export { REQUEST_METHODS, isRequestMethod, isSchedulerMethod } from './request-methods.ts';
+export type {
+  BrokerMethod,
+  ParsedParams,
+  RequestArgs,
+  RequestMethod,
+  RequestParams,
+  RequestResult,
+  SchedulerMethod,
+} from './request-methods.ts';
+export { parseRequestParams, type ParsedRequest } from './request-validation.ts';

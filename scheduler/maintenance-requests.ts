@@ -2,33 +2,18 @@ import { closeSync, existsSync, openSync, readSync, rmSync, statSync } from 'nod
 import { join } from 'node:path';
 import { AIFlowError } from '../protocol/errors.ts';
 import { taskFiles } from './executor/task-files.ts';
-import type { RequestTarget } from './requests.ts';
+import type { RequestTarget, SchedulerHandlers } from './requests.ts';
 import { runId } from './task-request.ts';
-
-type Params = Record<string, unknown>;
 
 /** The most bytes of log one `taskExecution.readLog` answer carries. */
 export const LOG_CHUNK_BYTES = 256 * 1024;
 const FINISHED = new Set(['success', 'failed', 'stopped']);
 
-/**
- * Methods of the operator commands, kept apart from the core requests. Returns undefined for a method it does not
- * know, so `handleSchedulerRequest` can fall through to `UNKNOWN_METHOD`.
- */
-export function handleMaintenanceRequest(
-  scheduler: RequestTarget,
-  method: string,
-  params: Params,
-): Promise<unknown> | undefined {
-  switch (method) {
-    case 'workflowExecution.prune':
-      return pruneExecutions(scheduler, nonNegative(params, 'finishedBefore'), params.dryRun === true);
-    case 'taskExecution.readLog':
-      return readLog(scheduler, positive(params, 'taskExecutionId'), nonNegative(params, 'offset'));
-    default:
-      return undefined;
-  }
-}
+/** Methods of the operator commands, kept apart from the core requests. */
+export const MAINTENANCE_HANDLERS: SchedulerHandlers<'workflowExecution.prune' | 'taskExecution.readLog'> = {
+  'workflowExecution.prune': (s, p) => pruneExecutions(s, p.finishedBefore, p.dryRun),
+  'taskExecution.readLog': (s, p) => readLog(s, p.taskExecutionId, p.offset),
+};
 
 /**
  * Reads a task's log (every try, concatenated) from byte `offset`: whole lines only while the task runs, so a
@@ -110,19 +95,4 @@ async function pruneExecutions(scheduler: RequestTarget, finishedBefore: number,
     if (!dryRun) await store.deleteWorkflowExecution(execution.id);
   }
   return { executions: old.length, taskExecutions, files, ids: old.map((e) => e.id), dryRun };
-}
-
-function positive(params: Params, name: string): number {
-  const value = nonNegative(params, name);
-  if (value < 1) throw new AIFlowError('INVALID_REQUEST', `${name} must be a positive integer`);
-  return value;
-}
-
-function nonNegative(params: Params, name: string): number {
-  const raw = params[name] ?? 0;
-  const value = typeof raw === 'string' ? Number(raw) : raw;
-  if (!Number.isSafeInteger(value) || (value as number) < 0) {
-    throw new AIFlowError('INVALID_REQUEST', `${name} must be a non-negative integer`);
-  }
-  return value as number;
 }

@@ -2,6 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AIFlowError } from '../protocol/errors.ts';
+import type { UploadFormat } from '../protocol/scheduler-methods.ts';
 import { bundleFileName, bundleWorkflowModule } from '../workflow/bundle.ts';
 import { loadWorkflowsIsolated } from '../workflow/loader.ts';
 import { snapshotModule } from './snapshot-files.ts';
@@ -15,35 +16,12 @@ export interface UploadTarget {
   readonly dataDir: string;
 }
 
-/**
- * What `workflow.upload` carries. `format: 'bundle'` (what the CLI sends): `source` is the artifact that
- * `bundleWorkflowModule` made on the client, where the user's project is. No `format` (earlier clients): `source`
- * is one self-contained module, bundled here (so its only imports can be Node's built-ins and `aiflow-mqtt`).
- */
-export const UPLOAD_FORMATS = ['module', 'bundle'] as const;
-export type UploadFormat = (typeof UPLOAD_FORMATS)[number];
-
+/** What `workflow.upload` carries, as validated by its declaration (`protocol/scheduler-methods.ts`). */
 export interface UploadRequest {
   /** The uploaded module's file name (`flow.ts`); the snapshot stores its artifact as `flow.mjs`. */
   fileName: string;
   source: string;
   format: UploadFormat;
-}
-
-/** Reads the parameters of a `workflow.upload` request. */
-export function uploadRequest(params: Record<string, unknown>): UploadRequest {
-  const { fileName, source, format = 'module' } = params;
-  for (const [name, value] of [
-    ['fileName', fileName],
-    ['source', source],
-  ] as const) {
-    if (typeof value !== 'string' || value === '')
-      throw new AIFlowError('INVALID_REQUEST', `${name} must be a non-empty string`);
-  }
-  if (!UPLOAD_FORMATS.includes(format as UploadFormat)) {
-    throw new AIFlowError('INVALID_REQUEST', `format must be one of ${UPLOAD_FORMATS.join(', ')}`);
-  }
-  return { fileName: fileName as string, source: source as string, format: format as UploadFormat };
 }
 
 /**

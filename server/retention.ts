@@ -31,13 +31,13 @@ export function startRetention(options: RetentionOptions): Retention {
     const client = await SchedulerClient.connect({ server: options.server });
     try {
       if (executionsMs !== undefined) {
-        const r = await client.call<{ executions: number; files: number }>('workflowExecution.prune', {
+        const r = await client.call('workflowExecution.prune', {
           finishedBefore: now - executionsMs,
         });
         logger.info('retention: executions pruned', { executions: r.executions, files: r.files });
       }
       if (eventsMs !== undefined) {
-        const r = await client.call<{ removed: number; maxOffset: number }>('events.prune', {
+        const r = await client.call('events.prune', {
           createdBefore: now - eventsMs,
         });
         logger.info('retention: events pruned', { removed: r.removed, maxOffset: r.maxOffset });

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { AIFlowError } from '../../protocol/errors.ts';
 import { backupHome } from '../../server/home-backup.ts';
 import { defaultHome } from '../home.ts';
+import type { RequestResult } from '../../protocol/request-methods.ts';
 import type { CliIO } from '../io.ts';
 import { parseDuration } from '../duration.ts';
 import { outputOption, parseNonNegativeInt, serverOption } from '../options.ts';
@@ -65,13 +66,13 @@ export function dbCommand(io: CliIO): Command {
       const dryRun = o.dryRun === true;
       const result: { events?: EventsPruned; executions?: ExecutionsPruned } = {};
       if (o.executionsOlderThan !== undefined) {
-        result.executions = await callScheduler<ExecutionsPruned>(o.server, 'workflowExecution.prune', {
+        result.executions = await callScheduler(o.server, 'workflowExecution.prune', {
           finishedBefore: now - o.executionsOlderThan,
           dryRun,
         });
       }
       if (o.eventsOlderThan !== undefined || o.eventsKeep !== undefined) {
-        result.events = await callScheduler<EventsPruned>(o.server, 'events.prune', {
+        result.events = await callScheduler(o.server, 'events.prune', {
           ...(o.eventsOlderThan === undefined ? {} : { createdBefore: now - o.eventsOlderThan }),
           ...(o.eventsKeep === undefined ? {} : { keepPerNamespace: o.eventsKeep }),
           dryRun,
@@ -91,18 +92,8 @@ interface PruneOptions {
   output: OutputFormat;
 }
 
-interface EventsPruned {
-  removed: number;
-  byNamespace: { namespace: string; removed: number }[];
-  maxOffset: number;
-}
-
-interface ExecutionsPruned {
-  executions: number;
-  taskExecutions: number;
-  files: number;
-  ids: number[];
-}
+type EventsPruned = RequestResult<'events.prune'>;
+type ExecutionsPruned = RequestResult<'workflowExecution.prune'>;
 
 function describePrune(
   result: { events?: EventsPruned; executions?: ExecutionsPruned },

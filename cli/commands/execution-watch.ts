@@ -39,7 +39,7 @@ export async function startAndWatch(io: CliIO, workflow: string, o: WatchOptions
     const view = new ExecutionView(io, workflow, o);
     const finished = new Promise<string>((resolve) => (view.onFinished = resolve));
     await client.registerListener({ process: (events) => events.forEach((e) => view.onEvent(e)) });
-    const { id } = await callScheduler<{ id: number }>(o.server, 'workflowExecution.start', {
+    const { id } = await callScheduler(o.server, 'workflowExecution.start', {
       namespace: o.namespace,
       workflow,
     });

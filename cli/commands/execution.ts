@@ -1,10 +1,10 @@
 import { Command } from 'commander';
+import type { RequestResult } from '../../protocol/request-methods.ts';
 import type { CliIO } from '../io.ts';
 import { namespaceOption, outputOption, serverOption } from '../options.ts';
 import { renderRecord, renderRecords, time, type Column, type OutputFormat } from '../output.ts';
 import { callScheduler } from '../scheduler-call.ts';
 import { describeTaskAction } from '../task-action-text.ts';
-import type { TaskActionInfo } from '../../protocol/task-actions.ts';
 import { startAndWatch } from './execution-watch.ts';
 import { followLog } from './log-follow.ts';
 
@@ -14,28 +14,8 @@ interface Options {
   output: OutputFormat;
 }
 
-interface ExecutionRow {
-  id: number;
-  workflow: string;
-  namespace: string;
-  status: string;
-  runType: string;
-  snapshotId: number;
-  beginTime: number;
-  endTime: number | null;
-}
-
-interface TaskRow {
-  id: number;
-  workflowExecutionId: number;
-  task: string;
-  sequence: number;
-  attempt: number;
-  status: string;
-  beginTime: number;
-  endTime: number | null;
-  reason: string | null;
-}
+type ExecutionRow = RequestResult<'workflowExecution.list'>[number];
+type TaskRow = RequestResult<'taskExecution.list'>[number];
 
 const EXECUTION_COLUMNS: Column<ExecutionRow>[] = [
   ['ID', (r) => r.id],
@@ -71,7 +51,7 @@ export function workflowExecutionCommand(io: CliIO): Command {
     .option('--follow', 'print each task status change until the end (implies --wait)')
     .action(async (workflow: string, o: Options & { wait?: boolean; follow?: boolean }) => {
       if (o.wait || o.follow) return startAndWatch(io, workflow, { ...o, follow: o.follow === true });
-      const { id } = await callScheduler<{ id: number }>(o.server, 'workflowExecution.start', {
+      const { id } = await callScheduler(o.server, 'workflowExecution.start', {
         namespace: o.namespace,
         workflow,
       });
@@ -86,7 +66,7 @@ export function workflowExecutionCommand(io: CliIO): Command {
   base('stop-all')
     .argument('<workflow>')
     .action(async (workflow: string, o: Options) => {
-      const { stopped } = await callScheduler<{ stopped: number[] }>(o.server, 'workflowExecution.stopAll', {
+      const { stopped } = await callScheduler(o.server, 'workflowExecution.stopAll', {
         namespace: o.namespace,
         workflow,
       });
@@ -97,7 +77,7 @@ export function workflowExecutionCommand(io: CliIO): Command {
   base('list')
     .argument('<workflow>')
     .action(async (workflow: string, o: Options) => {
-      const rows = await callScheduler<ExecutionRow[]>(o.server, 'workflowExecution.list', {
+      const rows = await callScheduler(o.server, 'workflowExecution.list', {
         namespace: o.namespace,
         workflow,
       });
@@ -106,11 +86,7 @@ export function workflowExecutionCommand(io: CliIO): Command {
   base('show')
     .argument('<execution-id>')
     .action(async (id: string, o: Options) => {
-      const row = await callScheduler<ExecutionRow & { taskExecutions: TaskRow[] }>(
-        o.server,
-        'workflowExecution.show',
-        { workflowExecutionId: id },
-      );
+      const row = await callScheduler(o.server, 'workflowExecution.show', { workflowExecutionId: id });
       if (o.output !== 'table') return io.stdout(renderRecord(o.output, row));
       io.stdout(
         renderRecord(o.output, row) + '\n' + renderRecords(o.output, row.taskExecutions, TASK_COLUMNS),
@@ -135,7 +111,7 @@ export function taskExecutionCommand(io: CliIO): Command {
     .argument('<execution-id>')
     .argument('<task>')
     .action(async (id: string, task: string, o: Options) => {
-      const started = await callScheduler<{ id: number }>(o.server, 'taskExecution.start', {
+      const started = await callScheduler(o.server, 'taskExecution.start', {
         workflowExecutionId: id,
         task,
       });
@@ -153,7 +129,7 @@ export function taskExecutionCommand(io: CliIO): Command {
   base('list')
     .argument('<execution-id>')
     .action(async (id: string, o: Options) => {
-      const rows = await callScheduler<TaskRow[]>(o.server, 'taskExecution.list', {
+      const rows = await callScheduler(o.server, 'taskExecution.list', {
         workflowExecutionId: id,
       });
       io.stdout(renderRecords(o.output, rows, TASK_COLUMNS));
@@ -161,11 +137,7 @@ export function taskExecutionCommand(io: CliIO): Command {
   base('show')
     .argument('<task-execution-id>')
     .action(async (id: string, o: Options) => {
-      const row = await callScheduler<TaskRow & { actions?: TaskActionInfo[] }>(
-        o.server,
-        'taskExecution.show',
-        { taskExecutionId: id },
-      );
+      const row = await callScheduler(o.server, 'taskExecution.show', { taskExecutionId: id });
       if (o.output !== 'table') return io.stdout(renderRecord(o.output, row));
       // A server of an earlier release returns no actions: the record alone.
       const actions = (row.actions ?? []).map((a) => `  ${time(a.time)}  ${describeTaskAction(a)}\n`);
@@ -178,7 +150,7 @@ export function taskExecutionCommand(io: CliIO): Command {
     .option('-f, --follow', 'print new lines as they are written, until the task ends')
     .action(async (id: string, o: Options & { follow?: boolean }) => {
       if (o.follow) return followLog(io, o.server, id);
-      const { log } = await callScheduler<{ log: string }>(o.server, 'taskExecution.logs', {
+      const { log } = await callScheduler(o.server, 'taskExecution.logs', {
         taskExecutionId: id,
       });
       io.stdout(log);

@@ -5,12 +5,6 @@ import type { CliIO } from '../io.ts';
 /** How often a follower asks for new lines while the task runs. */
 const FOLLOW_INTERVAL_MS = 250;
 
-interface LogChunk {
-  log: string;
-  offset: number;
-  done: boolean;
-}
-
 /**
  * `task-execution logs -f`: prints the log from the start, then each new line as the task writes it, through
  * `taskExecution.readLog` with a byte cursor, until the task has ended and its last line is printed (or Ctrl-C).
@@ -22,7 +16,7 @@ export async function followLog(io: CliIO, server: string, taskExecutionId: stri
   const client = await SchedulerClient.connect({ server });
   try {
     for (let offset = 0; !stopped;) {
-      const chunk = await client.call<LogChunk>('taskExecution.readLog', { taskExecutionId, offset });
+      const chunk = await client.call('taskExecution.readLog', { taskExecutionId, offset });
       if (chunk.log) io.stdout(chunk.log);
       if (chunk.done) return;
       // A full chunk means more is waiting: ask again at once.

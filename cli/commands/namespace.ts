@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import type { RequestResult } from '../../protocol/request-methods.ts';
 import type { CliIO } from '../io.ts';
 import { outputOption, serverOption } from '../options.ts';
 import { renderRecords, time, type OutputFormat } from '../output.ts';
@@ -9,10 +10,7 @@ interface Options {
   output: OutputFormat;
 }
 
-interface NamespaceRow {
-  name: string;
-  createTime: number;
-}
+type NamespaceRow = RequestResult<'namespace.list'>[number];
 
 export function namespaceCommand(io: CliIO): Command {
   const namespace = new Command('namespace').description('add, list and delete namespaces');

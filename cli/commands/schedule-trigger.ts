@@ -3,6 +3,7 @@ import type { CliIO } from '../io.ts';
 import { namespaceOption, outputOption, serverOption } from '../options.ts';
 import { renderRecord, renderRecords, time, type Column, type OutputFormat } from '../output.ts';
 import { callScheduler } from '../scheduler-call.ts';
+import type { WorkflowRef, WorkflowScheduleInfo, WorkflowTriggerInfo } from '../../protocol/scheduler-api.ts';
 
 interface Options {
   server: string;
@@ -10,23 +11,30 @@ interface Options {
   output: OutputFormat;
 }
 
-interface ScheduleRow {
-  id: number;
-  workflowId: number;
-  expression: string;
-  description: string;
-  paused: boolean;
-  nextRunTime: number | null;
+type ScheduleRow = WorkflowScheduleInfo;
+type TriggerRow = WorkflowTriggerInfo;
+
+/** The calls a rule command makes: the same shapes for schedules and triggers, each typed by its method. */
+interface RuleCalls<Row> {
+  list(server: string, ref: WorkflowRef): Promise<Row[]>;
+  show(server: string, id: string): Promise<Row>;
+  act(server: string, action: 'pause' | 'resume' | 'delete', id: string): Promise<unknown>;
+  deleteAll(server: string, ref: WorkflowRef): Promise<{ deleted: number[] }>;
 }
 
-interface TriggerRow {
-  id: number;
-  workflowId: number;
-  condition: { type: string; key?: string; value?: string };
-  origin: string;
-  paused: boolean;
-  createTime: number;
-}
+const SCHEDULE_CALLS: RuleCalls<ScheduleRow> = {
+  list: (server, ref) => callScheduler(server, 'workflowSchedule.list', ref),
+  show: (server, scheduleId) => callScheduler(server, 'workflowSchedule.show', { scheduleId }),
+  act: (server, action, scheduleId) => callScheduler(server, `workflowSchedule.${action}`, { scheduleId }),
+  deleteAll: (server, ref) => callScheduler(server, 'workflowSchedule.deleteAll', ref),
+};
+
+const TRIGGER_CALLS: RuleCalls<TriggerRow> = {
+  list: (server, ref) => callScheduler(server, 'workflowTrigger.list', ref),
+  show: (server, triggerId) => callScheduler(server, 'workflowTrigger.show', { triggerId }),
+  act: (server, action, triggerId) => callScheduler(server, `workflowTrigger.${action}`, { triggerId }),
+  deleteAll: (server, ref) => callScheduler(server, 'workflowTrigger.deleteAll', ref),
+};
 
 const SCHEDULE_COLUMNS: Column<ScheduleRow>[] = [
   ['ID', (r) => r.id],
@@ -56,8 +64,7 @@ function ruleCommand<Row extends { id: number }>(
   io: CliIO,
   spec: {
     name: 'workflow-schedule' | 'workflow-trigger';
-    method: 'workflowSchedule' | 'workflowTrigger';
-    idParam: 'scheduleId' | 'triggerId';
+    calls: RuleCalls<Row>;
     what: string;
     columns: Column<Row>[];
   },
@@ -65,19 +72,17 @@ function ruleCommand<Row extends { id: number }>(
   const command = new Command(spec.name);
   const base = (name: string) =>
     command.command(name).addOption(serverOption()).addOption(namespaceOption()).addOption(outputOption());
-  const call = <T>(o: Options, method: string, params: Record<string, unknown>) =>
-    callScheduler<T>(o.server, `${spec.method}.${method}`, params);
 
   base('list')
     .argument('<workflow>')
     .action(async (workflow: string, o: Options) => {
-      const rows = await call<Row[]>(o, 'list', { namespace: o.namespace, workflow });
+      const rows = await spec.calls.list(o.server, { namespace: o.namespace, workflow });
       io.stdout(renderRecords(o.output, rows, spec.columns));
     });
   base('show')
     .argument('<id>')
     .action(async (id: string, o: Options) => {
-      io.stdout(renderRecords(o.output, [await call<Row>(o, 'show', { [spec.idParam]: id })], spec.columns));
+      io.stdout(renderRecords(o.output, [await spec.calls.show(o.server, id)], spec.columns));
     });
   for (const [name, done] of [
     ['pause', 'paused'],
@@ -87,17 +92,14 @@ function ruleCommand<Row extends { id: number }>(
     base(name)
       .argument('<id>')
       .action(async (id: string, o: Options) => {
-        await call(o, name, { [spec.idParam]: id });
+        await spec.calls.act(o.server, name, id);
         io.stdout(`${spec.what} ${id} ${done}\n`);
       });
   }
   base('delete-all')
     .argument('<workflow>')
     .action(async (workflow: string, o: Options) => {
-      const { deleted } = await call<{ deleted: number[] }>(o, 'deleteAll', {
-        namespace: o.namespace,
-        workflow,
-      });
+      const { deleted } = await spec.calls.deleteAll(o.server, { namespace: o.namespace, workflow });
       io.stdout(`${deleted.length} ${spec.what}(s) deleted\n`);
     });
   return command;
@@ -106,8 +108,7 @@ function ruleCommand<Row extends { id: number }>(
 export function workflowScheduleCommand(io: CliIO): Command {
   const command = ruleCommand<ScheduleRow>(io, {
     name: 'workflow-schedule',
-    method: 'workflowSchedule',
-    idParam: 'scheduleId',
+    calls: SCHEDULE_CALLS,
     what: 'workflow schedule',
     columns: SCHEDULE_COLUMNS,
   }).description(
@@ -122,7 +123,7 @@ export function workflowScheduleCommand(io: CliIO): Command {
     .addOption(namespaceOption())
     .addOption(outputOption())
     .action(async (workflow: string, expression: string, o: Options) => {
-      const row = await callScheduler<ScheduleRow>(o.server, 'workflowSchedule.add', {
+      const row = await callScheduler(o.server, 'workflowSchedule.add', {
         namespace: o.namespace,
         workflow,
         expression,
@@ -137,8 +138,7 @@ export function workflowScheduleCommand(io: CliIO): Command {
 export function workflowTriggerCommand(io: CliIO): Command {
   const command = ruleCommand<TriggerRow>(io, {
     name: 'workflow-trigger',
-    method: 'workflowTrigger',
-    idParam: 'triggerId',
+    calls: TRIGGER_CALLS,
     what: 'workflow trigger',
     columns: TRIGGER_COLUMNS,
   }).description('start an execution whenever an event arrives');
@@ -157,7 +157,7 @@ export function workflowTriggerCommand(io: CliIO): Command {
     .addOption(namespaceOption())
     .addOption(outputOption())
     .action(async (workflow: string, o: Options & { eventKey: string; eventValue?: string }) => {
-      const row = await callScheduler<TriggerRow>(o.server, 'workflowTrigger.add', {
+      const row = await callScheduler(o.server, 'workflowTrigger.add', {
         namespace: o.namespace,
         workflow,
         eventKey: o.eventKey,

@@ -1,5 +1,6 @@
 import { describeCondition } from '../../workflow/rule-text.ts';
-import type { ConditionSpec, RuleSpec, TaskSpec, WorkflowSpec } from '../../workflow/spec.ts';
+import type { RuleSpec, TaskSpec, WorkflowSpec } from '../../workflow/spec.ts';
+import type { RequestResult } from '../../protocol/request-methods.ts';
 
 /** `b: START when a is success` */
 export function describeRule(task: string, rule: RuleSpec): string {
@@ -25,8 +26,8 @@ function describeTask(task: TaskSpec): string[] {
 
 export interface WorkflowDescription {
   spec: WorkflowSpec;
-  schedules: { id: number; expression: string; description?: string; paused: boolean }[];
-  triggers: { id: number; condition: ConditionSpec; origin: string; paused: boolean }[];
+  schedules: RequestResult<'workflowSchedule.list'>;
+  triggers: RequestResult<'workflowTrigger.list'>;
 }
 
 /** The human view of `workflow show`: tasks with their rules, then schedules and triggers. */

@@ -2,12 +2,12 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Command } from 'commander';
 import { AIFlowError } from '../../protocol/errors.ts';
+import type { RequestResult } from '../../protocol/request-methods.ts';
 import type { CliIO } from '../io.ts';
 import { namespaceOption, outputOption, serverOption } from '../options.ts';
 import { renderRecord, renderRecords, time, type OutputFormat } from '../output.ts';
 import { callScheduler } from '../scheduler-call.ts';
-import type { WorkflowSpec } from '../../workflow/spec.ts';
-import { describeWorkflow, type WorkflowDescription } from './workflow-description.ts';
+import { describeWorkflow } from './workflow-description.ts';
 
 interface Options {
   server: string;
@@ -15,15 +15,7 @@ interface Options {
   output: OutputFormat;
 }
 
-interface WorkflowRow {
-  id: number;
-  namespace: string;
-  name: string;
-  enabled: boolean;
-  snapshotId: number;
-  createTime: number;
-  updateTime: number;
-}
+type WorkflowRow = RequestResult<'workflow.list'>[number];
 
 const COLUMNS: [string, (r: WorkflowRow) => unknown][] = [
   ['ID', (r) => r.id],
@@ -56,9 +48,11 @@ export function workflowCommand(io: CliIO): Command {
       // Loaded here only: the other commands need not pay for esbuild.
       const { bundleWorkflowModule } = await import('../../workflow/bundle.ts');
       const source = await bundleWorkflowModule(file);
-      const saved = await callScheduler<
-        { namespace: string; name: string; snapshotId: number; tasks: number }[]
-      >(o.server, 'workflow.upload', { fileName: basename(file), source, format: 'bundle' });
+      const saved = await callScheduler(o.server, 'workflow.upload', {
+        fileName: basename(file),
+        source,
+        format: 'bundle',
+      });
       io.stdout(
         renderRecords(o.output, saved, [
           ['NAMESPACE', (r) => r.namespace],
@@ -75,7 +69,7 @@ export function workflowCommand(io: CliIO): Command {
     .addOption(namespaceOption())
     .addOption(outputOption())
     .action(async (o: Options) => {
-      const rows = await callScheduler<WorkflowRow[]>(o.server, 'workflow.list', { namespace: o.namespace });
+      const rows = await callScheduler(o.server, 'workflow.list', { namespace: o.namespace });
       io.stdout(renderRecords(o.output, rows, COLUMNS));
     });
 
@@ -86,15 +80,15 @@ export function workflowCommand(io: CliIO): Command {
     .addOption(namespaceOption())
     .addOption(outputOption())
     .action(async (name: string, o: Options) => {
-      const row = await callScheduler<WorkflowRow & { spec?: WorkflowSpec }>(o.server, 'workflow.show', {
+      const row = await callScheduler(o.server, 'workflow.show', {
         namespace: o.namespace,
         workflow: name,
       });
       if (o.output !== 'table' || !row.spec) return io.stdout(renderRecord(o.output, row));
       const params = { namespace: o.namespace, workflow: name };
       const [schedules, triggers] = await Promise.all([
-        callScheduler<WorkflowDescription['schedules']>(o.server, 'workflowSchedule.list', params),
-        callScheduler<WorkflowDescription['triggers']>(o.server, 'workflowTrigger.list', params),
+        callScheduler(o.server, 'workflowSchedule.list', params),
+        callScheduler(o.server, 'workflowTrigger.list', params),
       ]);
       const tasks = row.spec.tasks.map((task) => task.name).join(', ');
       io.stdout(

@@ -93,7 +93,10 @@ test('unknown names in every command give NOT_FOUND with a one-line reason', asy
   const stop = await server.cli('workflow-execution', 'stop', '99');
   assert.match(stop.stderr, /^aiflow: CONFLICT: workflow execution 99 is not running\n$/);
   const bad = await server.cli('workflow-execution', 'show', 'abc');
-  assert.match(bad.stderr, /^aiflow: INVALID_REQUEST: workflowExecutionId must be a positive integer\n$/);
+  assert.match(
+    bad.stderr,
+    /^aiflow: INVALID_REQUEST: workflowExecution.show: workflowExecutionId must be a positive integer\n$/,
+  );
 });
 
 test('workflow show, execution show/delete and task logs through the CLI', async (t) => {

@@ -66,10 +66,7 @@ describe('a scheduler killed at each crash point', { concurrency: 3 }, () => {
       assert.equal(readFileSync(runsFile, 'utf8'), 'a\nb\n', 'each task ran once');
       const after = await SchedulerClient.connect({ server: url });
       t.after(() => after.close());
-      const tasks = await after.call<{ task: string; status: string; reason: string | null }[]>(
-        'taskExecution.list',
-        { workflowExecutionId: 1 },
-      );
+      const tasks = await after.call('taskExecution.list', { workflowExecutionId: 1 });
       assert.deepEqual(
         tasks.map((r) => [r.task, r.status, r.reason]),
         [
@@ -77,7 +74,7 @@ describe('a scheduler killed at each crash point', { concurrency: 3 }, () => {
           ['b', 'success', null],
         ],
       );
-      const runs = await after.call<unknown[]>('workflowExecution.list', { workflow: 'crash' });
+      const runs = await after.call('workflowExecution.list', { workflow: 'crash' });
       const listener = await connectClient(t, url);
       assert.equal(runs.length, 1, 'one execution');
       for (const task of ['a', 'b']) {

@@ -13,9 +13,11 @@ const read = (path: string) => JSON.parse(readFileSync(`${ROOT}/${path}`, 'utf8'
 const server = read('package.json');
 const client = read('client/package.json');
 
-test('the client package has the version of the server package and the same MQTT.js range', () => {
+test('the client package has the version of the server package and the same MQTT.js and TypeBox ranges', () => {
   assert.equal(client.version, server.version);
   assert.equal(client.dependencies.mqtt, server.dependencies.mqtt);
+  // The request method declarations in protocol/ are built into both packages.
+  assert.equal(client.dependencies['@sinclair/typebox'], server.dependencies['@sinclair/typebox']);
 });
 
 test('every entry resolves to its sources under the source condition, and to dist/ with types otherwise', () => {

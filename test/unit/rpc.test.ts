@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { AIFlowError } from '../../protocol/errors.ts';
-import { parseRpcReply, parseRpcRequest, peekRequestId } from '../../protocol/rpc.ts';
+import { parseRpcRequest, peekRequestId } from '../../protocol/rpc-request.ts';
+import { parseRpcReply } from '../../protocol/rpc.ts';
 
 const request = (body: unknown) => parseRpcRequest(Buffer.from(JSON.stringify(body)));
 const code = (code: string) => (error: unknown) => error instanceof AIFlowError && error.code === code;
@@ -9,14 +10,7 @@ const code = (code: string) => (error: unknown) => error instanceof AIFlowError 
 test('parses each method with its parameters', () => {
   assert.deepEqual(
     request({ id: '1', method: 'events.send', params: { namespace: 'default', key: 'k' } }).params,
-    {
-      namespace: 'default',
-      key: 'k',
-      value: '',
-      sender: undefined,
-      context: undefined,
-      idempotencyId: undefined,
-    },
+    { namespace: 'default', key: 'k', value: '' },
   );
   const list = request({
     id: '2',

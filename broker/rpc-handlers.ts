@@ -1,0 +1,54 @@
+import { AIFlowError } from '../protocol/errors.ts';
+import { LIMITS } from '../protocol/limits.ts';
+import type { BrokerMethod, ParsedParams, RequestResult } from '../protocol/request-methods.ts';
+import { isReservedKey } from '../protocol/topics.ts';
+import { reservedKeyError } from './event-gateway.ts';
+import type { EventLog } from './event-log.ts';
+import type { Logger } from './logger.ts';
+
+/** What a broker method may use, and who asked. */
+export interface BrokerRequestContext {
+  log: EventLog;
+  logger: Logger;
+  /** The requester's MQTT client id: the sender of the events it sends without one. */
+  clientId: string;
+  /** The scheduler may send reserved (`$`) keys. */
+  privileged: boolean;
+  maxPayloadBytes: number;
+  /** The last event offset the scheduler has processed. */
+  schedulerCheckpoint: () => Promise<number>;
+}
+
+type BrokerHandlers = {
+  [M in BrokerMethod]: (params: ParsedParams<M>, context: BrokerRequestContext) => Promise<RequestResult<M>>;
+};
+
+/** The broker's own methods, one handler each, keyed by the declared method name. */
+export const BROKER_HANDLERS: BrokerHandlers = {
+  'events.send': async (p, c) => {
+    if (isReservedKey(p.key) && !c.privileged) throw reservedKeyError(p.key);
+    // The same limit as a plain publish: the value is the event's payload.
+    const bytes = Buffer.byteLength(p.value, 'utf8');
+    if (bytes > c.maxPayloadBytes) {
+      throw new AIFlowError(
+        'PAYLOAD_TOO_LARGE',
+        `value is ${bytes} bytes, the limit is ${c.maxPayloadBytes}`,
+      );
+    }
+    return c.log.append({ ...p, sender: p.sender ?? c.clientId });
+  },
+  'events.list': async (p, c) => ({ events: await c.log.list(p, p.limit ?? LIMITS.defaultListLimit) }),
+  'events.count': (p, c) => c.log.count(p),
+  'events.timeToOffset': async (p, c) => ({ offset: await c.log.timeToOffset(p.time) }),
+  'events.prune': async (p, c) => {
+    // Only what the scheduler has processed: a prune never takes an event from under a pending rule.
+    const maxOffset = await c.schedulerCheckpoint();
+    const result = await c.log.prune({ ...p, maxOffset });
+    c.logger.info(p.dryRun ? 'event log prune (dry run)' : 'event log pruned', {
+      client: c.clientId,
+      removed: result.removed,
+      maxOffset,
+    });
+    return result;
+  },
+};
