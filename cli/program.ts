@@ -10,6 +10,7 @@ import { workflowScheduleCommand, workflowTriggerCommand } from './commands/sche
 import { workflowCommand } from './commands/workflow.ts';
 import { schedulerCommand } from './commands/scheduler.ts';
 import { serverCommand } from './commands/server.ts';
+import { addClientTlsOptions } from './client-tls-options.ts';
 import type { CliIO } from './io.ts';
 
 export function createProgram(io: CliIO): Command {
@@ -28,9 +29,10 @@ export function createProgram(io: CliIO): Command {
   program.addCommand(eventCommand(io));
   program.addCommand(configCommand(io));
   program.addCommand(dbCommand(io));
-  applyToAll(program, (command) =>
-    command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }),
-  );
+  applyToAll(program, (command) => {
+    addClientTlsOptions(command);
+    command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+  });
   return program;
 }
 

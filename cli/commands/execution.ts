@@ -69,7 +69,7 @@ export function workflowExecutionCommand(io: CliIO): Command {
     .option('--follow', 'print each task status change until the end (implies --wait)')
     .action(async (workflow: string, o: Options & { wait?: boolean; follow?: boolean }) => {
       if (o.wait || o.follow) return startAndWatch(io, workflow, { ...o, follow: o.follow === true });
-      const { id } = await callScheduler<{ id: number }>(o.server, 'workflowExecution.start', {
+      const { id } = await callScheduler<{ id: number }>(o, 'workflowExecution.start', {
         namespace: o.namespace,
         workflow,
       });
@@ -78,13 +78,13 @@ export function workflowExecutionCommand(io: CliIO): Command {
   base('stop')
     .argument('<execution-id>')
     .action(async (id: string, o: Options) => {
-      await callScheduler(o.server, 'workflowExecution.stop', { workflowExecutionId: id });
+      await callScheduler(o, 'workflowExecution.stop', { workflowExecutionId: id });
       io.stdout(`workflow execution ${id} stopping (stopped once its tasks have exited)\n`);
     });
   base('stop-all')
     .argument('<workflow>')
     .action(async (workflow: string, o: Options) => {
-      const { stopped } = await callScheduler<{ stopped: number[] }>(o.server, 'workflowExecution.stopAll', {
+      const { stopped } = await callScheduler<{ stopped: number[] }>(o, 'workflowExecution.stopAll', {
         namespace: o.namespace,
         workflow,
       });
@@ -95,7 +95,7 @@ export function workflowExecutionCommand(io: CliIO): Command {
   base('list')
     .argument('<workflow>')
     .action(async (workflow: string, o: Options) => {
-      const rows = await callScheduler<ExecutionRow[]>(o.server, 'workflowExecution.list', {
+      const rows = await callScheduler<ExecutionRow[]>(o, 'workflowExecution.list', {
         namespace: o.namespace,
         workflow,
       });
@@ -105,7 +105,7 @@ export function workflowExecutionCommand(io: CliIO): Command {
     .argument('<execution-id>')
     .action(async (id: string, o: Options) => {
       const row = await callScheduler<ExecutionRow & { taskExecutions: TaskRow[] }>(
-        o.server,
+        o,
         'workflowExecution.show',
         { workflowExecutionId: id },
       );
@@ -117,7 +117,7 @@ export function workflowExecutionCommand(io: CliIO): Command {
   base('delete')
     .argument('<execution-id>')
     .action(async (id: string, o: Options) => {
-      await callScheduler(o.server, 'workflowExecution.delete', { workflowExecutionId: id });
+      await callScheduler(o, 'workflowExecution.delete', { workflowExecutionId: id });
       io.stdout(`workflow execution ${id} deleted\n`);
     });
   return command;
@@ -133,7 +133,7 @@ export function taskExecutionCommand(io: CliIO): Command {
     .argument('<execution-id>')
     .argument('<task>')
     .action(async (id: string, task: string, o: Options) => {
-      const started = await callScheduler<{ id: number }>(o.server, 'taskExecution.start', {
+      const started = await callScheduler<{ id: number }>(o, 'taskExecution.start', {
         workflowExecutionId: id,
         task,
       });
@@ -145,13 +145,13 @@ export function taskExecutionCommand(io: CliIO): Command {
     .argument('<execution-id>')
     .argument('<task>')
     .action(async (id: string, task: string, o: Options) => {
-      await callScheduler(o.server, 'taskExecution.stop', { workflowExecutionId: id, task });
+      await callScheduler(o, 'taskExecution.stop', { workflowExecutionId: id, task });
       io.stdout(`task ${task} of workflow execution ${id} stopping\n`);
     });
   base('list')
     .argument('<execution-id>')
     .action(async (id: string, o: Options) => {
-      const rows = await callScheduler<TaskRow[]>(o.server, 'taskExecution.list', {
+      const rows = await callScheduler<TaskRow[]>(o, 'taskExecution.list', {
         workflowExecutionId: id,
       });
       io.stdout(renderRecords(o.output, rows, TASK_COLUMNS));
@@ -160,7 +160,7 @@ export function taskExecutionCommand(io: CliIO): Command {
     .argument('<task-execution-id>')
     .action(async (id: string, o: Options) => {
       io.stdout(
-        renderRecord(o.output, await callScheduler(o.server, 'taskExecution.show', { taskExecutionId: id })),
+        renderRecord(o.output, await callScheduler(o, 'taskExecution.show', { taskExecutionId: id })),
       );
     });
   command
@@ -169,8 +169,8 @@ export function taskExecutionCommand(io: CliIO): Command {
     .addOption(serverOption())
     .option('-f, --follow', 'print new lines as they are written, until the task ends')
     .action(async (id: string, o: Options & { follow?: boolean }) => {
-      if (o.follow) return followLog(io, o.server, id);
-      const { log } = await callScheduler<{ log: string }>(o.server, 'taskExecution.logs', {
+      if (o.follow) return followLog(io, o, id);
+      const { log } = await callScheduler<{ log: string }>(o, 'taskExecution.logs', {
         taskExecutionId: id,
       });
       io.stdout(log);

@@ -66,7 +66,7 @@ function ruleCommand<Row extends { id: number }>(
   const base = (name: string) =>
     command.command(name).addOption(serverOption()).addOption(namespaceOption()).addOption(outputOption());
   const call = <T>(o: Options, method: string, params: Record<string, unknown>) =>
-    callScheduler<T>(o.server, `${spec.method}.${method}`, params);
+    callScheduler<T>(o, `${spec.method}.${method}`, params);
 
   base('list')
     .argument('<workflow>')
@@ -122,7 +122,7 @@ export function workflowScheduleCommand(io: CliIO): Command {
     .addOption(namespaceOption())
     .addOption(outputOption())
     .action(async (workflow: string, expression: string, o: Options) => {
-      const row = await callScheduler<ScheduleRow>(o.server, 'workflowSchedule.add', {
+      const row = await callScheduler<ScheduleRow>(o, 'workflowSchedule.add', {
         namespace: o.namespace,
         workflow,
         expression,
@@ -157,7 +157,7 @@ export function workflowTriggerCommand(io: CliIO): Command {
     .addOption(namespaceOption())
     .addOption(outputOption())
     .action(async (workflow: string, o: Options & { eventKey: string; eventValue?: string }) => {
-      const row = await callScheduler<TriggerRow>(o.server, 'workflowTrigger.add', {
+      const row = await callScheduler<TriggerRow>(o, 'workflowTrigger.add', {
         namespace: o.namespace,
         workflow,
         eventKey: o.eventKey,

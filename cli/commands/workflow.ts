@@ -54,7 +54,7 @@ export function workflowCommand(io: CliIO): Command {
       }
       const saved = await callScheduler<
         { namespace: string; name: string; snapshotId: number; tasks: number }[]
-      >(o.server, 'workflow.upload', { fileName: basename(file), source });
+      >(o, 'workflow.upload', { fileName: basename(file), source });
       io.stdout(
         renderRecords(o.output, saved, [
           ['NAMESPACE', (r) => r.namespace],
@@ -71,7 +71,7 @@ export function workflowCommand(io: CliIO): Command {
     .addOption(namespaceOption())
     .addOption(outputOption())
     .action(async (o: Options) => {
-      const rows = await callScheduler<WorkflowRow[]>(o.server, 'workflow.list', { namespace: o.namespace });
+      const rows = await callScheduler<WorkflowRow[]>(o, 'workflow.list', { namespace: o.namespace });
       io.stdout(renderRecords(o.output, rows, COLUMNS));
     });
 
@@ -82,15 +82,15 @@ export function workflowCommand(io: CliIO): Command {
     .addOption(namespaceOption())
     .addOption(outputOption())
     .action(async (name: string, o: Options) => {
-      const row = await callScheduler<WorkflowRow & { spec?: WorkflowSpec }>(o.server, 'workflow.show', {
+      const row = await callScheduler<WorkflowRow & { spec?: WorkflowSpec }>(o, 'workflow.show', {
         namespace: o.namespace,
         workflow: name,
       });
       if (o.output !== 'table' || !row.spec) return io.stdout(renderRecord(o.output, row));
       const params = { namespace: o.namespace, workflow: name };
       const [schedules, triggers] = await Promise.all([
-        callScheduler<WorkflowDescription['schedules']>(o.server, 'workflowSchedule.list', params),
-        callScheduler<WorkflowDescription['triggers']>(o.server, 'workflowTrigger.list', params),
+        callScheduler<WorkflowDescription['schedules']>(o, 'workflowSchedule.list', params),
+        callScheduler<WorkflowDescription['triggers']>(o, 'workflowTrigger.list', params),
       ]);
       const tasks = row.spec.tasks.map((task) => task.name).join(', ');
       io.stdout(
@@ -109,7 +109,7 @@ export function workflowCommand(io: CliIO): Command {
       .addOption(serverOption())
       .addOption(namespaceOption())
       .action(async (name: string, o: Options) => {
-        await callScheduler(o.server, `workflow.${command}`, { namespace: o.namespace, workflow: name });
+        await callScheduler(o, `workflow.${command}`, { namespace: o.namespace, workflow: name });
         io.stdout(`workflow ${o.namespace}.${name} ${done}\n`);
       });
   }

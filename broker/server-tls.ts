@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { createSecureContext, type TlsOptions } from 'node:tls';
+import { AIFlowError } from '../protocol/errors.ts';
+
+/** The server's TLS files (PEM): with them the MQTT port speaks `mqtts://` and the WebSocket port `wss://`. */
+export interface ServerTlsOptions {
+  /** The server's certificate, followed by its intermediate certificates if any. */
+  certFile: string;
+  /** The private key of `certFile`. */
+  keyFile: string;
+  /** The certificate authorities that sign client certificates. @defaultValue none */
+  caFile?: string;
+  /**
+   * Refuse every connection without a client certificate signed by `caFile` (which it then needs). The certificate's
+   * common name is then available on each connection ({@link clientCertificateName}). @defaultValue false
+   */
+  requireClientCert?: boolean;
+}
+
+/** What the listeners and the server's own clients need of the TLS files, read and checked once. */
+export interface ServerTls {
+  /** Options of `tls.createServer` / `https.createServer`. */
+  readonly listen: TlsOptions;
+  /**
+   * What the server's own clients (its scheduler) trust: its certificate (enough when it is self-signed) and the
+   * `caFile` authorities (when they signed it).
+   */
+  readonly trusted: Buffer;
+  readonly cert: Buffer;
+  readonly key: Buffer;
+  readonly requireClientCert: boolean;
+}
+
+/**
+ * Reads and checks the TLS files before anything listens: an unreadable file, a file that is not PEM, or a key
+ * that does not match the certificate is INVALID_OPTION, naming the option.
+ */
+export function loadServerTls(options: ServerTlsOptions): ServerTls {
+  const { certFile, keyFile, caFile, requireClientCert = false } = options;
+  if (requireClientCert && caFile === undefined) {
+    throw new AIFlowError(
+      'INVALID_OPTION',
+      '--tls-require-client-cert needs --tls-ca FILE (the authorities that sign client certificates)',
+    );
+  }
+  const cert = readPem('--tls-cert', certFile);
+  const key = readPem('--tls-key', keyFile);
+  const ca = caFile === undefined ? undefined : readPem('--tls-ca', caFile);
+  try {
+    createSecureContext({ cert, key });
+  } catch (error) {
+    const mismatch = (error as NodeJS.ErrnoException).code === 'ERR_OSSL_X509_KEY_VALUES_MISMATCH';
+    throw new AIFlowError(
+      'INVALID_OPTION',
+      mismatch
+        ? `--tls-key ${keyFile} is not the key of --tls-cert ${certFile}`
+        : `--tls-cert ${certFile} and --tls-key ${keyFile} are not a PEM certificate and key: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  if (ca !== undefined) {
+    try {
+      createSecureContext({ ca });
+    } catch (error) {
+      throw new AIFlowError(
+        'INVALID_OPTION',
+        `--tls-ca ${caFile} is not a PEM certificate: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+  return {
+    listen: {
+      cert,
+      key,
+      ...(ca === undefined ? {} : { ca }),
+      requestCert: requireClientCert,
+      rejectUnauthorized: requireClientCert,
+    },
+    trusted: ca === undefined ? cert : Buffer.concat([cert, Buffer.from('\n'), ca]),
+    cert,
+    key,
+    requireClientCert,
+  };
+}
+
+function readPem(option: string, file: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (error) {
+    throw new AIFlowError('INVALID_OPTION', `cannot read ${option} ${file}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  // OpenSSL accepts a CA list with no certificate in it; an empty or non-PEM file is a mistake worth naming.
+  if (!pem.includes('-----BEGIN ')) {
+    throw new AIFlowError('INVALID_OPTION', `${option} ${file} is not a PEM file`);
+  }
+  return pem;
+}
