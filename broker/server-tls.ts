@@ -43,9 +43,9 @@ export function loadServerTls(options: ServerTlsOptions): ServerTls {
       '--tls-require-client-cert needs --tls-ca FILE (the authorities that sign client certificates)',
     );
   }
-  const cert = readPem('--tls-cert', certFile);
-  const key = readPem('--tls-key', keyFile);
-  const ca = caFile === undefined ? undefined : readPem('--tls-ca', caFile);
+  const cert = readPem('--tls-cert', certFile, CERTIFICATE);
+  const key = readPem('--tls-key', keyFile, PRIVATE_KEY);
+  const ca = caFile === undefined ? undefined : readPem('--tls-ca', caFile, CERTIFICATE);
   try {
     createSecureContext({ cert, key });
   } catch (error) {
@@ -84,7 +84,11 @@ export function loadServerTls(options: ServerTlsOptions): ServerTls {
   };
 }
 
-function readPem(option: string, file: string): Buffer {
+const CERTIFICATE = { label: '-----BEGIN CERTIFICATE-----', what: 'certificate' };
+// Also `RSA PRIVATE KEY`, `EC PRIVATE KEY` and `ENCRYPTED PRIVATE KEY`.
+const PRIVATE_KEY = { label: 'PRIVATE KEY-----', what: 'private key' };
+
+function readPem(option: string, file: string, kind: { label: string; what: string }): Buffer {
   let pem: Buffer;
   try {
     pem = readFileSync(file);
@@ -93,9 +97,9 @@ function readPem(option: string, file: string): Buffer {
       cause: error,
     });
   }
-  // OpenSSL accepts a CA list with no certificate in it; an empty or non-PEM file is a mistake worth naming.
-  if (!pem.includes('-----BEGIN ')) {
-    throw new AIFlowError('INVALID_OPTION', `${option} ${file} is not a PEM file`);
+  // OpenSSL accepts a CA list with no certificate in it (a key file, say): a mistake worth naming.
+  if (!pem.includes(kind.label)) {
+    throw new AIFlowError('INVALID_OPTION', `${option} ${file} has no PEM ${kind.what}`);
   }
   return pem;
 }

@@ -67,16 +67,42 @@ export function clientTlsFromEnv(env?: NodeJS.ProcessEnv): ClientTls | undefined
 }
 
 /**
- * Whether a connection failed in its TLS handshake (an untrusted or mismatched certificate, a refused client
- * certificate, a peer that does not speak TLS) rather than by finding no server.
+ * TLS_FAILED when a first connection to `url` failed in its TLS set-up (an untrusted or mismatched certificate, a
+ * refused client certificate, a peer that does not speak TLS) rather than by finding no server; null otherwise.
  */
-export function isTlsFailure(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+export function tlsFailure(url: string, error: Error): AIFlowError | null {
+  if (isTlsFailure(error)) {
+    return new AIFlowError(
+      'TLS_FAILED',
+      `TLS with ${url} failed: ${openSslReason(error.message)} (does this client trust the server's certificate? --ca FILE, AIFLOW_CA or the tls option)`,
+      { cause: error },
+    );
+  }
+  // Under TLS 1.3 a server checks a client certificate after the client's side of the handshake: a refused one
+  // shows as a connection closed or reset before the MQTT CONNACK.
+  const code = (error as NodeJS.ErrnoException).code;
+  if (/^(mqtts|wss):/i.test(url) && (code === 'ECONNRESET' || error.message === 'connection closed')) {
+    return new AIFlowError(
+      'TLS_FAILED',
+      `TLS with ${url} failed: the server closed the connection before accepting it (does it require a client certificate? --cert and --cert-key, AIFLOW_CERT and AIFLOW_CERT_KEY or the tls option)`,
+      { cause: error },
+    );
+  }
+  return null;
+}
+
+/** `tlsv13 alert certificate required` out of OpenSSL's `80FC…:error:0A00045C:SSL routines:…:<reason>:<file>:…`. */
+function openSslReason(message: string): string {
+  return /:error:[0-9A-F]+:[^:]*:[^:]*:([^:]+):/.exec(message)?.[1] ?? message;
+}
+
+function isTlsFailure(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
   // OpenSSL's verification codes (UNABLE_TO_VERIFY_LEAF_SIGNATURE, DEPTH_ZERO_SELF_SIGNED_CERT, CERT_HAS_EXPIRED…),
   // Node's (ERR_TLS_CERT_ALTNAME_INVALID, ERR_SSL_…), and EPROTO for a peer that answers TLS with something else.
   const tlsCode =
     /^ERR_(SSL|TLS)_|^EPROTO$|CERT|CRL|SIGNATURE|ISSUER|INVALID_CA|PATH_LENGTH|PURPOSE|HOSTNAME/;
   if (typeof code === 'string' && tlsCode.test(code)) return true;
   // MQTT.js's own check after the handshake.
-  return (error as Error | undefined)?.message === 'TLS not authorized';
+  return error.message === 'TLS not authorized';
 }

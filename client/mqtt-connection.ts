@@ -1,6 +1,6 @@
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { AIFlowError } from '../protocol/errors.ts';
-import { isTlsFailure, type ClientTls } from './client-tls.ts';
+import { tlsFailure, type ClientTls } from './client-tls.ts';
 import { checkAiflowServer } from './server-check.ts';
 
 export interface ConnectOptions extends PlainConnectOptions {
@@ -54,15 +54,10 @@ export function connectPlainMqtt(url: string, options: PlainConnectOptions): Pro
       client.removeListener('connect', ready);
       client.end(true);
       reject(
-        isTlsFailure(error)
-          ? new AIFlowError(
-              'TLS_FAILED',
-              `TLS with ${url} failed: ${error.message} (does this client trust the server's certificate? --ca FILE, AIFLOW_CA or the tls option)`,
-              { cause: error },
-            )
-          : new AIFlowError('SERVER_NOT_RUNNING', `cannot connect to ${url}: ${error.message}`, {
-              cause: error,
-            }),
+        tlsFailure(url, error) ??
+          new AIFlowError('SERVER_NOT_RUNNING', `cannot connect to ${url}: ${error.message}`, {
+            cause: error,
+          }),
       );
     };
     const ready = () => {

@@ -7,6 +7,7 @@ import { DEFAULT_NAMESPACE, validateKey, validateNamespace } from '../protocol/t
 import { describeSchedule, parseScheduleExpression } from './schedule/expression.ts';
 import { loadWorkflowsIsolated } from '../workflow/loader.ts';
 import { handleMaintenanceRequest } from './maintenance-requests.ts';
+import { requestName } from './request-names.ts';
 import { snapshotModule } from './snapshot-files.ts';
 import type { MetadataStore } from './store/metadata-store.ts';
 import type { RunType, ScheduleRecord, TriggerRecord, WorkflowRecord } from './store/records.ts';
@@ -44,7 +45,7 @@ function id(params: Params, name: string): number {
 
 async function workflowOf(scheduler: RequestTarget, params: Params): Promise<WorkflowRecord> {
   const namespace = validateNamespace(text(params, 'namespace', DEFAULT_NAMESPACE));
-  const name = text(params, 'workflow');
+  const name = requestName(params, 'workflow');
   const workflow = await scheduler.store.getWorkflow(namespace, name);
   if (!workflow) throw new AIFlowError('NOT_FOUND', `workflow ${namespace}.${name} does not exist`);
   return workflow;
@@ -84,7 +85,7 @@ export async function handleSchedulerRequest(
     }
 
     case 'workflow.upload':
-      return upload(scheduler, text(params, 'fileName'), text(params, 'source'));
+      return upload(scheduler, requestName(params, 'fileName'), text(params, 'source'));
     case 'workflow.list':
       return store.listWorkflows(validateNamespace(text(params, 'namespace', DEFAULT_NAMESPACE)));
     case 'workflow.show': {
@@ -152,12 +153,12 @@ export async function handleSchedulerRequest(
 
     case 'taskExecution.start': {
       const execution = await executionOf(scheduler, params);
-      return { id: await scheduler.startTask(execution.id, text(params, 'task')) };
+      return { id: await scheduler.startTask(execution.id, requestName(params, 'task')) };
     }
     case 'taskExecution.stop': {
       const execution = await executionOf(scheduler, params);
-      await scheduler.stopTask(execution.id, text(params, 'task'));
-      return { workflowExecutionId: execution.id, task: text(params, 'task') };
+      await scheduler.stopTask(execution.id, requestName(params, 'task'));
+      return { workflowExecutionId: execution.id, task: requestName(params, 'task') };
     }
     case 'taskExecution.list':
       return store.listTaskExecutions((await executionOf(scheduler, params)).id);
