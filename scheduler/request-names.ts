@@ -1,4 +1,6 @@
-import { AIFlowError } from '../protocol/errors.ts';
+import { sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
 
 /** Longest name a request may carry: a file name on every common file system. */
 const MAX_NAME_LENGTH = 255;
@@ -24,4 +26,14 @@ export function requestName(params: Record<string, unknown>, name: string): stri
     );
   }
   return value;
+}
+
+/**
+ * An error from loading an uploaded module, with the server's temporary upload folder taken out of its message:
+ * the requester sees its own file name (`reports.ts:3:5: …`), never where the server keeps it.
+ */
+export function withoutUploadFolder(error: unknown, dir: string): AIFlowError {
+  const e = toAIFlowError(error);
+  const message = e.message.replaceAll(`${pathToFileURL(dir).href}/`, '').replaceAll(`${dir}${sep}`, '');
+  return message === e.message ? e : new AIFlowError(e.code, message, { cause: e });
 }

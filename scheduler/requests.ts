@@ -7,7 +7,7 @@ import { DEFAULT_NAMESPACE, validateKey, validateNamespace } from '../protocol/t
 import { describeSchedule, parseScheduleExpression } from './schedule/expression.ts';
 import { loadWorkflowsIsolated } from '../workflow/loader.ts';
 import { handleMaintenanceRequest } from './maintenance-requests.ts';
-import { requestName } from './request-names.ts';
+import { requestName, withoutUploadFolder } from './request-names.ts';
 import { snapshotModule } from './snapshot-files.ts';
 import type { MetadataStore } from './store/metadata-store.ts';
 import type { RunType, ScheduleRecord, TriggerRecord, WorkflowRecord } from './store/records.ts';
@@ -265,7 +265,9 @@ async function upload(scheduler: RequestTarget, fileName: string, source: string
   const file = join(dir, basename(fileName));
   writeFileSync(file, source);
   try {
-    const specs = await loadWorkflowsIsolated(file);
+    const specs = await loadWorkflowsIsolated(file).catch((error: unknown) => {
+      throw withoutUploadFolder(error, dir);
+    });
     const namespaces = new Set((await scheduler.store.listNamespaces()).map((n) => n.name));
     for (const spec of specs) {
       if (!namespaces.has(spec.namespace)) {
