@@ -8,11 +8,14 @@ export interface ServerTlsOptions {
   certFile: string;
   /** The private key of `certFile`. */
   keyFile: string;
-  /** The certificate authorities that sign client certificates. @defaultValue none */
+  /**
+   * The certificate authorities that sign client certificates. With it, clients are asked for a certificate; one
+   * it verifies gives its common name ({@link clientCertificateName}). @defaultValue none
+   */
   caFile?: string;
   /**
-   * Refuse every connection without a client certificate signed by `caFile` (which it then needs). The certificate's
-   * common name is then available on each connection ({@link clientCertificateName}). @defaultValue false
+   * Refuse every connection without a client certificate signed by `caFile` (which it then needs), so that every
+   * connection has a verified common name. @defaultValue false
    */
   requireClientCert?: boolean;
 }
@@ -74,7 +77,8 @@ export function loadServerTls(options: ServerTlsOptions): ServerTls {
       cert,
       key,
       ...(ca === undefined ? {} : { ca }),
-      requestCert: requireClientCert,
+      // Asked for whenever there is an authority to verify them with; required only on request.
+      requestCert: ca !== undefined,
       rejectUnauthorized: requireClientCert,
     },
     trusted: ca === undefined ? cert : Buffer.concat([cert, Buffer.from('\n'), ca]),

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { tempDir } from '../helpers.ts';
+import { ROOT, tempDir } from '../helpers.ts';
 import { makeTestCerts } from '../tls-certs.ts';
 import { cli } from './cli-in-process.ts';
 
@@ -104,4 +104,44 @@ test('server start refuses bad TLS and origin options before it listens', async 
     assert.match(result.stderr.trim(), message);
     assert.equal(result.stdout, '', 'nothing listened');
   }
+});
+
+test('a task of a TLS server reaches it with the SDK: the scheduler child passes AIFLOW_CA on', async (t) => {
+  const certs = makeTestCerts(t);
+  const home = tempDir(t);
+  const server = cli();
+  const running = server.exec(
+    'server',
+    'start',
+    '--port',
+    '0',
+    '--no-ws',
+    '--home',
+    home,
+    '--tls-cert',
+    certs.serverCert,
+    '--tls-key',
+    certs.serverKey,
+    '--log-level',
+    'warn',
+  );
+  t.after(() => server.stop());
+  await server.printed('listening on');
+  const { url } = JSON.parse(readFileSync(join(home, 'server.pid'), 'utf8')) as { url: string };
+  const { exec } = cli();
+  const trust = ['-s', url, '--ca', certs.caCert];
+  const uploaded = await exec(
+    'workflow',
+    'upload',
+    join(ROOT, 'examples', 'workflows', 'quickstart.ts'),
+    ...trust,
+  );
+  assert.equal(uploaded.code, 0, uploaded.stderr);
+  // task3 sends `key` with AIFlowNotificationClient.connect() and no argument; task4 starts on it.
+  const started = await exec('workflow-execution', 'start', 'quickstart', '--wait', ...trust);
+  assert.equal(started.code, 0, started.stdout + started.stderr);
+  const events = await exec('event', 'list', '-k', 'key', '-o', 'json', ...trust);
+  assert.equal((JSON.parse(events.stdout) as unknown[]).length, 1, events.stdout);
+  server.stop();
+  assert.equal((await running).code, 0);
 });

@@ -188,3 +188,27 @@ test('bad TLS options are INVALID_OPTION before anything listens', async (t) => 
     assert.throws(() => readFileSync(`${home}/scheduler.token`), { code: 'ENOENT' });
   }
 });
+
+test('with --tls-ca alone a client certificate is optional; only a verified one gives a CN', async (t) => {
+  const certs = makeTestCerts(t);
+  const server = await startTlsServer(t, certs, { caFile: certs.caCert });
+  const names = new Map<string, string | null>();
+  server.broker.aedes.on('client', (client) => names.set(client.id, clientCertificateName(client)));
+  const withCert = (cert: string, key: string): ClientTls => ({
+    ...trusting(certs),
+    cert: readFileSync(cert),
+    key: readFileSync(key),
+  });
+  for (const [clientId, tls] of [
+    ['anonymous', trusting(certs)],
+    ['alice', withCert(certs.clientCert, certs.clientKey)],
+    ['mallory', withCert(certs.otherClientCert, certs.otherClientKey)],
+  ] as const) {
+    const client = await connectClient(t, server.url, { clientId, tls });
+    assert.equal((await client.sendEvent('k', clientId)).value, clientId);
+  }
+  assert.deepEqual(
+    ['anonymous', 'alice', 'mallory'].map((id) => names.get(id)),
+    [null, 'alice', null],
+  );
+});
