@@ -82,7 +82,10 @@ export function serverCommand(io: CliIO): Command {
     )
     .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('AIFLOW_TLS_KEY'))
     .addOption(
-      new Option('--tls-ca <file>', 'PEM authorities that sign client certificates').env('AIFLOW_TLS_CA'),
+      new Option(
+        '--tls-ca <file>',
+        'PEM authorities that sign client certificates (then asked for; a verified one names the client)',
+      ).env('AIFLOW_TLS_CA'),
     )
     .addOption(
       new Option(
