@@ -4,6 +4,7 @@ import {
   type RequestListener,
   type Server as HttpServer,
 } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import {
   createServer as createTcpServer,
   type AddressInfo,
@@ -11,6 +12,7 @@ import {
   type Socket,
 } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
@@ -28,6 +30,8 @@ import { RetainedQuota } from './retained-quota.ts';
 import { listen } from './listen.ts';
 import { RpcService } from './rpc-service.ts';
 import { announceServer } from './server-info.ts';
+import { loadServerTls, type ServerTlsOptions } from './server-tls.ts';
+import { WebSocketOrigins } from './ws-origin.ts';
 import { maySubscribe, routePublish } from './topic-policy.ts';
 
 export interface BrokerOptions {
@@ -78,6 +82,14 @@ export interface BrokerOptions {
    * @defaultValue every request gets 404
    */
   httpHandler?: RequestListener;
+  /** TLS on both listeners (`mqtts://`, `wss://`); null: plain TCP and WebSocket. @defaultValue null */
+  tls?: ServerTlsOptions | null;
+  /**
+   * Browser origins (`https://host:port`) allowed to open a WebSocket connection besides the server's own pages;
+   * `*` allows every origin. Requests without an `Origin` header (non-browser clients) are always allowed.
+   * @defaultValue [] (the server's own pages only)
+   */
+  wsOrigins?: readonly string[];
 }
 
 // Room for the topic (at most 65,535 bytes) and headers beyond the payload limit, so that a payload slightly over
@@ -88,8 +100,12 @@ const FRAME_SLACK_BYTES = 70 * 1024;
 export interface BrokerServer {
   readonly port: number;
   readonly wsPort: number | null;
-  /** `mqtt://<host>:<port>` */
+  /** `mqtt://<host>:<port>`, `mqtts://` with TLS */
   readonly url: string;
+  /** `ws://<host>:<wsPort>`, `wss://` with TLS; null without a WebSocket listener. */
+  readonly wsUrl: string | null;
+  /** Whether both listeners speak TLS. */
+  readonly tls: boolean;
   readonly aedes: Aedes;
   readonly log: EventLog;
   /** The broker's Prometheus series. */
@@ -111,6 +127,9 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   validatePositive('maxQueuedBytes', o.maxQueuedBytes);
   validatePositive('maxRetainedMessages', o.maxRetainedMessages);
   validatePositive('maxRetainedBytes', o.maxRetainedBytes);
+  // Read and checked before anything is opened: a wrong file fails the start, not the first client.
+  const tls = o.tls ? loadServerTls(o.tls) : null;
+  const origins = new WebSocketOrigins(o.wsOrigins ?? [], tls !== null);
   const logger = options.logger ?? createLogger();
   const log = await EventLog.open(o.dbFile, { durability: o.durability, logger });
   const refusedClients = new WeakSet<Client>();
@@ -209,8 +228,6 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
     logger.warn('client error', { client: client.id, reason: error.message });
   });
 
-  await announceServer(aedes);
-
   const maxPacketBytes = o.maxPayloadBytes + FRAME_SLACK_BYTES;
   /** Hands a connection's byte stream to Aedes, behind the frame guard. */
   const serve = (stream: Socket | Duplex, remote: string | undefined, request?: IncomingMessage) => {
@@ -227,20 +244,52 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   };
   const sockets = new Set<Socket>();
   // The high-water mark is the outbound bound: below it Aedes never waits for a connection to drain.
-  const tcp = createTcpServer({ noDelay: true, highWaterMark: o.maxQueuedBytes }, (socket: Socket) => {
+  const socketOptions = { noDelay: true, highWaterMark: o.maxQueuedBytes };
+  const tcp = tls ? createTlsServer({ ...socketOptions, ...tls.listen }) : createTcpServer(socketOptions);
+  // Every raw socket, TLS handshakes still under way included, so that close() can cut them all.
+  tcp.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    if (!tls) serve(socket, socket.remoteAddress);
+  });
+  tcp.on('secureConnection', (socket: Socket) => {
+    // Nagle's algorithm is per socket under TLS: the server option does not reach the TLS socket.
+    socket.setNoDelay(true);
     serve(socket, socket.remoteAddress);
   });
-  let http: HttpServer | null = null;
+  // OpenSSL's messages run over several lines; its code (ERR_SSL_WRONG_VERSION_NUMBER…) says the same in one word.
+  const tlsRefused = (error: NodeJS.ErrnoException, socket: { remoteAddress?: string | undefined }) =>
+    logger.warn('TLS connection refused', {
+      remote: socket.remoteAddress,
+      reason: error.code ?? error.message,
+    });
+  tcp.on('tlsClientError', tlsRefused);
+  let http: HttpServer | HttpsServer | null = null;
   let wss: WebSocketServer | null = null;
   try {
     await listen(tcp, o.port, o.host, '--port or AIFLOW_PORT');
     if (o.wsPort !== null) {
-      http = createHttpServer(o.httpHandler ?? notFound);
+      http = tls
+        ? createHttpsServer(tls.listen, o.httpHandler ?? notFound)
+        : createHttpServer(o.httpHandler ?? notFound);
+      http.on('tlsClientError', tlsRefused);
       // The WebSocket server is attached once the port is held: it re-emits the HTTP server's errors.
       await listen(http, o.wsPort, o.host, '--ws-port or AIFLOW_WS_PORT');
-      wss = new WebSocketServer({ server: http, maxPayload: maxPacketBytes });
+      wss = new WebSocketServer({
+        server: http,
+        maxPayload: maxPacketBytes,
+        // A refused upgrade is answered 403 before any MQTT byte is read.
+        verifyClient: ({ req }, accept) => {
+          const origin = origins.refused(req);
+          if (origin === null) return accept(true);
+          logger.warn('WebSocket upgrade refused', {
+            remote: req.socket.remoteAddress,
+            origin,
+            reason: 'origin not allowed (see --ws-origin)',
+          });
+          accept(false, 403, 'Forbidden');
+        },
+      });
       wss.on('error', (error) => logger.error('WebSocket server error', { reason: error.message }));
       wss.on('connection', (ws, request) => {
         // A WebSocket message larger than maxPayload closes the socket, as the frame guard does for packets.
@@ -261,7 +310,8 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
 
   const port = (tcp.address() as AddressInfo).port;
   const wsPort = http ? (http.address() as AddressInfo).port : null;
-  logger.info('broker listening', { url: `mqtt://${o.host}:${port}`, ws: wsPort ?? 'off', db: o.dbFile });
+  const url = `${tls ? 'mqtts' : 'mqtt'}://${o.host}:${port}`;
+  const wsUrl = wsPort === null ? null : `${tls ? 'wss' : 'ws'}://${o.host}:${wsPort}`;
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -281,11 +331,22 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
     ]);
     return closing;
   };
+  // Announced once the ports are known, as it names the addresses. A client that connects before it waits for it:
+  // the retained message reaches its subscription when it is published.
+  try {
+    await announceServer(aedes, { url, wsUrl });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  logger.info('broker listening', { url, ws: wsUrl ?? 'off', db: o.dbFile });
   const web = http;
   return {
     port,
     wsPort,
-    url: `mqtt://${o.host}:${port}`,
+    url,
+    wsUrl,
+    tls: tls !== null,
     aedes,
     log,
     metrics,
@@ -336,7 +397,7 @@ interface IncomingStore {
   incomingDelPacket(client: Client, packet: { messageId?: number }): Promise<void>;
 }
 
-function closeServer(server: TcpServer | HttpServer): Promise<void> {
+function closeServer(server: TcpServer | HttpServer | HttpsServer): Promise<void> {
   return new Promise((resolve) => {
     if (!server.listening) return resolve();
     server.close(() => resolve());

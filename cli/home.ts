@@ -20,6 +20,8 @@ const pidFile = (home: string) => join(home, 'server.pid');
 export interface ServerRecord {
   pid: number;
   url: string;
+  /** Its WebSocket address (`ws://`, `wss://` with TLS); absent without one, or from an older server. */
+  wsUrl?: string;
 }
 
 export function writeServerRecord(home: string, record: ServerRecord): void {

@@ -17,6 +17,7 @@ import {
   type ClientConfig,
   type ConfigSetting,
 } from './client-config.ts';
+import { addClientTlsOptions } from './client-tls-options.ts';
 import type { CliIO } from './io.ts';
 
 /** The options whose defaults come from the config files, by setting. */
@@ -46,6 +47,7 @@ export function createProgram(io: CliIO, config?: ClientConfig): Command {
   program.addCommand(configCommand(io, config));
   program.addCommand(dbCommand(io));
   applyToAll(program, (command) => {
+    addClientTlsOptions(command);
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
     if (config) applyConfigDefaults(command, config);
   });

@@ -1,14 +1,19 @@
 import type { RequestArgs, RequestMethod, RequestResult } from '../protocol/request-methods.ts';
+import { cliClientTls, type ServerCliOptions } from './client-tls-options.ts';
 
-/** Connects to the server, calls one method and always closes the connection. */
+/**
+ * Connects to the server (an address, or the options of a command: address and certificates), calls one method and
+ * always closes the connection.
+ */
 export async function callScheduler<M extends RequestMethod>(
-  server: string,
+  target: string | ServerCliOptions,
   method: M,
   ...params: RequestArgs<M>
 ): Promise<RequestResult<M>> {
+  const options = typeof target === 'string' ? { server: target } : target;
   // Loaded on the first call: `aiflow --version` and `--help` need no MQTT client.
   const { SchedulerClient } = await import('../client/scheduler-client.ts');
-  const client = await SchedulerClient.connect({ server });
+  const client = await SchedulerClient.connect({ server: options.server, tls: cliClientTls(options) });
   try {
     return await client.call(method, ...params);
   } finally {

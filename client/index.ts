@@ -7,6 +7,7 @@ export {
 } from './notification-client.ts';
 export type { ListenerProcessor } from './listener.ts';
 export { SchedulerClient, type SchedulerClientOptions } from './scheduler-client.ts';
+export type { ClientTls } from './client-tls.ts';
 export { AIFlowError, type ErrorCode } from '../protocol/errors.ts';
 export type { Event } from '../protocol/event.ts';
 export type {

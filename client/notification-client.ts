@@ -9,6 +9,7 @@ import type { EventFilter, SenderCount } from '../protocol/rpc.ts';
 import { DEFAULT_SERVER_URL, fromEnv } from '../protocol/runtime-env.ts';
 import { DEFAULT_NAMESPACE, isEventTopic, validateKey, validateNamespace } from '../protocol/topics.ts';
 import { Listener, type ListenerProcessor } from './listener.ts';
+import { clientTlsFromEnv, type ClientTls } from './client-tls.ts';
 import { connectMqtt } from './mqtt-connection.ts';
 import { RpcChannel } from './rpc-channel.ts';
 
@@ -31,6 +32,11 @@ export interface NotificationClientOptions {
   reconnectPeriodMs?: number;
   /** MQTT user name and password, for servers that require them (the scheduler's own connection). */
   credentials?: { username: string; password: string };
+  /**
+   * Certificates for an `mqtts://` or `wss://` server with a private certificate authority, or one that requires
+   * client certificates. @defaultValue in Node, the files named by `$AIFLOW_CA`, `$AIFLOW_CERT` and `$AIFLOW_CERT_KEY`
+   */
+  tls?: ClientTls;
 }
 
 export interface ListenerOptions {
@@ -88,6 +94,7 @@ export class AIFlowNotificationClient extends EventEmitter<NotificationClientEve
       connectTimeout: o.connectTimeoutMs,
       username: o.credentials?.username,
       password: o.credentials?.password,
+      tls: o.tls,
     });
     const rpc = new RpcChannel(mqttClient, o.clientId, o.requestTimeoutMs);
     const client = new AIFlowNotificationClient(mqttClient, rpc, o);
@@ -261,6 +268,7 @@ interface ResolvedOptions {
   connectTimeoutMs: number;
   reconnectPeriodMs: number;
   credentials: { username: string; password: string } | undefined;
+  tls: ClientTls | undefined;
 }
 
 function resolveOptions(options: NotificationClientOptions): ResolvedOptions {
@@ -281,5 +289,6 @@ function resolveOptions(options: NotificationClientOptions): ResolvedOptions {
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs ?? 10_000),
     reconnectPeriodMs: positive('reconnectPeriodMs', options.reconnectPeriodMs ?? 500),
     credentials: options.credentials,
+    tls: options.tls ?? clientTlsFromEnv(),
   };
 }

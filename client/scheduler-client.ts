@@ -9,6 +9,7 @@ import type {
   WorkflowScheduleInfo,
   WorkflowTriggerInfo,
 } from '../protocol/scheduler-api.ts';
+import { clientTlsFromEnv, type ClientTls } from './client-tls.ts';
 import { connectMqtt } from './mqtt-connection.ts';
 import { RpcChannel } from './rpc-channel.ts';
 
@@ -19,6 +20,11 @@ export interface SchedulerClientOptions {
   requestTimeoutMs?: number;
   /** @defaultValue 5000 */
   connectTimeoutMs?: number;
+  /**
+   * Certificates for an `mqtts://` or `wss://` server with a private certificate authority, or one that requires
+   * client certificates. @defaultValue in Node, the files named by `$AIFLOW_CA`, `$AIFLOW_CERT` and `$AIFLOW_CERT_KEY`
+   */
+  tls?: ClientTls;
 }
 
 /**
@@ -44,6 +50,7 @@ export class SchedulerClient {
       clean: true,
       resubscribe: false,
       connectTimeout: options.connectTimeoutMs ?? 5_000,
+      tls: options.tls ?? clientTlsFromEnv(),
     });
     const rpc = new RpcChannel(mqtt, clientId, options.requestTimeoutMs ?? 60_000);
     mqtt.on('message', (topic, payload) => rpc.handleMessage(topic, payload));

@@ -1,7 +1,8 @@
 /** Limits of the wire contract. The README documents each one. */
 export const LIMITS = {
   /** A namespace: letters, digits, `_`, `-`, `.`; 1 to 64 characters. */
-  namespacePattern: /^[A-Za-z0-9_.-]{1,64}$/,
+  // `.` and `..` are refused, so that a namespace is always usable as a file name.
+  namespacePattern: /^(?!\.\.?$)[A-Za-z0-9_.-]{1,64}$/,
   namespaceMaxLength: 64,
   /** A key: 1 to 512 bytes of UTF-8, never `+`, `#` or NUL. */
   keyMaxBytes: 512,

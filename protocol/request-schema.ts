@@ -46,6 +46,16 @@ export const EventKey = Type.String({
 });
 
 export const NonEmptyString = Type.String({ minLength: 1, description: 'a non-empty string' });
+/**
+ * A name that becomes a file name or an identifier (an uploaded module's file name, a workflow or task name): no
+ * bad name reaches the file system, whose error would show a server path.
+ */
+export const PlainName = Type.String({
+  minLength: 1,
+  maxLength: 255,
+  pattern: '^(?!\\.{1,2}$)[^/\\\\\\u0000]+$',
+  description: 'a plain name: 1-255 characters, not . or .., without /, \\ or NUL',
+});
 export const AnyString = Type.String({ description: 'a string' });
 export const Flag = Type.Boolean({ description: 'a boolean' });
 

@@ -11,6 +11,12 @@ export const RUNTIME_ENV = {
   sender: 'AIFLOW_SENDER',
   /** Context recorded on events sent (JSON; inside a task it names the workflow execution). */
   context: 'AIFLOW_CONTEXT',
+  /** PEM file of the certificate authorities to trust for `mqtts://` and `wss://` (Node only). */
+  ca: 'AIFLOW_CA',
+  /** PEM file of a client certificate, for a server that requires one (with `certKey`). */
+  cert: 'AIFLOW_CERT',
+  /** PEM file of the client certificate's private key. */
+  certKey: 'AIFLOW_CERT_KEY',
 } as const;
 
 export const DEFAULT_SERVER_URL = 'mqtt://localhost:1883';

@@ -27,6 +27,7 @@ import {
   NamespaceName,
   NonEmptyString,
   Params,
+  PlainName,
   WholeNumber,
   withDefault,
 } from './request-schema.ts';
@@ -45,7 +46,7 @@ const UploadFormat = Type.Union([Type.Literal('module'), Type.Literal('bundle')]
 /** A workflow by namespace and name. */
 const workflowRef = {
   namespace: withDefault(NamespaceName, DEFAULT_NAMESPACE),
-  workflow: NonEmptyString,
+  workflow: PlainName,
 };
 const Workflow = Params(workflowRef);
 const Execution = Params({ workflowExecutionId: Id });
@@ -83,7 +84,7 @@ export const SCHEDULER_METHODS = {
     role: 'admin',
     summary: 'loads a module in an isolated process and stores one snapshot per workflow it declares',
     params: Params({
-      fileName: NonEmptyString,
+      fileName: PlainName,
       source: NonEmptyString,
       format: withDefault(UploadFormat, 'module'),
     }),
@@ -180,14 +181,14 @@ export const SCHEDULER_METHODS = {
     service: 'scheduler',
     role: 'operator',
     summary: 'starts a task of a running execution',
-    params: Params({ workflowExecutionId: Id, task: NonEmptyString }),
+    params: Params({ workflowExecutionId: Id, task: PlainName }),
     result: IdResult,
   }),
   'taskExecution.stop': declare({
     service: 'scheduler',
     role: 'operator',
     summary: 'stops a task of a running execution',
-    params: Params({ workflowExecutionId: Id, task: NonEmptyString }),
+    params: Params({ workflowExecutionId: Id, task: PlainName }),
     result: Ok,
   }),
   'taskExecution.list': declare({

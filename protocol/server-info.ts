@@ -16,6 +16,10 @@ export interface ServerInfo {
   protocol: number;
   /** When this server process started (ms since the epoch). */
   startTime: number;
+  /** The server's MQTT address as it listens: `mqtt://host:port`, `mqtts://` with TLS (absent from older servers). */
+  url?: string;
+  /** Its MQTT-over-WebSocket address (`ws://`, `wss://` with TLS); null without one (absent from older servers). */
+  wsUrl?: string | null;
 }
 
 export function encodeServerInfo(info: ServerInfo): Buffer {

@@ -28,7 +28,7 @@ export function validateNamespace(namespace: string): string {
   if (!LIMITS.namespacePattern.test(namespace)) {
     throw new AIFlowError(
       'INVALID_NAMESPACE',
-      `namespace ${JSON.stringify(namespace)} must be 1-${LIMITS.namespaceMaxLength} characters of A-Z a-z 0-9 _ - .`,
+      `namespace ${JSON.stringify(namespace)} must be 1-${LIMITS.namespaceMaxLength} characters of A-Z a-z 0-9 _ - . (not . or ..)`,
     );
   }
   return namespace;

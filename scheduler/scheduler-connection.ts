@@ -1,4 +1,5 @@
 import type { MqttClient } from 'mqtt';
+import { clientTlsFromEnv, type ClientTls } from '../client/client-tls.ts';
 import { connectMqtt } from '../client/mqtt-connection.ts';
 import { RpcChannel } from '../client/rpc-channel.ts';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
@@ -25,7 +26,12 @@ export class SchedulerConnection {
     this.#rpc = rpc;
   }
 
-  static async connect(server: string, token: string, handle: RequestHandler): Promise<SchedulerConnection> {
+  static async connect(
+    server: string,
+    token: string,
+    handle: RequestHandler,
+    tls: ClientTls | undefined = clientTlsFromEnv(),
+  ): Promise<SchedulerConnection> {
     const clientId = `aiflow-scheduler-${process.pid}`;
     const mqtt = await connectMqtt(server, {
       clientId,
@@ -34,6 +40,7 @@ export class SchedulerConnection {
       username: SCHEDULER_USERNAME,
       password: token,
       reconnectPeriod: 500,
+      tls,
     });
     const rpc = new RpcChannel(mqtt, clientId, 30_000);
     const connection = new SchedulerConnection(mqtt, rpc);

@@ -1,4 +1,5 @@
 import { AIFlowNotificationClient } from '../client/notification-client.ts';
+import type { ClientTls } from '../client/client-tls.ts';
 import type { Logger } from '../broker/logger.ts';
 import { toAIFlowError } from '../protocol/errors.ts';
 import { DEFAULT_SERVER_URL } from '../protocol/runtime-env.ts';
@@ -34,6 +35,8 @@ export interface SchedulerOptions {
   clock?: Clock;
   /** Where the scheduler reports its series (`/metrics`). @defaultValue none */
   metrics?: SchedulerMetrics;
+  /** Certificates of an `mqtts://` server. @defaultValue the files named by `$AIFLOW_CA`, `$AIFLOW_CERT`, `$AIFLOW_CERT_KEY` */
+  tls?: ClientTls | undefined;
 }
 
 /**
@@ -42,7 +45,10 @@ export interface SchedulerOptions {
  * processes through the local executor and publishes committed status events.
  */
 export class Scheduler {
-  readonly #o: Required<Omit<SchedulerOptions, 'server' | 'metrics'>> & { server: string };
+  readonly #o: Required<Omit<SchedulerOptions, 'server' | 'metrics' | 'tls'>> & {
+    server: string;
+    tls?: ClientTls | undefined;
+  };
   readonly #executor: LocalTaskExecutor;
   readonly #sandbox: ConditionSandbox;
   readonly #statuses: StatusPublisher;
@@ -111,6 +117,7 @@ export class Scheduler {
       this.#o.server,
       this.#o.token,
       (method, params, requester) => this.handleRequest(method, params, requester),
+      this.#o.tls,
     );
     await this.#statuses.attach(this.#connection);
     this.#events = await AIFlowNotificationClient.connect({
@@ -118,6 +125,7 @@ export class Scheduler {
       clientId: `aiflow-scheduler-events-${process.pid}`,
       sender: SCHEDULER_USERNAME,
       credentials: { username: SCHEDULER_USERNAME, password: this.#o.token },
+      ...(this.#o.tls ? { tls: this.#o.tls } : {}),
     });
     this.#events.on('listenerError', (error) =>
       this.#o.logger.error('event processing failed', { reason: toAIFlowError(error).message }),

@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { AIFlowError } from '../protocol/errors.ts';
 import type { UploadFormat } from '../protocol/scheduler-methods.ts';
@@ -39,7 +40,7 @@ export async function uploadWorkflows(target: UploadTarget, request: UploadReque
     const file = join(dir, fileName);
     writeFileSync(file, artifact);
     const specs = await loadWorkflowsIsolated(file).catch((error: unknown) => {
-      throw aboutModule(error, file, basename(request.fileName));
+      throw withoutFolder(aboutModule(error, file, basename(request.fileName)), join(dir, MODULE_FOLDER));
     });
     const namespaces = new Set((await target.store.listNamespaces()).map((n) => n.name));
     for (const spec of specs) {
@@ -68,9 +69,12 @@ export async function uploadWorkflows(target: UploadTarget, request: UploadReque
   }
 }
 
+/** Where an earlier client's single module is written to be bundled here. */
+const MODULE_FOLDER = 'module';
+
 /** An earlier client's single module, bundled here, in a folder of its own. */
 async function bundleUploaded(dir: string, request: UploadRequest): Promise<string> {
-  const moduleDir = join(dir, 'module');
+  const moduleDir = join(dir, MODULE_FOLDER);
   mkdirSync(moduleDir);
   const file = join(moduleDir, basename(request.fileName));
   writeFileSync(file, request.source);
@@ -85,4 +89,16 @@ async function bundleUploaded(dir: string, request: UploadRequest): Promise<stri
 function aboutModule(error: unknown, artifact: string, fileName: string): unknown {
   if (!(error instanceof AIFlowError) || !error.message.startsWith(`${artifact}: `)) return error;
   return new AIFlowError(error.code, fileName + error.message.slice(artifact.length), { cause: error });
+}
+
+/**
+ * The reason with the server's temporary folder of an earlier client's module taken out: its source map names the
+ * module there, and the requester must see its own file name (`flow.ts:3:5: …`), never where the server keeps it.
+ */
+function withoutFolder(error: unknown, folder: string): unknown {
+  if (!(error instanceof AIFlowError)) return error;
+  const message = error.message
+    .replaceAll(`${pathToFileURL(folder).href}/`, '')
+    .replaceAll(`${folder}${sep}`, '');
+  return message === error.message ? error : new AIFlowError(error.code, message, { cause: error });
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BROKER_DEFAULTS, startBroker, type BrokerOptions, type BrokerServer } from '../broker/index.ts';
+import { loadServerTls } from '../broker/server-tls.ts';
+import type { ClientTls } from '../client/client-tls.ts';
 import { createLogger, type Logger, type LogFormat, type LogLevel } from '../broker/logger.ts';
 import { AIFlowError } from '../protocol/errors.ts';
 import type { Scheduler } from '../scheduler/scheduler.ts';
@@ -9,7 +11,7 @@ import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
 import { SqliteMetadataStore } from '../scheduler/store/sqlite-metadata-store.ts';
 import { readCheckpointFile } from '../scheduler/store/checkpoint-file.ts';
 import { readLeaseFile } from '../scheduler/store/sqlite-lease.ts';
-import { metadataFile, schedulerTokenFile } from './home-files.ts';
+import { metadataFile, schedulerTokenFile, serverTrustFile } from './home-files.ts';
 import { HttpEndpoints } from './http-endpoints.ts';
 import { listenHttp, validateHttpPort, type HttpListener } from './http-listener.ts';
 import { readinessBounds, type ReadinessBounds } from './readiness.ts';
@@ -56,9 +58,17 @@ export interface ServerOptions extends Omit<
 
 /** The broker, its event log and the scheduler: what `aiflow server start` runs. */
 export interface AIFlowServer {
+  /** `mqtt://host:port`, `mqtts://` with TLS. */
   readonly url: string;
   readonly port: number;
   readonly wsPort: number | null;
+  /** `ws://host:port`, `wss://` with TLS; null without the WebSocket listener. */
+  readonly wsUrl: string | null;
+  /**
+   * What the server's own clients use to reach `url` under TLS (they trust its certificate, and present it when
+   * client certificates are required); undefined without TLS.
+   */
+  readonly ownClientTls: ClientTls | undefined;
   /** Port of the plain HTTP listener (`httpPort`); null without one. */
   readonly httpPort: number | null;
   /** Where `/metrics`, `/healthz` and `/readyz` are served (`http://host:port`); null with neither listener. */
@@ -95,6 +105,11 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
     );
   }
   if (httpPort !== null) validateHttpPort(httpPort);
+  // Checked here too, before the home is written: the broker reads the same files again when it starts.
+  const tls = brokerOptions.tls ? loadServerTls(brokerOptions.tls) : null;
+  const ownClientTls: ClientTls | undefined = tls
+    ? { ca: tls.trusted, ...(tls.requireClientCert ? { cert: tls.cert, key: tls.key } : {}) }
+    : undefined;
   const bounds = readinessBounds(readiness);
   if (schedulerMode !== 'in-process' && (store !== undefined || settings.clock !== undefined)) {
     throw new AIFlowError('INVALID_OPTION', 'store and clock apply to the in-process scheduler only');
@@ -103,6 +118,7 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
   // A secret made at each start proves the scheduler can read this home; a scheduler run apart reads it there.
   const secret = randomUUID();
   writeFileSync(schedulerTokenFile(home), secret + '\n', { mode: 0o600 });
+  if (tls) writeFileSync(serverTrustFile(home), tls.trusted);
   const inProcessStore =
     schedulerMode === 'in-process'
       ? (store ?? SqliteMetadataStore.open(metadataFile(home), { logger }))
@@ -143,6 +159,7 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
         secret,
         store: inProcessStore,
         logger,
+        tls: ownClientTls,
       });
       void inProcess.lost.then((error) =>
         logger.error('scheduler stopped: its lease was lost', { reason: error.message }),
@@ -156,6 +173,19 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
         logger,
         logLevel: schedulerLogLevel,
         logFormat: schedulerLogFormat,
+        ...(brokerOptions.tls
+          ? {
+              tls: {
+                caFile: serverTrustFile(home),
+                ...(brokerOptions.tls.requireClientCert
+                  ? {
+                      certFile: resolve(brokerOptions.tls.certFile),
+                      keyFile: resolve(brokerOptions.tls.keyFile),
+                    }
+                  : {}),
+              },
+            }
+          : {}),
       });
     }
   } catch (error) {
@@ -190,7 +220,11 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
     port: broker.port,
     wsPort: broker.wsPort,
     httpPort: http?.port ?? null,
-    httpUrl: endpointsPort === null ? null : `http://${host}:${endpointsPort}`,
+    wsUrl: broker.wsUrl,
+    ownClientTls,
+    // The WebSocket port speaks HTTPS under TLS; the plain HTTP listener stays plain.
+    httpUrl:
+      endpointsPort === null ? null : `${http === null && tls ? 'https' : 'http'}://${host}:${endpointsPort}`,
     broker,
     scheduler: inProcess?.scheduler ?? null,
     schedulerProcess: child,

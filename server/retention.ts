@@ -1,9 +1,12 @@
 import type { Logger } from '../broker/logger.ts';
+import type { ClientTls } from '../client/client-tls.ts';
 import { SchedulerClient } from '../client/scheduler-client.ts';
 
 export interface RetentionOptions {
   /** The server's own MQTT URL: retention uses the same methods as `aiflow db prune`. */
   server: string;
+  /** Certificates of the server's own `mqtts://` address. */
+  tls?: ClientTls | undefined;
   /** Remove events created longer ago than this (never above the scheduler's checkpoint). */
   eventsMs?: number;
   /** Remove executions that finished longer ago than this, with their task files. */
@@ -28,7 +31,7 @@ export function startRetention(options: RetentionOptions): Retention {
   let running: Promise<void> = Promise.resolve();
   const pass = async (): Promise<void> => {
     const now = Date.now();
-    const client = await SchedulerClient.connect({ server: options.server });
+    const client = await SchedulerClient.connect({ server: options.server, tls: options.tls });
     try {
       if (executionsMs !== undefined) {
         const r = await client.call('workflowExecution.prune', {

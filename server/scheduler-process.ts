@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../protocol/module-url.ts';
 import type { LogFormat, Logger, LogLevel } from '../broker/logger.ts';
 import { AIFlowError, isErrorCode } from '../protocol/errors.ts';
+import { RUNTIME_ENV } from '../protocol/runtime-env.ts';
 import type { SchedulerMetricsSnapshot } from '../scheduler/scheduler-metrics.ts';
 
 /** The CLI entry: the child runs exactly what `aiflow scheduler start` runs. */
@@ -13,6 +14,11 @@ export interface SchedulerProcessOptions {
   home: string;
   /** MQTT URL of the broker. */
   server: string;
+  /**
+   * Under TLS: the file of authorities the child trusts (passed as `AIFLOW_CA`, so that its tasks trust them too),
+   * and the certificate and key it presents when the server requires one (passed as options, not to its tasks).
+   */
+  tls?: { caFile: string; certFile?: string; keyFile?: string };
   logger: Logger;
   /** @defaultValue 'info' */
   logLevel?: LogLevel;
@@ -124,10 +130,13 @@ export class SchedulerProcess {
     if (o.stopGraceMs !== undefined) args.push('--stop-grace-ms', String(o.stopGraceMs));
     if (o.conditionTimeoutMs !== undefined) args.push('--condition-timeout-ms', String(o.conditionTimeoutMs));
     if (o.leaseDurationMs !== undefined) args.push('--lease-duration-ms', String(o.leaseDurationMs));
+    if (o.tls?.certFile !== undefined) args.push('--cert', o.tls.certFile);
+    if (o.tls?.keyFile !== undefined) args.push('--cert-key', o.tls.keyFile);
     // Its own process group: a Ctrl-C in the terminal reaches the server, which stops the child in order.
     const child = spawn(process.execPath, args, {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       detached: true,
+      ...(o.tls ? { env: { ...process.env, [RUNTIME_ENV.ca]: o.tls.caFile } } : {}),
     });
     this.#child = child;
     const startedAt = Date.now();

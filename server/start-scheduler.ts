@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createLogger, type Logger } from '../broker/logger.ts';
+import type { ClientTls } from '../client/client-tls.ts';
 import { AIFlowError } from '../protocol/errors.ts';
 import { formatSchedulerPassword } from '../protocol/scheduler-credential.ts';
 import { SchedulerLease } from '../scheduler/lease.ts';
@@ -22,6 +23,8 @@ export interface StartSchedulerOptions extends SchedulerSettings {
   home: string;
   /** MQTT URL of the broker. */
   server: string;
+  /** Certificates of an `mqtts://` server. @defaultValue the files named by `$AIFLOW_CA`, `$AIFLOW_CERT`, `$AIFLOW_CERT_KEY` */
+  tls?: ClientTls | undefined;
   /** The server's scheduler secret. @defaultValue read from the home (`scheduler.token`) */
   secret?: string;
   /** @defaultValue SQLite at `<home>/metadata.db`; closed by `close()` either way */

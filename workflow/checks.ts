@@ -11,8 +11,9 @@ import { isTaskStatus, TaskStatus } from './task-status.ts';
  */
 
 /** Workflow, task, MeetAll and value-state names: the namespace alphabet, so a name fits in a topic. */
-export const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-const NAME_RULE = '1-64 characters of A-Z a-z 0-9 _ - .';
+// `.` and `..` are refused, so that a name is always usable as a file name.
+export const NAME_PATTERN = /^(?!\.\.?$)[A-Za-z0-9_.-]{1,64}$/;
+const NAME_RULE = '1-64 characters of A-Z a-z 0-9 _ - . (not . or ..)';
 
 /** Key prefix that only the scheduler may send (`$task/…`, `$workflow/…`). */
 export const RESERVED_PREFIX = '$';

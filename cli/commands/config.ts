@@ -77,11 +77,18 @@ export function configCommand(io: CliIO, config: ClientConfig | undefined): Comm
         setting('port', 'AIFLOW_PORT', BROKER_DEFAULTS.port),
         setting('host', 'AIFLOW_HOST', BROKER_DEFAULTS.host),
         setting('ws-port', 'AIFLOW_WS_PORT', DEFAULT_WS_PORT),
+        setting('tls-cert', 'AIFLOW_TLS_CERT', 'none (plain mqtt:// and ws://)'),
+        setting('tls-key', 'AIFLOW_TLS_KEY', 'none'),
+        setting('tls-ca', 'AIFLOW_TLS_CA', 'none'),
+        setting('ca', 'AIFLOW_CA', "none (Node's authorities)"),
+        setting('cert', 'AIFLOW_CERT', 'none'),
         setting('max-payload-bytes', 'AIFLOW_MAX_PAYLOAD_BYTES', LIMITS.defaultMaxPayloadBytes),
         setting('log-level', 'AIFLOW_LOG_LEVEL', 'info'),
         {
           name: 'running server',
-          value: running ? `${running.url} (pid ${running.pid})` : 'none',
+          value: running
+            ? `${running.url}${running.wsUrl ? ` and ${running.wsUrl}` : ''} (pid ${running.pid})`
+            : 'none',
           from: `${home.value}/server.pid`,
         },
       ];

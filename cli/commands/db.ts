@@ -66,13 +66,13 @@ export function dbCommand(io: CliIO): Command {
       const dryRun = o.dryRun === true;
       const result: { events?: EventsPruned; executions?: ExecutionsPruned } = {};
       if (o.executionsOlderThan !== undefined) {
-        result.executions = await callScheduler(o.server, 'workflowExecution.prune', {
+        result.executions = await callScheduler(o, 'workflowExecution.prune', {
           finishedBefore: now - o.executionsOlderThan,
           dryRun,
         });
       }
       if (o.eventsOlderThan !== undefined || o.eventsKeep !== undefined) {
-        result.events = await callScheduler(o.server, 'events.prune', {
+        result.events = await callScheduler(o, 'events.prune', {
           ...(o.eventsOlderThan === undefined ? {} : { createdBefore: now - o.eventsOlderThan }),
           ...(o.eventsKeep === undefined ? {} : { keepPerNamespace: o.eventsKeep }),
           dryRun,

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { AIFlowNotificationClient } from '../../client/index.ts';
+import { cliClientTls, type ServerCliOptions } from '../client-tls-options.ts';
 import type { CliIO } from '../io.ts';
 import {
   collect,
@@ -11,8 +12,7 @@ import {
 } from '../options.ts';
 import { render, renderEvents, renderStreamedEvent, table, type OutputFormat } from '../output.ts';
 
-interface ClientOptions {
-  server: string;
+interface ClientOptions extends ServerCliOptions {
   namespace: string;
   output: OutputFormat;
 }
@@ -34,6 +34,7 @@ async function withClient<T>(
   const { AIFlowNotificationClient } = await import('../../client/index.ts');
   const client = await AIFlowNotificationClient.connect({
     server: options.server,
+    tls: cliClientTls(options),
     namespace: options.namespace,
     sender: options.sender,
     context: options.context,

@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { AIFlowNotificationClient } from '../../client/index.ts';
 import type { Event } from '../../protocol/event.ts';
+import { cliClientTls, type ServerCliOptions } from '../client-tls-options.ts';
 import type { CliIO } from '../io.ts';
 import { renderRecord, table, type OutputFormat } from '../output.ts';
 import { callScheduler } from '../scheduler-call.ts';
@@ -15,8 +16,7 @@ interface TaskState {
   reason: string | null;
 }
 
-interface WatchOptions {
-  server: string;
+interface WatchOptions extends ServerCliOptions {
   namespace: string;
   output: OutputFormat;
   /** Print every task transition (a live table on a terminal, one line per change otherwise). */
@@ -32,6 +32,7 @@ interface WatchOptions {
 export async function startAndWatch(io: CliIO, workflow: string, o: WatchOptions): Promise<void> {
   const client = await AIFlowNotificationClient.connect({
     server: o.server,
+    tls: cliClientTls(o),
     namespace: o.namespace,
     connectTimeoutMs: 5_000,
   });
@@ -39,7 +40,7 @@ export async function startAndWatch(io: CliIO, workflow: string, o: WatchOptions
     const view = new ExecutionView(io, workflow, o);
     const finished = new Promise<string>((resolve) => (view.onFinished = resolve));
     await client.registerListener({ process: (events) => events.forEach((e) => view.onEvent(e)) });
-    const { id } = await callScheduler(o.server, 'workflowExecution.start', {
+    const { id } = await callScheduler(o, 'workflowExecution.start', {
       namespace: o.namespace,
       workflow,
     });

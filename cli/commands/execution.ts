@@ -51,7 +51,7 @@ export function workflowExecutionCommand(io: CliIO): Command {
     .option('--follow', 'print each task status change until the end (implies --wait)')
     .action(async (workflow: string, o: Options & { wait?: boolean; follow?: boolean }) => {
       if (o.wait || o.follow) return startAndWatch(io, workflow, { ...o, follow: o.follow === true });
-      const { id } = await callScheduler(o.server, 'workflowExecution.start', {
+      const { id } = await callScheduler(o, 'workflowExecution.start', {
         namespace: o.namespace,
         workflow,
       });
@@ -60,13 +60,13 @@ export function workflowExecutionCommand(io: CliIO): Command {
   base('stop')
     .argument('<execution-id>')
     .action(async (id: string, o: Options) => {
-      await callScheduler(o.server, 'workflowExecution.stop', { workflowExecutionId: id });
+      await callScheduler(o, 'workflowExecution.stop', { workflowExecutionId: id });
       io.stdout(`workflow execution ${id} stopping (stopped once its tasks have exited)\n`);
     });
   base('stop-all')
     .argument('<workflow>')
     .action(async (workflow: string, o: Options) => {
-      const { stopped } = await callScheduler(o.server, 'workflowExecution.stopAll', {
+      const { stopped } = await callScheduler(o, 'workflowExecution.stopAll', {
         namespace: o.namespace,
         workflow,
       });
@@ -77,7 +77,7 @@ export function workflowExecutionCommand(io: CliIO): Command {
   base('list')
     .argument('<workflow>')
     .action(async (workflow: string, o: Options) => {
-      const rows = await callScheduler(o.server, 'workflowExecution.list', {
+      const rows = await callScheduler(o, 'workflowExecution.list', {
         namespace: o.namespace,
         workflow,
       });
@@ -86,7 +86,7 @@ export function workflowExecutionCommand(io: CliIO): Command {
   base('show')
     .argument('<execution-id>')
     .action(async (id: string, o: Options) => {
-      const row = await callScheduler(o.server, 'workflowExecution.show', { workflowExecutionId: id });
+      const row = await callScheduler(o, 'workflowExecution.show', { workflowExecutionId: id });
       if (o.output !== 'table') return io.stdout(renderRecord(o.output, row));
       io.stdout(
         renderRecord(o.output, row) + '\n' + renderRecords(o.output, row.taskExecutions, TASK_COLUMNS),
@@ -95,7 +95,7 @@ export function workflowExecutionCommand(io: CliIO): Command {
   base('delete')
     .argument('<execution-id>')
     .action(async (id: string, o: Options) => {
-      await callScheduler(o.server, 'workflowExecution.delete', { workflowExecutionId: id });
+      await callScheduler(o, 'workflowExecution.delete', { workflowExecutionId: id });
       io.stdout(`workflow execution ${id} deleted\n`);
     });
   return command;
@@ -111,7 +111,7 @@ export function taskExecutionCommand(io: CliIO): Command {
     .argument('<execution-id>')
     .argument('<task>')
     .action(async (id: string, task: string, o: Options) => {
-      const started = await callScheduler(o.server, 'taskExecution.start', {
+      const started = await callScheduler(o, 'taskExecution.start', {
         workflowExecutionId: id,
         task,
       });
@@ -123,13 +123,13 @@ export function taskExecutionCommand(io: CliIO): Command {
     .argument('<execution-id>')
     .argument('<task>')
     .action(async (id: string, task: string, o: Options) => {
-      await callScheduler(o.server, 'taskExecution.stop', { workflowExecutionId: id, task });
+      await callScheduler(o, 'taskExecution.stop', { workflowExecutionId: id, task });
       io.stdout(`task ${task} of workflow execution ${id} stopping\n`);
     });
   base('list')
     .argument('<execution-id>')
     .action(async (id: string, o: Options) => {
-      const rows = await callScheduler(o.server, 'taskExecution.list', {
+      const rows = await callScheduler(o, 'taskExecution.list', {
         workflowExecutionId: id,
       });
       io.stdout(renderRecords(o.output, rows, TASK_COLUMNS));
@@ -137,7 +137,7 @@ export function taskExecutionCommand(io: CliIO): Command {
   base('show')
     .argument('<task-execution-id>')
     .action(async (id: string, o: Options) => {
-      const row = await callScheduler(o.server, 'taskExecution.show', { taskExecutionId: id });
+      const row = await callScheduler(o, 'taskExecution.show', { taskExecutionId: id });
       if (o.output !== 'table') return io.stdout(renderRecord(o.output, row));
       // A server of an earlier release returns no actions: the record alone.
       const actions = (row.actions ?? []).map((a) => `  ${time(a.time)}  ${describeTaskAction(a)}\n`);
@@ -149,8 +149,8 @@ export function taskExecutionCommand(io: CliIO): Command {
     .addOption(serverOption())
     .option('-f, --follow', 'print new lines as they are written, until the task ends')
     .action(async (id: string, o: Options & { follow?: boolean }) => {
-      if (o.follow) return followLog(io, o.server, id);
-      const { log } = await callScheduler(o.server, 'taskExecution.logs', {
+      if (o.follow) return followLog(io, o, id);
+      const { log } = await callScheduler(o, 'taskExecution.logs', {
         taskExecutionId: id,
       });
       io.stdout(log);

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SchedulerClient } from '../../client/scheduler-client.ts';
+import { cliClientTls, type ServerCliOptions } from '../client-tls-options.ts';
 import type { CliIO } from '../io.ts';
 
 /** How often a follower asks for new lines while the task runs. */
@@ -9,11 +10,11 @@ const FOLLOW_INTERVAL_MS = 250;
  * `task-execution logs -f`: prints the log from the start, then each new line as the task writes it, through
  * `taskExecution.readLog` with a byte cursor, until the task has ended and its last line is printed (or Ctrl-C).
  */
-export async function followLog(io: CliIO, server: string, taskExecutionId: string): Promise<void> {
+export async function followLog(io: CliIO, target: ServerCliOptions, taskExecutionId: string): Promise<void> {
   const stopRequested = io.untilStopped();
   let stopped = false;
   void stopRequested.then(() => (stopped = true));
-  const client = await SchedulerClient.connect({ server });
+  const client = await SchedulerClient.connect({ server: target.server, tls: cliClientTls(target) });
   try {
     for (let offset = 0; !stopped;) {
       const chunk = await client.call('taskExecution.readLog', { taskExecutionId, offset });

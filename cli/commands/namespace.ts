@@ -28,19 +28,19 @@ export function namespaceCommand(io: CliIO): Command {
     .addOption(serverOption())
     .addOption(outputOption())
     .action(async (name: string, o: Options) =>
-      print(o, [await callScheduler(o.server, 'namespace.add', { name })]),
+      print(o, [await callScheduler(o, 'namespace.add', { name })]),
     );
   namespace
     .command('list')
     .addOption(serverOption())
     .addOption(outputOption())
-    .action(async (o: Options) => print(o, await callScheduler(o.server, 'namespace.list', {})));
+    .action(async (o: Options) => print(o, await callScheduler(o, 'namespace.list', {})));
   namespace
     .command('delete')
     .argument('<name>')
     .addOption(serverOption())
     .action(async (name: string, o: Options) => {
-      await callScheduler(o.server, 'namespace.delete', { name });
+      await callScheduler(o, 'namespace.delete', { name });
       io.stdout(`namespace ${name} deleted\n`);
     });
   return namespace;

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import type { CliIO } from '../io.ts';
 import { namespaceOption, outputOption, serverOption } from '../options.ts';
 import { renderRecord, renderRecords, time, type Column, type OutputFormat } from '../output.ts';
+import type { ServerCliOptions } from '../client-tls-options.ts';
 import { callScheduler } from '../scheduler-call.ts';
 import type { WorkflowRef, WorkflowScheduleInfo, WorkflowTriggerInfo } from '../../protocol/scheduler-api.ts';
 
@@ -16,10 +17,10 @@ type TriggerRow = WorkflowTriggerInfo;
 
 /** The calls a rule command makes: the same shapes for schedules and triggers, each typed by its method. */
 interface RuleCalls<Row> {
-  list(server: string, ref: WorkflowRef): Promise<Row[]>;
-  show(server: string, id: string): Promise<Row>;
-  act(server: string, action: 'pause' | 'resume' | 'delete', id: string): Promise<unknown>;
-  deleteAll(server: string, ref: WorkflowRef): Promise<{ deleted: number[] }>;
+  list(server: ServerCliOptions, ref: WorkflowRef): Promise<Row[]>;
+  show(server: ServerCliOptions, id: string): Promise<Row>;
+  act(server: ServerCliOptions, action: 'pause' | 'resume' | 'delete', id: string): Promise<unknown>;
+  deleteAll(server: ServerCliOptions, ref: WorkflowRef): Promise<{ deleted: number[] }>;
 }
 
 const SCHEDULE_CALLS: RuleCalls<ScheduleRow> = {
@@ -76,13 +77,13 @@ function ruleCommand<Row extends { id: number }>(
   base('list')
     .argument('<workflow>')
     .action(async (workflow: string, o: Options) => {
-      const rows = await spec.calls.list(o.server, { namespace: o.namespace, workflow });
+      const rows = await spec.calls.list(o, { namespace: o.namespace, workflow });
       io.stdout(renderRecords(o.output, rows, spec.columns));
     });
   base('show')
     .argument('<id>')
     .action(async (id: string, o: Options) => {
-      io.stdout(renderRecords(o.output, [await spec.calls.show(o.server, id)], spec.columns));
+      io.stdout(renderRecords(o.output, [await spec.calls.show(o, id)], spec.columns));
     });
   for (const [name, done] of [
     ['pause', 'paused'],
@@ -92,14 +93,14 @@ function ruleCommand<Row extends { id: number }>(
     base(name)
       .argument('<id>')
       .action(async (id: string, o: Options) => {
-        await spec.calls.act(o.server, name, id);
+        await spec.calls.act(o, name, id);
         io.stdout(`${spec.what} ${id} ${done}\n`);
       });
   }
   base('delete-all')
     .argument('<workflow>')
     .action(async (workflow: string, o: Options) => {
-      const { deleted } = await spec.calls.deleteAll(o.server, { namespace: o.namespace, workflow });
+      const { deleted } = await spec.calls.deleteAll(o, { namespace: o.namespace, workflow });
       io.stdout(`${deleted.length} ${spec.what}(s) deleted\n`);
     });
   return command;
@@ -123,7 +124,7 @@ export function workflowScheduleCommand(io: CliIO): Command {
     .addOption(namespaceOption())
     .addOption(outputOption())
     .action(async (workflow: string, expression: string, o: Options) => {
-      const row = await callScheduler(o.server, 'workflowSchedule.add', {
+      const row = await callScheduler(o, 'workflowSchedule.add', {
         namespace: o.namespace,
         workflow,
         expression,
@@ -157,7 +158,7 @@ export function workflowTriggerCommand(io: CliIO): Command {
     .addOption(namespaceOption())
     .addOption(outputOption())
     .action(async (workflow: string, o: Options & { eventKey: string; eventValue?: string }) => {
-      const row = await callScheduler(o.server, 'workflowTrigger.add', {
+      const row = await callScheduler(o, 'workflowTrigger.add', {
         namespace: o.namespace,
         workflow,
         eventKey: o.eventKey,

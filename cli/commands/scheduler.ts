@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { defaultHome } from '../home.ts';
+import { cliClientTls, type ServerCliOptions } from '../client-tls-options.ts';
 import type { CliIO } from '../io.ts';
 import { loggerOf, withLogOptions, type LogCliOptions } from '../log-options.ts';
 import { serverOption } from '../options.ts';
@@ -11,8 +12,7 @@ import {
   type SchedulerCliOptions,
 } from '../scheduler-options.ts';
 
-interface StartOptions extends SchedulerCliOptions, LogCliOptions {
-  server: string;
+interface StartOptions extends SchedulerCliOptions, LogCliOptions, ServerCliOptions {
   home?: string;
 }
 
@@ -47,6 +47,7 @@ export function schedulerCommand(io: CliIO): Command {
       const running = await startScheduler({
         home,
         server: options.server,
+        tls: cliClientTls(options),
         logger,
         parallelism: options.parallelism,
         leaseDurationMs: options.leaseDurationMs,

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
 import { parseDuration } from '../duration.ts';
 import { BROKER_DEFAULTS } from '../../broker/broker-defaults.ts';
+import type { ServerTlsOptions } from '../../broker/server-tls.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import {
@@ -14,7 +15,7 @@ import {
 } from '../home.ts';
 import type { CliIO } from '../io.ts';
 import { loggerOf, withLogOptions, type LogCliOptions } from '../log-options.ts';
-import { DEFAULT_WS_PORT, parseNonNegativeInt, parsePort } from '../options.ts';
+import { collect, DEFAULT_WS_PORT, parseNonNegativeInt, parsePort } from '../options.ts';
 import { leaseDurationOption, parallelismOption, type SchedulerCliOptions } from '../scheduler-options.ts';
 
 const STOP_TIMEOUT_MS = 15_000;
@@ -35,6 +36,11 @@ interface StartOptions extends SchedulerCliOptions, LogCliOptions {
   retainEvents?: number;
   retainExecutions?: number;
   retentionIntervalMs: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsRequireClientCert?: boolean;
+  wsOrigin?: string[];
 }
 
 export function serverCommand(io: CliIO): Command {
@@ -63,6 +69,30 @@ export function serverCommand(io: CliIO): Command {
         .argParser(parsePort),
     )
     .addOption(new Option('--no-ws', 'do not serve MQTT over WebSocket'))
+    .addOption(
+      new Option(
+        '--ws-origin <origin>',
+        "a browser origin allowed on the WebSocket port besides the server's own pages (repeatable; * allows all)",
+      ).argParser(collect),
+    )
+    .addOption(
+      new Option('--tls-cert <file>', 'PEM certificate: serve mqtts:// and wss:// (with --tls-key)').env(
+        'AIFLOW_TLS_CERT',
+      ),
+    )
+    .addOption(new Option('--tls-key <file>', 'PEM private key of --tls-cert').env('AIFLOW_TLS_KEY'))
+    .addOption(
+      new Option(
+        '--tls-ca <file>',
+        'PEM authorities that sign client certificates (then asked for; a verified one names the client)',
+      ).env('AIFLOW_TLS_CA'),
+    )
+    .addOption(
+      new Option(
+        '--tls-require-client-cert',
+        'refuse connections without a client certificate signed by --tls-ca',
+      ).env('AIFLOW_TLS_REQUIRE_CLIENT_CERT'),
+    )
     .addOption(
       new Option(
         '--http-port <n>',
@@ -129,12 +159,15 @@ export function serverCommand(io: CliIO): Command {
       }
       // Loaded here, not at the top: the other commands start faster without the server and SQLite.
       const { startServer } = await import('../../server/index.ts');
+      const tls = serverTlsOf(options);
       const server = await startServer({
         home,
         port: options.port,
         host: options.host,
         wsPort: options.ws ? options.wsPort : null,
         httpPort: options.httpPort ?? null,
+        tls,
+        wsOrigins: options.wsOrigin ?? [],
         maxPayloadBytes: options.maxPayloadBytes,
         maxQueuedMessages: options.maxQueuedMessages,
         maxQueuedBytes: options.maxQueuedBytes,
@@ -146,8 +179,12 @@ export function serverCommand(io: CliIO): Command {
         scheduler: { parallelism: options.parallelism, leaseDurationMs: options.leaseDurationMs },
       });
       const broker = server.broker;
-      writeServerRecord(home, { pid: process.pid, url: broker.url });
-      const ws = broker.wsPort === null ? 'off' : `ws://${options.host}:${broker.wsPort}`;
+      writeServerRecord(home, {
+        pid: process.pid,
+        url: broker.url,
+        ...(broker.wsUrl === null ? {} : { wsUrl: broker.wsUrl }),
+      });
+      const ws = broker.wsUrl ?? 'off';
       const pid = server.schedulerProcess?.pid;
       const alone = options.scheduler ? `, scheduler pid ${pid}` : ', without scheduler';
       const metrics =
@@ -160,6 +197,7 @@ export function serverCommand(io: CliIO): Command {
           ? null
           : (await import('../../server/retention.ts')).startRetention({
               server: broker.url,
+              tls: server.ownClientTls,
               ...(options.retainEvents === undefined ? {} : { eventsMs: options.retainEvents }),
               ...(options.retainExecutions === undefined ? {} : { executionsMs: options.retainExecutions }),
               intervalMs: options.retentionIntervalMs,
@@ -194,4 +232,27 @@ export function serverCommand(io: CliIO): Command {
       io.stdout(`aiflow server stopped (pid ${record.pid})\n`);
     });
   return server;
+}
+
+/** The TLS options of `server start`: a certificate and its key go together, the others need them. */
+function serverTlsOf(options: StartOptions): ServerTlsOptions | null {
+  const { tlsCert, tlsKey, tlsCa, tlsRequireClientCert = false } = options;
+  if (tlsCert === undefined && tlsKey === undefined) {
+    if (tlsCa !== undefined || tlsRequireClientCert) {
+      throw new AIFlowError(
+        'INVALID_OPTION',
+        '--tls-ca and --tls-require-client-cert need --tls-cert and --tls-key',
+      );
+    }
+    return null;
+  }
+  if (tlsCert === undefined || tlsKey === undefined) {
+    throw new AIFlowError('INVALID_OPTION', '--tls-cert and --tls-key go together');
+  }
+  return {
+    certFile: tlsCert,
+    keyFile: tlsKey,
+    ...(tlsCa === undefined ? {} : { caFile: tlsCa }),
+    requireClientCert: tlsRequireClientCert,
+  };
 }

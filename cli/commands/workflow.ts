@@ -48,7 +48,7 @@ export function workflowCommand(io: CliIO): Command {
       // Loaded here only: the other commands need not pay for esbuild.
       const { bundleWorkflowModule } = await import('../../workflow/bundle.ts');
       const source = await bundleWorkflowModule(file);
-      const saved = await callScheduler(o.server, 'workflow.upload', {
+      const saved = await callScheduler(o, 'workflow.upload', {
         fileName: basename(file),
         source,
         format: 'bundle',
@@ -69,7 +69,7 @@ export function workflowCommand(io: CliIO): Command {
     .addOption(namespaceOption())
     .addOption(outputOption())
     .action(async (o: Options) => {
-      const rows = await callScheduler(o.server, 'workflow.list', { namespace: o.namespace });
+      const rows = await callScheduler(o, 'workflow.list', { namespace: o.namespace });
       io.stdout(renderRecords(o.output, rows, COLUMNS));
     });
 
@@ -80,15 +80,15 @@ export function workflowCommand(io: CliIO): Command {
     .addOption(namespaceOption())
     .addOption(outputOption())
     .action(async (name: string, o: Options) => {
-      const row = await callScheduler(o.server, 'workflow.show', {
+      const row = await callScheduler(o, 'workflow.show', {
         namespace: o.namespace,
         workflow: name,
       });
       if (o.output !== 'table' || !row.spec) return io.stdout(renderRecord(o.output, row));
       const params = { namespace: o.namespace, workflow: name };
       const [schedules, triggers] = await Promise.all([
-        callScheduler(o.server, 'workflowSchedule.list', params),
-        callScheduler(o.server, 'workflowTrigger.list', params),
+        callScheduler(o, 'workflowSchedule.list', params),
+        callScheduler(o, 'workflowTrigger.list', params),
       ]);
       const tasks = row.spec.tasks.map((task) => task.name).join(', ');
       io.stdout(
@@ -107,7 +107,7 @@ export function workflowCommand(io: CliIO): Command {
       .addOption(serverOption())
       .addOption(namespaceOption())
       .action(async (name: string, o: Options) => {
-        await callScheduler(o.server, `workflow.${command}`, { namespace: o.namespace, workflow: name });
+        await callScheduler(o, `workflow.${command}`, { namespace: o.namespace, workflow: name });
         io.stdout(`workflow ${o.namespace}.${name} ${done}\n`);
       });
   }

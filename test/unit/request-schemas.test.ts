@@ -37,5 +37,5 @@ test('the published params schemas are plain JSON Schema with the grammar patter
     description: 'a positive integer',
   });
   const send = published.methods['events.send']!.params.properties;
-  assert.equal(send.namespace!.pattern, '^[A-Za-z0-9_.-]{1,64}$');
+  assert.equal(send.namespace!.pattern, '^(?!\\.\\.?$)[A-Za-z0-9_.-]{1,64}$');
 });

@@ -15,9 +15,26 @@ const refused = (code: string, message?: string) => (error: unknown) => {
 
 test('each kind of bad param is INVALID_REQUEST naming the method and the param, on one line', () => {
   const cases: [method: string, params: unknown, message: string][] = [
-    ['workflow.show', {}, 'workflow.show: workflow is required: a non-empty string'],
-    ['workflow.show', { workflow: '' }, 'workflow.show: workflow must be a non-empty string'],
-    ['workflow.show', { workflow: 7 }, 'workflow.show: workflow must be a non-empty string'],
+    [
+      'workflow.show',
+      {},
+      'workflow.show: workflow is required: a plain name: 1-255 characters, not . or .., without /, \\ or NUL',
+    ],
+    [
+      'workflow.show',
+      { workflow: '' },
+      'workflow.show: workflow must be a plain name: 1-255 characters, not . or .., without /, \\ or NUL',
+    ],
+    [
+      'workflow.show',
+      { workflow: 7 },
+      'workflow.show: workflow must be a plain name: 1-255 characters, not . or .., without /, \\ or NUL',
+    ],
+    [
+      'workflow.show',
+      { workflow: '..' },
+      'workflow.show: workflow must be a plain name: 1-255 characters, not . or .., without /, \\ or NUL',
+    ],
     [
       'workflowExecution.show',
       { workflowExecutionId: 'abc' },

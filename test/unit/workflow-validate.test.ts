@@ -14,7 +14,7 @@ import {
 } from '../../workflow/index.ts';
 import { findTasksThatNeverStart, validateModule } from '../../workflow/validate.ts';
 
-const NAME_RULE = 'must be 1-64 characters of A-Z a-z 0-9 _ - .';
+const NAME_RULE = 'must be 1-64 characters of A-Z a-z 0-9 _ - . (not . or ..)';
 const STATUSES = '"init", "queued", "running", "success", "failed", "stopping", "stopped", "retrying"';
 
 /** Asserts the error code and the exact one-line message. */
@@ -36,6 +36,8 @@ test('invalid workflow names, namespaces and options', () => {
   rejects(() => new Workflow(''), `workflow name "" ${NAME_RULE}`);
   rejects(() => new Workflow('a'.repeat(65)), `workflow name "${'a'.repeat(65)}" ${NAME_RULE}`);
   rejects(() => new Workflow(untyped(7)), `workflow name 7 ${NAME_RULE}`);
+  rejects(() => new Workflow('..'), `workflow name ".." ${NAME_RULE}`);
+  rejects(() => new Workflow('wf', { namespace: '.' }), `workflow "wf": namespace "." ${NAME_RULE}`);
   rejects(() => new Workflow('wf', { namespace: 'a/b' }), `workflow "wf": namespace "a/b" ${NAME_RULE}`);
   rejects(
     () => new Workflow('wf', untyped({ namepsace: 'ops' })),
