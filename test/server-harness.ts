@@ -26,6 +26,8 @@ export async function startTestServer(
     stopGraceMs?: number;
     clock?: Clock;
     store?: MetadataStore;
+    /** MQTT over WebSocket (and the dashboard); 0 picks a free port. @defaultValue null (none) */
+    wsPort?: number | null;
   } = {},
 ): Promise<TestServer> {
   const home = options.home ?? tempDir(t);
@@ -33,6 +35,7 @@ export async function startTestServer(
   const server = await startServer({
     home,
     port: options.port ?? 0,
+    wsPort: options.wsPort ?? null,
     ...(options.store ? { store: options.store } : {}),
     durability: 'normal',
     logger: createLogger('debug', (record) => records.push(record)),

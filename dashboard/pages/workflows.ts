@@ -1,0 +1,164 @@
+import type {
+  Event,
+  WorkflowRecord,
+  WorkflowScheduleInfo,
+  WorkflowTriggerInfo,
+  WorkflowStatusContext,
+} from '../api.ts';
+import { statusContext } from '../api.ts';
+import { formatTime, h, replace } from '../dom.ts';
+import { href, reportError, type Page, type PageContext } from '../page.ts';
+import { statusBadge, statusLegend } from '../status.ts';
+
+/**
+ * Every workflow of every namespace: enabled, schedules with their next run, triggers, the last execution's status
+ * (live, from the retained `$workflow/<name>` status topics: no request), and start / enable / disable.
+ */
+export function workflowsPage({ connection }: PageContext): Page {
+  const message = h('p', { class: 'message error', role: 'alert', hidden: true });
+  const body = h('tbody');
+  const lastRun = new Map<string, HTMLElement>();
+  const element = h(
+    'section',
+    { class: 'page', 'data-page': 'workflows' },
+    h('h1', {}, 'Workflows'),
+    message,
+    h(
+      'table',
+      { class: 'grid' },
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          [
+            'Namespace',
+            'Workflow',
+            'Enabled',
+            'Last execution',
+            'Schedules (next run)',
+            'Triggers',
+            'Actions',
+          ].map((t) => h('th', { scope: 'col' }, t)),
+        ),
+      ),
+      body,
+    ),
+    statusLegend(),
+  );
+
+  const cellOf = (namespace: string, workflow: string) => {
+    const id = `${namespace}\u0000${workflow}`;
+    let cell = lastRun.get(id);
+    if (!cell) lastRun.set(id, (cell = h('td', { class: 'last-run' }, '—')));
+    return cell;
+  };
+  const showLast = (event: Event) => {
+    const context = statusContext<WorkflowStatusContext>(event.context);
+    if (!context) return;
+    replace(
+      cellOf(event.namespace, context.workflow),
+      h('a', { href: href('execution', context.workflowExecutionId) }, `#${context.workflowExecutionId} `),
+      statusBadge(context.status),
+      h('span', { class: 'muted' }, ' ', formatTime(event.createTime)),
+    );
+  };
+  const unsubscribe = connection.subscribe('ns/+/$workflow/+', showLast);
+
+  const row = (workflow: WorkflowRecord): HTMLElement => {
+    const ref = { namespace: workflow.namespace, workflow: workflow.name };
+    const schedules = h('td', {}, '…');
+    const triggers = h('td', {}, '…');
+    const act = (label: string, run: () => Promise<unknown>) => {
+      const button = h('button', { type: 'button', 'data-action': label.toLowerCase() }, label);
+      button.addEventListener('click', () => {
+        button.disabled = true;
+        run()
+          .catch((error) => reportError(message, error))
+          .finally(() => (button.disabled = false));
+      });
+      return button;
+    };
+    const start = act('Start', async () => {
+      const { id } = await connection.call<{ id: number }>('workflowExecution.start', ref);
+      location.hash = href('execution', id);
+    });
+    const toggle = act(workflow.enabled ? 'Disable' : 'Enable', async () => {
+      await connection.call(workflow.enabled ? 'workflow.disable' : 'workflow.enable', ref);
+      load();
+    });
+    void connection
+      .call<WorkflowScheduleInfo[]>('workflowSchedule.list', ref)
+      .then((list) =>
+        replace(
+          schedules,
+          list.length === 0
+            ? '—'
+            : list.map((s) =>
+                h(
+                  'div',
+                  {},
+                  h('code', {}, s.expression),
+                  ' ',
+                  s.paused ? '(paused)' : `next ${formatTime(s.nextRunTime)}`,
+                ),
+              ),
+        ),
+      )
+      .catch(() => replace(schedules, '?'));
+    void connection
+      .call<WorkflowTriggerInfo[]>('workflowTrigger.list', ref)
+      .then((list) =>
+        replace(
+          triggers,
+          list.length === 0
+            ? '—'
+            : list.map((t) =>
+                h(
+                  'div',
+                  {},
+                  t.condition.key ? h('code', {}, t.condition.key) : t.condition.type,
+                  t.condition.value === undefined ? '' : ` = ${t.condition.value}`,
+                  t.paused ? ' (paused)' : '',
+                ),
+              ),
+        ),
+      )
+      .catch(() => replace(triggers, '?'));
+    return h(
+      'tr',
+      { 'data-workflow': workflow.name, 'data-namespace': workflow.namespace },
+      h('td', {}, workflow.namespace),
+      h('td', {}, h('a', { href: href('workflow', workflow.namespace, workflow.name) }, workflow.name)),
+      h('td', {}, workflow.enabled ? 'yes' : h('strong', {}, 'disabled')),
+      cellOf(workflow.namespace, workflow.name),
+      schedules,
+      triggers,
+      h('td', { class: 'actions' }, start, toggle),
+    );
+  };
+
+  function load(): void {
+    connection
+      .call<{ name: string }[]>('namespace.list')
+      .then((namespaces) =>
+        Promise.all(
+          namespaces.map((n) => connection.call<WorkflowRecord[]>('workflow.list', { namespace: n.name })),
+        ),
+      )
+      .then((lists) => {
+        const workflows = lists.flat();
+        replace(
+          body,
+          workflows.length === 0
+            ? h('tr', {}, h('td', { colspan: 7 }, 'No workflow yet: aiflow workflow upload FILE'))
+            : workflows.map(row),
+        );
+        element.dataset.loaded = 'true';
+      })
+      .catch((error) => reportError(message, error));
+  }
+  load();
+  return { element, dispose: unsubscribe };
+}
