@@ -16,7 +16,8 @@ export function gantt(taskExecutions: readonly TaskExecutionRecord[], now: numbe
   for (const t of sorted) if (!order.includes(t.task)) order.push(t.task);
   const start = sorted[0]?.beginTime ?? now;
   const end = Math.max(start + 1, ...sorted.map((t) => t.endTime ?? now));
-  const scale = (WIDTH - LABEL - 20) / (end - start);
+  // Room on the right for the last bar's label.
+  const scale = (WIDTH - LABEL - 110) / (end - start);
   const height = order.length * ROW + 24;
   const root = svg('svg', {
     class: 'gantt',
