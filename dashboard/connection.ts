@@ -54,25 +54,33 @@ export class Connection {
       ...(credentials ? { username: credentials.username, password: credentials.password } : {}),
     });
     return new Promise((resolve, reject) => {
+      // Only our own listeners are removed: MQTT.js listens to its own events too (its reconnection among them).
+      const settle = () => {
+        client.removeListener('error', fail);
+        client.removeListener('close', closed);
+        client.removeListener('connect', connected);
+      };
       const fail = (error: Error & { code?: number | string }) => {
-        client.removeAllListeners();
+        settle();
         client.end(true);
         if (typeof error.code === 'number' && REFUSED_LOGIN.has(error.code)) {
           reject(new LoginRequired(error.message));
         } else reject(new AIFlowError('SERVER_NOT_RUNNING', `cannot connect to ${url}: ${error.message}`));
       };
-      client.once('error', fail);
-      client.once('close', () => fail(new Error('connection closed')));
-      client.once('connect', () => {
-        client.removeAllListeners();
+      const closed = () => fail(new Error('connection closed'));
+      const connected = () => {
         client
           .subscribeAsync(`$aiflow/reply/${clientId}`, { qos: 1 })
           .then(() => {
+            settle();
             client.options.reconnectPeriod = 1000;
             resolve(new Connection(client, clientId));
           })
           .catch(fail);
-      });
+      };
+      client.once('error', fail);
+      client.once('close', closed);
+      client.once('connect', connected);
     });
   }
 

@@ -1,15 +1,42 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
+import type { Page } from 'playwright-core';
 import { CHROMIUM_PATH, launchChromium } from '../chromium.ts';
 import { requireProgram, tempDir } from '../helpers.ts';
 import { startTestServer } from '../server-harness.ts';
 import { HANG_GUARD_MS, run } from '../support.ts';
 
+/** A Chromium page on `url`; the page's uncaught errors are collected; confirmations are accepted. */
+async function openPage(t: TestContext, url: string): Promise<{ page: Page; pageErrors: string[] }> {
+  const browser = await launchChromium();
+  t.after(() => browser.close());
+  const page = await browser.newPage();
+  page.setDefaultTimeout(HANG_GUARD_MS);
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('dialog', (dialog) => void dialog.accept());
+  await page.goto(url);
+  return { page, pageErrors };
+}
+
+function requirePrograms(t: TestContext): boolean {
+  return (
+    requireProgram(t, CHROMIUM_PATH, 'apt-get install -y chromium') &&
+    requireProgram(t, 'mosquitto_pub', 'apt-get install -y mosquitto-clients')
+  );
+}
+
+function publish(port: number, key: string, value: string) {
+  return run('mosquitto_pub', [
+    ...['-h', '127.0.0.1', '-p', String(port), '-q', '1'],
+    ...['-t', `ns/default/${key}`, '-m', value],
+  ]);
+}
+
 test('the dashboard starts an execution, follows its tasks and log live, and tails events', async (t) => {
-  if (!requireProgram(t, CHROMIUM_PATH, 'apt-get install -y chromium')) return;
-  if (!requireProgram(t, 'mosquitto_pub', 'apt-get install -y mosquitto-clients')) return;
+  if (!requirePrograms(t)) return;
   const server = await startTestServer(t, { wsPort: 0 });
   const dir = tempDir(t);
   const gate = join(dir, 'go');
@@ -29,14 +56,7 @@ export default dash;
   assert.equal(upload.code, 0, upload.stderr);
   assert.ok(server.dashboardUrl, 'a server with WebSocket serves the dashboard');
 
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage();
-  page.setDefaultTimeout(HANG_GUARD_MS);
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('dialog', (dialog) => void dialog.accept());
-  await page.goto(server.dashboardUrl);
+  const { page, pageErrors } = await openPage(t, server.dashboardUrl);
 
   // Workflows: the uploaded workflow is listed; Start opens its new execution in the same page (no reload).
   const row = page.locator('tr[data-workflow="dash"]');
@@ -64,10 +84,7 @@ export default dash;
   // Events: an event published by a plain MQTT client appears in the live tail, with its offset.
   await page.getByRole('link', { name: 'Events' }).click();
   await page.locator('[data-page="events"] [data-following="ns/+/#"]').waitFor();
-  const published = await run('mosquitto_pub', [
-    ...['-h', '127.0.0.1', '-p', String(server.port), '-q', '1'],
-    ...['-t', 'ns/default/dashboard-key', '-m', 'hello-dashboard'],
-  ]);
+  const published = await publish(server.port, 'dashboard-key', 'hello-dashboard');
   assert.equal(published.code, 0, published.stderr);
   const tailRow = page
     .getByRole('table', { name: 'event tail' })
@@ -76,5 +93,46 @@ export default dash;
   await tailRow.waitFor();
   const offset = Number(await tailRow.getByRole('cell').first().textContent());
   assert.ok(offset > 0, `the tail shows the event's offset (${offset})`);
+  assert.deepEqual(pageErrors, []);
+});
+
+test('the dashboard asks for a login when the server refuses one, and takes credentials from the link', async (t) => {
+  if (!requirePrograms(t)) return;
+  const server = await startTestServer(t, { wsPort: 0 });
+  // The server refuses this user name with a wrong password (CONNACK 4): the page must ask.
+  const { page, pageErrors } = await openPage(
+    t,
+    `${server.dashboardUrl}#user=aiflow-scheduler&password=wrong`,
+  );
+  const form = page.getByRole('form', { name: 'login' });
+  await form.waitFor();
+  assert.ok(!page.url().includes('password'), `the credentials left the address bar: ${page.url()}`);
+  await form.getByLabel('User').fill('ann');
+  await form.getByLabel('Password or token').fill('secret');
+  await form.getByRole('button', { name: 'Log in' }).click();
+  await page.locator('.connection[data-state="online"]').waitFor();
+  await page.locator('[data-page="workflows"][data-loaded="true"]').waitFor();
+  const stored = await page.evaluate(() => sessionStorage.getItem('aiflow.credentials'));
+  assert.deepEqual(JSON.parse(stored ?? 'null'), { username: 'ann', password: 'secret' });
+  assert.deepEqual(pageErrors, []);
+});
+
+test('the dashboard reconnects after a server restart and its event tail goes on', async (t) => {
+  if (!requirePrograms(t)) return;
+  const first = await startTestServer(t, { wsPort: 0 });
+  const { page, pageErrors } = await openPage(t, `${first.dashboardUrl}#/events`);
+  await page.locator('[data-following="ns/+/#"]').waitFor();
+  assert.equal((await publish(first.port, 'before', 'one')).code, 0);
+  const tail = page.getByRole('table', { name: 'event tail' });
+  await tail.getByRole('cell', { name: 'one', exact: true }).waitFor();
+
+  await first.close();
+  await page.locator('.connection:not([data-state="online"])').waitFor();
+  const second = await startTestServer(t, { home: first.home, port: first.port, wsPort: first.wsPort });
+  await page.locator('.connection[data-state="online"]').waitFor();
+  // Sent as soon as the server is back, whether the page has re-subscribed yet or not: live or caught up from the
+  // log, it must appear.
+  assert.equal((await publish(second.port, 'after', 'two')).code, 0);
+  await tail.getByRole('cell', { name: 'two', exact: true }).waitFor();
   assert.deepEqual(pageErrors, []);
 });
