@@ -4,6 +4,7 @@ import { AIFlowError } from '../protocol/errors.ts';
 import { decodeEvent, type Event } from '../protocol/event.ts';
 import { randomId } from '../protocol/random-id.ts';
 import type { Credentials } from './credentials.ts';
+import { topicMatches } from './topic-filter.ts';
 
 export type ConnectionState = 'connecting' | 'online' | 'offline';
 /** `retained`: a retained copy (the last status of a topic), not a new event. */
@@ -159,16 +160,4 @@ export class Connection {
 /** The WebSocket URL of the server that served the page (the dashboard and MQTT share the listener). */
 export function defaultUrl(): string {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/`;
-}
-
-/** MQTT topic filter matching (`+` one level, `#` the rest) [MQTT-4.7.1-2, MQTT-4.7.1-3]. */
-export function topicMatches(filter: string, topic: string): boolean {
-  const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    if (f[i] === '#') return true;
-    if (i >= t.length) return false;
-    if (f[i] !== '+' && f[i] !== t[i]) return false;
-  }
-  return f.length === t.length;
 }

@@ -1,13 +1,12 @@
 /**
  * Login credentials for the MQTT CONNECT: from the URL fragment (`#token=…` or `#user=…&password=…`), from the login
- * form, or remembered for the tab in sessionStorage. None: an anonymous connection.
+ * form, or remembered for the tab (`credential-store.ts`). None: an anonymous connection.
  */
 export interface Credentials {
   username: string;
   password: string;
 }
 
-const STORAGE_KEY = 'aiflow.credentials';
 /** The MQTT user name a bare token logs in with ([MQTT-3.1.2-22]: a password needs a user name). */
 export const TOKEN_USERNAME = 'token';
 
@@ -20,21 +19,4 @@ export function credentialsFromFragment(hash: string): Credentials | null {
   if (token) return { username: TOKEN_USERNAME, password: token };
   const user = params.get('user');
   return user ? { username: user, password: params.get('password') ?? '' } : null;
-}
-
-export function storedCredentials(): Credentials | null {
-  try {
-    const raw = sessionStorage.getItem(STORAGE_KEY);
-    const parsed = raw ? (JSON.parse(raw) as Partial<Credentials>) : null;
-    return parsed && typeof parsed.username === 'string' && typeof parsed.password === 'string'
-      ? { username: parsed.username, password: parsed.password }
-      : null;
-  } catch {
-    return null;
-  }
-}
-
-export function rememberCredentials(credentials: Credentials | null): void {
-  if (credentials) sessionStorage.setItem(STORAGE_KEY, JSON.stringify(credentials));
-  else sessionStorage.removeItem(STORAGE_KEY);
 }

@@ -1,8 +1,10 @@
 import './styles.css';
 import { Connection, LoginRequired, type ConnectionState } from './connection.ts';
-import { credentialsFromFragment, rememberCredentials, storedCredentials } from './credentials.ts';
+import { rememberCredentials, storedCredentials } from './credential-store.ts';
+import { credentialsFromFragment } from './credentials.ts';
 import { h, replace } from './dom.ts';
-import { parseRoute, type Page, type PageContext } from './page.ts';
+import type { Page, PageContext } from './page.ts';
+import { parseRoute } from './route.ts';
 import { eventsPage } from './pages/events.ts';
 import { executionPage } from './pages/execution.ts';
 import { workflowPage } from './pages/workflow.ts';

@@ -13,19 +13,6 @@ export interface Page {
   dispose(): void;
 }
 
-/** `#/execution/12?task=b` → `['execution', '12']` and the query. */
-export function parseRoute(hash: string): { parts: string[]; query: URLSearchParams } {
-  const [path = '', search = ''] = hash.replace(/^#\/?/, '').split('?');
-  return {
-    parts: path.split('/').filter(Boolean).map(decodeURIComponent),
-    query: new URLSearchParams(search),
-  };
-}
-
-export function href(...parts: (string | number)[]): string {
-  return '#/' + parts.map((p) => encodeURIComponent(String(p))).join('/');
-}
-
 /** Shows an action's failure where the user looks (the page's message line), as `CODE: reason`. */
 export function reportError(target: HTMLElement, error: unknown): void {
   const e = error as { code?: string; message?: string };

@@ -1,5 +1,5 @@
 import type { Event } from '../api.ts';
-import { topicMatches } from '../connection.ts';
+import { topicMatches } from '../topic-filter.ts';
 import { formatTime, h, replace } from '../dom.ts';
 import { reportError, type Page, type PageContext } from '../page.ts';
 import { VirtualTable, type Column } from '../virtual-table.ts';

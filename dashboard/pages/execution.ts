@@ -10,7 +10,8 @@ import { causeSlot } from '../cause.ts';
 import { formatDuration, formatTime, frameThrottle, h, replace } from '../dom.ts';
 import { gantt } from '../gantt.ts';
 import { LogTail } from '../log-tail.ts';
-import { href, reportError, type Page, type PageContext } from '../page.ts';
+import { reportError, type Page, type PageContext } from '../page.ts';
+import { href } from '../route.ts';
 import { LIVE_STATUSES, statusBadge, statusLegend } from '../status.ts';
 import { taskGraph } from '../task-graph.ts';
 

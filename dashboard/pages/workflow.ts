@@ -8,7 +8,8 @@ import type {
 } from '../api.ts';
 import { statusContext } from '../api.ts';
 import { formatDuration, formatTime, frameThrottle, h, replace } from '../dom.ts';
-import { href, reportError, type Page, type PageContext } from '../page.ts';
+import { reportError, type Page, type PageContext } from '../page.ts';
+import { href } from '../route.ts';
 import { LIVE_STATUSES, statusBadge } from '../status.ts';
 import { taskGraph } from '../task-graph.ts';
 

@@ -7,7 +7,8 @@ import type {
 } from '../api.ts';
 import { statusContext } from '../api.ts';
 import { formatTime, h, replace } from '../dom.ts';
-import { href, reportError, type Page, type PageContext } from '../page.ts';
+import { reportError, type Page, type PageContext } from '../page.ts';
+import { href } from '../route.ts';
 import { statusBadge, statusLegend } from '../status.ts';
 
 /**
