@@ -45,9 +45,11 @@ export class VirtualTable<T> {
     return this.#rows.length;
   }
 
-  setRows(rows: readonly T[]): void {
+  /** Shows `rows`: at the next frame, or at once with `now` (from code that already runs once per frame). */
+  setRows(rows: readonly T[], options: { now?: boolean } = {}): void {
     this.#rows = rows;
-    this.#render();
+    if (options.now) this.#draw();
+    else this.#render();
   }
 
   /** True when the view shows the last row (the tail then keeps following). */
@@ -57,7 +59,8 @@ export class VirtualTable<T> {
   }
 
   scrollToEnd(): void {
-    requestAnimationFrame(() => (this.#viewport.scrollTop = this.#viewport.scrollHeight));
+    this.#viewport.scrollTop = this.#viewport.scrollHeight;
+    this.#render();
   }
 
   #draw(): void {

@@ -2,14 +2,24 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { basename, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { AIFlowError } from '../protocol/errors.ts';
-import { LIVE_WORKFLOW_EXECUTION_STATUSES } from '../protocol/status.ts';
+import {
+  LIVE_WORKFLOW_EXECUTION_STATUSES,
+  WORKFLOW_EXECUTION_STATUSES,
+  type WorkflowExecutionStatus,
+} from '../protocol/status.ts';
 import { DEFAULT_NAMESPACE, validateKey, validateNamespace } from '../protocol/topics.ts';
 import { describeSchedule, parseScheduleExpression } from './schedule/expression.ts';
 import { loadWorkflowsIsolated } from '../workflow/loader.ts';
 import { handleMaintenanceRequest } from './maintenance-requests.ts';
 import { snapshotModule } from './snapshot-files.ts';
 import type { MetadataStore } from './store/metadata-store.ts';
-import type { RunType, ScheduleRecord, TriggerRecord, WorkflowRecord } from './store/records.ts';
+import type {
+  ExecutionPage,
+  RunType,
+  ScheduleRecord,
+  TriggerRecord,
+  WorkflowRecord,
+} from './store/records.ts';
 import type { WorkflowCatalog } from './workflow-catalog.ts';
 
 type Params = Record<string, unknown>;
@@ -25,6 +35,10 @@ export interface RequestTarget {
   startTask(executionId: number, task: string): Promise<number>;
   stopTask(executionId: number, task: string): Promise<void>;
   logFiles(taskExecutionId: number, attempts: number): string[];
+}
+
+function isWorkflowExecutionStatus(value: unknown): value is WorkflowExecutionStatus {
+  return typeof value === 'string' && (WORKFLOW_EXECUTION_STATUSES as readonly string[]).includes(value);
 }
 
 function text(params: Params, name: string, fallback?: string): string {
@@ -130,8 +144,13 @@ export async function handleSchedulerRequest(
       for (const execution of running) await scheduler.stopExecution(execution.id);
       return { stopped: running.map((e) => e.id) };
     }
-    case 'workflowExecution.list':
-      return store.listWorkflowExecutions((await workflowOf(scheduler, params)).id);
+    case 'workflowExecution.list': {
+      const workflow = await workflowOf(scheduler, params);
+      // Without `limit`: every execution, oldest first (as before). With it: a page, newest first.
+      return params.limit === undefined
+        ? store.listWorkflowExecutions(workflow.id)
+        : store.pageWorkflowExecutions(workflow.id, executionPage(params));
+    }
     case 'workflowExecution.show': {
       const execution = await executionOf(scheduler, params);
       return { ...execution, taskExecutions: await store.listTaskExecutions(execution.id) };
@@ -235,6 +254,28 @@ export async function handleSchedulerRequest(
       throw new AIFlowError('UNKNOWN_METHOD', `unknown method ${JSON.stringify(method)}`);
     }
   }
+}
+
+/** Largest `limit` of `workflowExecution.list`: a page of 1,000 records stays far below the packet limit. */
+const MAX_EXECUTION_PAGE = 1_000;
+
+function executionPage(params: Params): ExecutionPage {
+  const limit = params.limit;
+  if (!Number.isInteger(limit) || (limit as number) < 1 || (limit as number) > MAX_EXECUTION_PAGE) {
+    throw new AIFlowError('INVALID_REQUEST', `limit must be an integer from 1 to ${MAX_EXECUTION_PAGE}`);
+  }
+  const statuses = params.statuses ?? [];
+  if (!Array.isArray(statuses) || !statuses.every((s) => isWorkflowExecutionStatus(s))) {
+    throw new AIFlowError(
+      'INVALID_REQUEST',
+      `statuses must be a list of ${WORKFLOW_EXECUTION_STATUSES.join(', ')}`,
+    );
+  }
+  return {
+    limit: limit as number,
+    ...(params.beforeId === undefined ? {} : { beforeId: id(params, 'beforeId') }),
+    ...(statuses.length ? { statuses } : {}),
+  };
 }
 
 async function scheduleOf(scheduler: RequestTarget, params: Params): Promise<ScheduleRecord> {

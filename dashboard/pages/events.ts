@@ -1,6 +1,6 @@
 import type { Event } from '../api.ts';
 import { topicMatches } from '../topic-filter.ts';
-import { formatTime, h, replace } from '../dom.ts';
+import { formatTime, frameThrottle, h, replace } from '../dom.ts';
 import { reportError, type Page, type PageContext } from '../page.ts';
 import { VirtualTable, type Column } from '../virtual-table.ts';
 
@@ -43,19 +43,24 @@ export function eventsPage({ connection, query }: PageContext): Page {
     tail.element.dataset.lastOffset = String(lastOffset);
   };
 
+  // Arrivals only append; the table, the scroll position and the counter are touched once per frame, so a
+  // burst of events costs one layout, not one per event.
+  const flush = frameThrottle(() => {
+    if (!paused) {
+      const following = tail.atEnd();
+      tail.setRows(events, { now: true });
+      if (following) tail.scrollToEnd();
+    }
+    showCounter();
+  });
   const receive = (event: Event) => {
-    if (event.offset <= lastOffset) return; // a retained copy or a repeat after catching up
+    if (event.offset <= lastOffset) return; // a repeat after catching up from the log
     lastOffset = event.offset;
     if (hideStatus && event.key.startsWith('$')) return;
     events.push(event);
     if (events.length > TAIL_CAPACITY * 1.1) events = events.slice(events.length - TAIL_CAPACITY);
     if (paused) unseen += 1;
-    else {
-      const follow = tail.atEnd();
-      tail.setRows(events);
-      if (follow) tail.scrollToEnd();
-    }
-    showCounter();
+    flush();
   };
   const follow = () => {
     unsubscribe();

@@ -15,8 +15,18 @@ import { taskGraph } from '../task-graph.ts';
 
 const PAGE_SIZE = 50;
 type Filter = 'all' | 'live' | 'failed' | 'finished';
+/** The statuses each filter asks the server for (it pages and filters: 10,000 executions never travel at once). */
+const FILTER_STATUSES: Record<Filter, string[]> = {
+  all: [],
+  live: ['init', 'running', 'stopping'],
+  failed: ['failed'],
+  finished: ['success', 'failed', 'stopped'],
+};
 
-/** One workflow: its task graph, schedules and triggers, and its executions (paged, newest first, live). */
+/**
+ * One workflow: its task graph, schedules and triggers, and its executions (pages of 50 from the server, newest
+ * first, with an id cursor; rows on the page follow their status events).
+ */
 export function workflowPage({ connection, params, query }: PageContext): Page {
   const [namespace = 'default', name = ''] = params;
   const ref = { namespace, workflow: name };
@@ -26,8 +36,11 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
   const rows = h('tbody');
   const pager = h('div', { class: 'pager' });
   let executions: WorkflowExecutionRecord[] = [];
-  let page = Number(query.get('page') ?? 0) || 0;
-  let filter: Filter = (query.get('filter') as Filter) ?? 'all';
+  /** The cursors of the pages before this one (`beforeId` of each); empty on the first page. */
+  const cursors: (number | undefined)[] = [];
+  let cursor: number | undefined;
+  let filter: Filter = (query.get('filter') as Filter | null) ?? 'all';
+  if (!(filter in FILTER_STATUSES)) filter = 'all';
 
   const filterSelect = h(
     'select',
@@ -38,8 +51,9 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
   );
   filterSelect.addEventListener('change', () => {
     filter = filterSelect.value as Filter;
-    page = 0;
-    render();
+    cursors.length = 0;
+    cursor = undefined;
+    loadExecutions();
   });
   const button = (label: string, run: () => Promise<unknown>) => {
     const b = h('button', { type: 'button', 'data-action': label.toLowerCase().replace(/ /g, '-') }, label);
@@ -90,46 +104,45 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
   );
 
   const render = frameThrottle(() => {
-    const shown = executions.filter((e) =>
-      filter === 'all'
-        ? true
-        : filter === 'live'
-          ? LIVE_STATUSES.has(e.status)
-          : filter === 'failed'
-            ? e.status === 'failed'
-            : !LIVE_STATUSES.has(e.status),
-    );
-    const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
-    page = Math.min(page, pages - 1);
     replace(
       rows,
-      shown
-        .slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE)
-        .map((e) =>
-          h(
-            'tr',
-            { 'data-execution': e.id },
-            h('td', {}, h('a', { href: href('execution', e.id) }, `#${e.id}`)),
-            h('td', {}, statusBadge(e.status)),
-            h('td', {}, e.runType),
-            h('td', {}, formatTime(e.beginTime)),
-            h('td', {}, formatDuration((e.endTime ?? Date.now()) - e.beginTime)),
-          ),
+      executions.map((e) =>
+        h(
+          'tr',
+          { 'data-execution': e.id },
+          h('td', {}, h('a', { href: href('execution', e.id) }, `#${e.id}`)),
+          h('td', {}, statusBadge(e.status)),
+          h('td', {}, e.runType),
+          h('td', {}, formatTime(e.beginTime)),
+          h('td', {}, formatDuration((e.endTime ?? Date.now()) - e.beginTime)),
         ),
+      ),
     );
-    const go = (to: number) => {
-      const b = h(
-        'button',
-        { type: 'button', disabled: to < 0 || to >= pages },
-        to < page ? '‹ newer' : 'older ›',
-      );
-      b.addEventListener('click', () => {
-        page = to;
-        render();
-      });
-      return b;
-    };
-    replace(pager, go(page - 1), ` page ${page + 1} of ${pages} (${shown.length} executions) `, go(page + 1));
+    const newer = h('button', { type: 'button', disabled: cursors.length === 0 }, '‹ newer');
+    newer.addEventListener('click', () => {
+      cursor = cursors.pop();
+      loadExecutions();
+    });
+    const last = executions.at(-1);
+    const older = h(
+      'button',
+      { type: 'button', disabled: executions.length < PAGE_SIZE || !last },
+      'older ›',
+    );
+    older.addEventListener('click', () => {
+      cursors.push(cursor);
+      cursor = last?.id;
+      loadExecutions();
+    });
+    const first = executions[0];
+    replace(
+      pager,
+      newer,
+      executions.length === 0
+        ? ' no execution '
+        : ` page ${cursors.length + 1}: #${first?.id} to #${last?.id} `,
+      older,
+    );
   });
 
   function loadWorkflow(): Promise<void> {
@@ -189,16 +202,22 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
   function loadExecutions(): void {
     clearTimeout(reload);
     reload = undefined;
+    const statuses = FILTER_STATUSES[filter];
     connection
-      .call<WorkflowExecutionRecord[]>('workflowExecution.list', ref)
+      .call<WorkflowExecutionRecord[]>('workflowExecution.list', {
+        ...ref,
+        limit: PAGE_SIZE,
+        ...(cursor === undefined ? {} : { beforeId: cursor }),
+        ...(statuses.length ? { statuses } : {}),
+      })
       .then((list) => {
-        executions = [...list].sort((a, b) => b.id - a.id);
+        executions = list;
         element.dataset.loaded = 'true';
         render();
       })
       .catch((error) => reportError(message, error));
   }
-  // Live: a status event updates its row; an execution not listed yet reloads the list (at most once a second).
+  // Live: a status event updates its row; a new execution reloads the first page (at most once a second).
   const unsubscribe = connection.subscribe(`ns/${namespace}/$workflow/${name}`, (event) => {
     const context = statusContext<WorkflowStatusContext>(event.context);
     const known = context && executions.find((e) => e.id === context.workflowExecutionId);
@@ -206,7 +225,9 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
       known.status = context.status;
       if (!LIVE_STATUSES.has(context.status)) known.endTime ??= event.createTime;
       render();
-    } else reload ??= setTimeout(loadExecutions, 1000);
+    } else if (context && cursors.length === 0 && context.workflowExecutionId > (executions[0]?.id ?? 0)) {
+      reload ??= setTimeout(loadExecutions, 1000);
+    }
   });
   const offReconnect = connection.onReconnect(loadExecutions);
   void loadWorkflow();

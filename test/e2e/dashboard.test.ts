@@ -81,6 +81,12 @@ export default dash;
     'the statuses changed without a reload',
   );
 
+  // Workflow: its graph (an edge for `startAfter`) and its executions, this one finished.
+  const executionId = await page.locator('[data-page="execution"]').getAttribute('data-execution');
+  await page.getByRole('link', { name: 'default / dash' }).click();
+  await page.locator(`tr[data-execution="${executionId}"] [data-status="success"]`).waitFor();
+  await page.locator('svg.task-graph g.edge[data-from="a"][data-to="b"]').waitFor();
+
   // Events: an event published by a plain MQTT client appears in the live tail, with its offset.
   await page.getByRole('link', { name: 'Events' }).click();
   await page.locator('[data-page="events"] [data-following="ns/+/#"]').waitFor();
