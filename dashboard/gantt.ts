@@ -4,14 +4,18 @@ import { formatDuration, svg } from './dom.ts';
 const ROW = 22;
 const LABEL = 150;
 const WIDTH = 900;
+const MAX_BARS = 500;
 
 /**
  * A bar per task execution (a task run again, by a RESTART or a periodic tick, gets a bar per sequence), grouped by
- * task in first-start order; a live bar grows to `now`. Tries show as the `try N` label: the record keeps one
+ * task in first-start order; a live bar grows to `now`; the latest 500 are drawn. Tries show as the `try N` label: the record keeps one
  * begin time per task execution, not one per try.
  */
 export function gantt(taskExecutions: readonly TaskExecutionRecord[], now: number): SVGElement {
-  const sorted = [...taskExecutions].sort((a, b) => a.beginTime - b.beginTime || a.id - b.id);
+  // A periodic task runs again at every tick: only the latest bars are drawn, so the chart stays light.
+  const sorted = [...taskExecutions]
+    .sort((a, b) => a.beginTime - b.beginTime || a.id - b.id)
+    .slice(-MAX_BARS);
   const order: string[] = [];
   for (const t of sorted) if (!order.includes(t.task)) order.push(t.task);
   const start = sorted[0]?.beginTime ?? now;

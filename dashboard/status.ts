@@ -23,6 +23,15 @@ export function statusBadge(status: string): HTMLElement {
   );
 }
 
+/** The shape alone, coloured, with the status as its accessible name (the strip of recent runs). */
+export function statusShape(status: string): HTMLElement {
+  return h(
+    'span',
+    { class: `status status-${status}`, 'data-status': status, role: 'img', 'aria-label': status },
+    SHAPES[status] ?? '•',
+  );
+}
+
 export const LIVE_STATUSES = new Set(['init', 'queued', 'running', 'retrying', 'stopping']);
 
 export function statusLegend(): HTMLElement {

@@ -26,18 +26,24 @@ export class VirtualTable<T> {
     const template = columns.map((c) => c.width).join(' ');
     const header = h(
       'div',
-      { class: 'vrow vhead', role: 'row' },
-      columns.map((c) => h('div', { role: 'columnheader' }, c.title)),
+      { class: 'vhead', role: 'rowgroup' },
+      h(
+        'div',
+        { class: 'vrow', role: 'row' },
+        columns.map((c) => h('div', { role: 'columnheader' }, c.title)),
+      ),
     );
     this.#body = h('div', { class: 'vbody', role: 'rowgroup' });
-    this.#viewport = h('div', { class: 'vviewport', tabindex: 0 }, this.#body);
-    this.#viewport.addEventListener('scroll', this.#render);
+    // The table scrolls itself (its header sticks): a focusable scrolling wrapper between the table and its row
+    // groups would break the ARIA table structure.
     this.element = h(
       'div',
-      { class: 'vtable', role: 'table', 'aria-label': options.label },
+      { class: 'vtable', role: 'table', 'aria-label': options.label, tabindex: 0 },
       header,
-      this.#viewport,
+      this.#body,
     );
+    this.#viewport = this.element;
+    this.#viewport.addEventListener('scroll', this.#render);
     this.element.style.setProperty('--columns', template);
   }
 

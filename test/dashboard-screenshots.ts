@@ -1,5 +1,6 @@
 // `npm run screenshots`: starts a server on free ports with a demo workflow, drives the dashboard in Debian's
-// Chromium (/usr/bin/chromium, or AIFLOW_CHROMIUM) and saves the main pages as docs/dashboard-*.png.
+// Chromium (/usr/bin/chromium, or AIFLOW_CHROMIUM) and saves the main pages as docs/dashboard-*.png (the execution
+// page also in dark mode).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,9 @@ export default etl;
   await page.locator('tr[data-task="transform"]').getByRole('button', { name: 'Log' }).click();
   await page.locator('pre.log[data-done="true"]').waitFor();
   await page.screenshot({ path: join(ROOT, 'docs', 'dashboard-execution.png'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.screenshot({ path: join(ROOT, 'docs', 'dashboard-execution-dark.png'), fullPage: true });
+  await page.emulateMedia({ colorScheme: 'light' });
 
   await page.goto(`${server.dashboardUrl!}#/workflows`);
   await page.locator('[data-page="workflows"][data-loaded="true"]').waitFor();

@@ -251,6 +251,7 @@ export function executionPage({ connection, params, query }: PageContext): Page 
         const c = statusContext<WorkflowStatusContext>(event.context);
         if (!c || c.workflowExecutionId !== id || !execution) return;
         execution.status = c.status;
+        if (!LIVE_STATUSES.has(c.status)) execution.endTime ??= event.createTime;
         render();
         scheduleRefresh();
       }),

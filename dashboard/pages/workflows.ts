@@ -1,5 +1,6 @@
 import type {
   Event,
+  WorkflowExecutionRecord,
   WorkflowRecord,
   WorkflowScheduleInfo,
   WorkflowTriggerInfo,
@@ -9,7 +10,7 @@ import { statusContext } from '../api.ts';
 import { formatTime, h, replace } from '../dom.ts';
 import { reportError, type Page, type PageContext } from '../page.ts';
 import { href } from '../route.ts';
-import { statusBadge, statusLegend } from '../status.ts';
+import { statusBadge, statusLegend, statusShape } from '../status.ts';
 
 /**
  * Every workflow of every namespace: enabled, schedules with their next run, triggers, the last execution's status
@@ -38,6 +39,7 @@ export function workflowsPage({ connection }: PageContext): Page {
             'Workflow',
             'Enabled',
             'Last execution',
+            'Recent runs',
             'Schedules (next run)',
             'Triggers',
             'Actions',
@@ -69,6 +71,7 @@ export function workflowsPage({ connection }: PageContext): Page {
 
   const row = (workflow: WorkflowRecord): HTMLElement => {
     const ref = { namespace: workflow.namespace, workflow: workflow.name };
+    const recent = h('td', { class: 'strip' }, '…');
     const schedules = h('td', {}, '…');
     const triggers = h('td', {}, '…');
     const act = (label: string, run: () => Promise<unknown>) => {
@@ -89,6 +92,26 @@ export function workflowsPage({ connection }: PageContext): Page {
       await connection.call(workflow.enabled ? 'workflow.disable' : 'workflow.enable', ref);
       load();
     });
+    // The last 10 executions, oldest to newest, as status shapes: a glance at how the workflow has been doing.
+    void connection
+      .call<WorkflowExecutionRecord[]>('workflowExecution.list', { ...ref, limit: 10 })
+      .then((list) =>
+        replace(
+          recent,
+          list.length === 0
+            ? '—'
+            : list
+                .reverse()
+                .map((e) =>
+                  h(
+                    'a',
+                    { href: href('execution', e.id), title: `#${e.id} ${e.status}` },
+                    statusShape(e.status),
+                  ),
+                ),
+        ),
+      )
+      .catch(() => replace(recent, '?'));
     void connection
       .call<WorkflowScheduleInfo[]>('workflowSchedule.list', ref)
       .then((list) =>
@@ -134,6 +157,7 @@ export function workflowsPage({ connection }: PageContext): Page {
       h('td', {}, h('a', { href: href('workflow', workflow.namespace, workflow.name) }, workflow.name)),
       h('td', {}, workflow.enabled ? 'yes' : h('strong', {}, 'disabled')),
       cellOf(workflow.namespace, workflow.name),
+      recent,
       schedules,
       triggers,
       h('td', { class: 'actions' }, start, toggle),
@@ -153,7 +177,7 @@ export function workflowsPage({ connection }: PageContext): Page {
         replace(
           body,
           workflows.length === 0
-            ? h('tr', {}, h('td', { colspan: 7 }, 'No workflow yet: aiflow workflow upload FILE'))
+            ? h('tr', {}, h('td', { colspan: 8 }, 'No workflow yet: aiflow workflow upload FILE'))
             : workflows.map(row),
         );
         element.dataset.loaded = 'true';
