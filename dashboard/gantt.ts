@@ -39,6 +39,8 @@ export function gantt(taskExecutions: readonly TaskExecutionRecord[], now: numbe
       ),
     ),
   );
+  // Only a row's last bar is labelled in text (earlier runs would be covered by the next bar); each has a tooltip.
+  const lastOfRow = new Map(sorted.map((t) => [t.task, t.id]));
   for (const t of sorted) {
     const row = order.indexOf(t.task);
     const x = LABEL + (t.beginTime - start) * scale;
@@ -49,7 +51,9 @@ export function gantt(taskExecutions: readonly TaskExecutionRecord[], now: numbe
         'g',
         { class: `bar status-${t.status}`, 'data-task-execution': t.id },
         svg('rect', { x, y: row * ROW + 3, width, height: ROW - 6, rx: 3 }),
-        svg('text', { x: x + width + 4, y: row * ROW + 15, class: 'bar-label' }, `${t.status}${tries}`),
+        lastOfRow.get(t.task) === t.id
+          ? svg('text', { x: x + width + 4, y: row * ROW + 15, class: 'bar-label' }, `${t.status}${tries}`)
+          : null,
         svg(
           'title',
           {},

@@ -2,6 +2,7 @@ import type { Event } from '../api.ts';
 import { topicMatches } from '../topic-filter.ts';
 import { formatTime, frameThrottle, h, replace } from '../dom.ts';
 import { reportError, type Page, type PageContext } from '../page.ts';
+import { setRouteQuery } from '../route.ts';
 import { VirtualTable, type Column } from '../virtual-table.ts';
 
 /** Events the tail keeps; older ones drop off the top (a ring: 1,000 events/s for hours stay bounded). */
@@ -65,6 +66,7 @@ export function eventsPage({ connection, query }: PageContext): Page {
   const follow = () => {
     unsubscribe();
     filter = filterInput.value.trim() || 'ns/+/#';
+    setRouteQuery('filter', filter === 'ns/+/#' ? null : filter);
     events = [];
     tail.setRows(events);
     showCounter();

@@ -11,7 +11,7 @@ import { formatDuration, formatTime, frameThrottle, h, replace } from '../dom.ts
 import { gantt } from '../gantt.ts';
 import { LogTail } from '../log-tail.ts';
 import { reportError, type Page, type PageContext } from '../page.ts';
-import { href } from '../route.ts';
+import { href, setRouteQuery } from '../route.ts';
 import { LIVE_STATUSES, statusBadge, statusLegend } from '../status.ts';
 import { taskGraph } from '../task-graph.ts';
 
@@ -34,12 +34,16 @@ export function executionPage({ connection, params, query }: PageContext): Page 
   let execution: ExecutionDetail | null = null;
   let spec: WorkflowSpec | null = null;
   let log: LogTail | null = null;
+  /** Run results are announced to screen readers once (connection state is the only other live region). */
+  const announcer = h('div', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
+  let announced: string | null = null;
   const unsubscribes: (() => void)[] = [];
 
   const element = h(
     'section',
     { class: 'page', 'data-page': 'execution', 'data-execution': id },
     message,
+    announcer,
     header,
     h(
       'table',
@@ -99,7 +103,7 @@ export function executionPage({ connection, params, query }: PageContext): Page 
         'p',
         {},
         `${e.runType} run, begun ${formatTime(e.beginTime)}, `,
-        h('span', { class: 'duration' }, formatDuration((e.endTime ?? now) - e.beginTime)),
+        liveDuration(e.beginTime, e.endTime, now),
         e.endTime ? '' : ' so far',
       ),
       h('div', { class: 'why-row' }, h('strong', {}, 'Why: '), causeSlot(e)),
@@ -123,6 +127,10 @@ export function executionPage({ connection, params, query }: PageContext): Page 
       ),
     );
     const latest = latestByTask();
+    // The rows are rebuilt: the focused button is found again by its task and action.
+    const active = document.activeElement as HTMLElement | null;
+    const focusKey = active?.dataset.action && active.closest('tr')?.dataset.task;
+    const focusAction = active?.dataset.action;
     const names = [...(spec?.tasks.map((t) => t.name) ?? []), ...latest.keys()].filter(
       (name, i, all) => all.indexOf(name) === i,
     );
@@ -136,10 +144,10 @@ export function executionPage({ connection, params, query }: PageContext): Page 
           { 'data-task': name, 'data-status': t?.status ?? 'none' },
           h('th', { scope: 'row' }, name),
           h('td', {}, t ? statusBadge(t.status) : h('span', { class: 'muted' }, 'not started')),
-          h('td', {}, t ? `#${t.sequence}` : ''),
+          h('td', {}, t ? runs(name, t) : ''),
           h('td', {}, t ? String(t.attempt) : ''),
           h('td', {}, t ? formatTime(t.beginTime) : ''),
-          h('td', {}, t ? formatDuration((t.endTime ?? now) - t.beginTime) : ''),
+          h('td', {}, t ? liveDuration(t.beginTime, t.endTime, now) : ''),
           h('td', { class: 'reason' }, t?.reason ?? ''),
           h('td', {}, t ? causeSlot(t as TaskExecutionRecord & { cause?: unknown; causes?: unknown }) : ''),
           h(
@@ -161,6 +169,15 @@ export function executionPage({ connection, params, query }: PageContext): Page 
         );
       }),
     );
+    if (focusKey && focusAction) {
+      tasks
+        .querySelector<HTMLElement>(`tr[data-task="${CSS.escape(focusKey)}"] [data-action="${focusAction}"]`)
+        ?.focus();
+    }
+    if (!LIVE_STATUSES.has(e.status) && announced !== e.status) {
+      announced = e.status;
+      announcer.textContent = `execution ${e.id} of ${e.workflow}: ${e.status}`;
+    }
     if (spec) replace(graph, taskGraph(spec, new Map([...latest].map(([task, t]) => [task, t.status]))));
     replace(
       timeline,
@@ -169,6 +186,31 @@ export function executionPage({ connection, params, query }: PageContext): Page 
         : h('p', { class: 'muted' }, 'no task has started'),
     );
   });
+
+  /** A task's runs: the latest, and the earlier ones (RESTART, periodic ticks) in a disclosure. */
+  function runs(task: string, latest: TaskExecutionRecord): HTMLElement | string {
+    const all = (execution?.taskExecutions ?? []).filter((t) => t.task === task).sort((a, b) => b.id - a.id);
+    if (all.length < 2) return `#${latest.sequence}`;
+    return h(
+      'details',
+      {},
+      h('summary', {}, `#${latest.sequence} (${all.length} runs)`),
+      h(
+        'ul',
+        { class: 'runs' },
+        all.map((t) =>
+          h(
+            'li',
+            {},
+            `#${t.sequence} `,
+            statusBadge(t.status),
+            ` try ${t.attempt}, ${formatTime(t.beginTime)}`,
+            t.reason ? ` (${t.reason})` : '',
+          ),
+        ),
+      ),
+    );
+  }
 
   async function openLog(t: TaskExecutionRecord): Promise<void> {
     log?.close();
@@ -180,7 +222,7 @@ export function executionPage({ connection, params, query }: PageContext): Page 
       causeSlot(t as { cause?: unknown }),
     );
     replace(logSlot, log.element, detail);
-    history.replaceState(null, '', `${href('execution', id)}?task=${t.id}`);
+    setRouteQuery('task', String(t.id));
     // The record of one task execution carries its cause records, when the server has them.
     const record = await connection.call<TaskExecutionRecord & { cause?: unknown; causes?: unknown }>(
       'taskExecution.show',
@@ -260,8 +302,14 @@ export function executionPage({ connection, params, query }: PageContext): Page 
   }
 
   // The durations of a live execution tick once a second; nothing is fetched for it.
+  // While live, durations tick and the timeline grows once a second; nothing else is redrawn (focus stays put).
   const ticker = setInterval(() => {
-    if (execution && LIVE_STATUSES.has(execution.status)) render();
+    if (!execution || !LIVE_STATUSES.has(execution.status)) return;
+    const now = Date.now();
+    for (const cell of element.querySelectorAll<HTMLElement>('.duration[data-live]')) {
+      cell.textContent = formatDuration(now - Number(cell.dataset.begin));
+    }
+    if (execution.taskExecutions.length) replace(timeline, gantt(execution.taskExecutions, now));
   }, 1000);
   load();
   return {
@@ -273,4 +321,13 @@ export function executionPage({ connection, params, query }: PageContext): Page 
       unsubscribes.forEach((u) => u());
     },
   };
+}
+
+/** A duration that the page's ticker keeps current while it runs (`data-live`). */
+function liveDuration(begin: number, end: number | null, now: number): HTMLElement {
+  return h(
+    'span',
+    { class: 'duration', 'data-begin': begin, 'data-live': end === null },
+    formatDuration((end ?? now) - begin),
+  );
 }

@@ -9,7 +9,7 @@ import type {
 import { statusContext } from '../api.ts';
 import { formatDuration, formatTime, frameThrottle, h, replace } from '../dom.ts';
 import { reportError, type Page, type PageContext } from '../page.ts';
-import { href } from '../route.ts';
+import { href, setRouteQuery } from '../route.ts';
 import { LIVE_STATUSES, statusBadge } from '../status.ts';
 import { taskGraph } from '../task-graph.ts';
 
@@ -51,6 +51,7 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
   );
   filterSelect.addEventListener('change', () => {
     filter = filterSelect.value as Filter;
+    setRouteQuery('filter', filter === 'all' ? null : filter);
     cursors.length = 0;
     cursor = undefined;
     loadExecutions();
