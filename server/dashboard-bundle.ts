@@ -1,7 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import { isSourceModule, packageRoot } from '../protocol/module-url.ts';
 
 const ROOT = fileURLToPath(packageRoot(import.meta.url, 1));
@@ -16,6 +15,8 @@ export interface DashboardBundle {
 
 /** Bundles `dashboard/main.ts` (the page, MQTT.js's browser build and the client's request channel) with esbuild. */
 export async function bundleDashboard(): Promise<DashboardBundle> {
+  // Loaded on first use: a server whose dashboard is never opened does not load esbuild.
+  const { build } = await import('esbuild');
   const result = await build({
     entryPoints: { dashboard: join(ROOT, 'dashboard', 'main.ts') },
     bundle: true,
