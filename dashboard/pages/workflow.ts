@@ -1,4 +1,7 @@
+import { describeCondition, describeRule } from '../../cli/commands/workflow-description.ts';
 import type {
+  ConditionSpec,
+  TaskSpec,
   WorkflowExecutionRecord,
   WorkflowRecord,
   WorkflowScheduleInfo,
@@ -32,6 +35,7 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
   const ref = { namespace, workflow: name };
   const message = h('p', { class: 'message error', role: 'alert', hidden: true });
   const graph = h('div', { class: 'graph-box' });
+  const rules = h('ul', { class: 'rules' });
   const info = h('div', { class: 'info' });
   const rows = h('tbody');
   const pager = h('div', { class: 'pager' });
@@ -86,6 +90,8 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
     info,
     h('h2', {}, 'Tasks'),
     graph,
+    h('h2', {}, 'Rules, in declaration order'),
+    rules,
     h('h2', {}, 'Executions ', filterSelect),
     h(
       'table',
@@ -189,12 +195,20 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
               triggers.length === 0
                 ? '—'
                 : triggers.map((t) =>
-                    h('div', {}, h('code', {}, JSON.stringify(t.condition)), t.paused ? ' paused' : ''),
+                    h(
+                      'div',
+                      {},
+                      describeCondition(t.condition as ConditionSpec),
+                      t.paused ? ' (paused)' : '',
+                    ),
                   ),
             ),
           ),
         );
-        if (workflow.spec) replace(graph, taskGraph(workflow.spec));
+        if (workflow.spec) {
+          replace(graph, taskGraph(workflow.spec));
+          replace(rules, workflow.spec.tasks.map(ruleList));
+        }
       })
       .catch((error) => reportError(message, error));
   }
@@ -241,4 +255,23 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
       clearTimeout(reload);
     },
   };
+}
+
+/** A task and its rules in words, as `aiflow workflow show` writes them (`b: START when a is success`). */
+function ruleList(task: TaskSpec): HTMLElement {
+  const operator = task.operator.type === 'bash' ? task.operator.command : 'function';
+  const starts = task.rules.some((rule) => rule.action === 'start');
+  return h(
+    'li',
+    { 'data-task': task.name },
+    h('strong', {}, task.name),
+    ' ',
+    h('code', {}, operator),
+    h(
+      'ul',
+      {},
+      starts ? null : h('li', {}, `${task.name}: START with the workflow execution`),
+      task.rules.map((rule) => h('li', {}, describeRule(task.name, rule))),
+    ),
+  );
 }
