@@ -32,6 +32,8 @@ export function eventsPage({ connection, query }: PageContext): Page {
   let lastOffset = 0;
   let filter = query.get('filter') ?? 'ns/+/#';
   let hideStatus = false;
+  /** The ring keeps every event; the filter applies to the view, so unticking shows the status events again. */
+  const shown = () => (hideStatus ? events.filter((e) => !e.key.startsWith('$')) : events);
   let unsubscribe: () => void = () => undefined;
 
   const filterInput = h('input', { value: filter, 'aria-label': 'topic filter', size: 30 });
@@ -49,7 +51,7 @@ export function eventsPage({ connection, query }: PageContext): Page {
   const flush = frameThrottle(() => {
     if (!paused) {
       const following = tail.atEnd();
-      tail.setRows(events, { now: true });
+      tail.setRows(shown(), { now: true });
       if (following) tail.scrollToEnd();
     }
     showCounter();
@@ -57,7 +59,6 @@ export function eventsPage({ connection, query }: PageContext): Page {
   const receive = (event: Event) => {
     if (event.offset <= lastOffset) return; // a repeat after catching up from the log
     lastOffset = event.offset;
-    if (hideStatus && event.key.startsWith('$')) return;
     events.push(event);
     if (events.length > TAIL_CAPACITY * 1.1) events = events.slice(events.length - TAIL_CAPACITY);
     if (paused) unseen += 1;
@@ -95,14 +96,17 @@ export function eventsPage({ connection, query }: PageContext): Page {
       .catch(() => undefined);
   });
   filterInput.addEventListener('change', follow);
-  hideInput.addEventListener('change', () => (hideStatus = hideInput.checked));
+  hideInput.addEventListener('change', () => {
+    hideStatus = hideInput.checked;
+    tail.setRows(shown());
+  });
   pause.addEventListener('click', () => {
     paused = !paused;
     pause.textContent = paused ? 'Follow' : 'Pause';
     pause.setAttribute('aria-pressed', String(paused));
     if (!paused) {
       unseen = 0;
-      tail.setRows(events);
+      tail.setRows(shown());
       tail.scrollToEnd();
     }
     showCounter();
