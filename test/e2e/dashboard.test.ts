@@ -5,7 +5,8 @@ import { test, type TestContext } from 'node:test';
 import type { Page } from 'playwright-core';
 import { CHROMIUM_PATH, launchChromium } from '../chromium.ts';
 import { requireProgram, tempDir } from '../helpers.ts';
-import { startTestServer } from '../server-harness.ts';
+import { SqliteMetadataStore } from '../../scheduler/store/sqlite-metadata-store.ts';
+import { addFinishedExecutions, startTestServer } from '../server-harness.ts';
 import { HANG_GUARD_MS, run } from '../support.ts';
 
 /** A Chromium page on `url`; the page's uncaught errors are collected; confirmations are accepted. */
@@ -140,5 +141,34 @@ test('the dashboard reconnects after a server restart and its event tail goes on
   // log, it must appear.
   assert.equal((await publish(second.port, 'after', 'two')).code, 0);
   await tail.getByRole('cell', { name: 'two', exact: true }).waitFor();
+  assert.deepEqual(pageErrors, []);
+});
+
+test('the workflow page lists executions a page at a time from the server, newest first, filtered', async (t) => {
+  if (!requirePrograms(t)) return;
+  const store = SqliteMetadataStore.open(join(tempDir(t), 'metadata.db'));
+  const server = await startTestServer(t, { wsPort: 0, store });
+  const file = join(tempDir(t), 'many.ts');
+  writeFileSync(
+    file,
+    `import { Workflow } from 'aiflow-mqtt/workflow';\nconst w = new Workflow('many');\nw.bash('t', 'true');\nexport default w;\n`,
+  );
+  assert.equal((await server.cli('workflow', 'upload', file)).code, 0);
+  await addFinishedExecutions(store, 'many', 120);
+  const { page, pageErrors } = await openPage(t, `${server.dashboardUrl}#/workflow/default/many`);
+  const rows = page.locator('table[data-executions] tbody tr');
+  await page.locator('tr[data-execution="120"]').waitFor();
+  assert.equal(await rows.count(), 50);
+  await page.getByRole('button', { name: 'older ›' }).click();
+  await page.locator('tr[data-execution="70"]').waitFor();
+  assert.deepEqual(
+    [await rows.first().getAttribute('data-execution'), await rows.last().getAttribute('data-execution')],
+    ['70', '21'],
+  );
+  await page.getByRole('combobox', { name: 'show executions' }).selectOption('failed');
+  await page.locator('tr[data-execution="120"]').waitFor();
+  assert.equal(await rows.count(), 40, 'every third of 120 failed: 40, on one page');
+  assert.equal(await page.locator('table[data-executions] [data-status="success"]').count(), 0);
+  assert.ok(page.url().includes('filter=failed'), 'the filter is kept in the address');
   assert.deepEqual(pageErrors, []);
 });

@@ -4,10 +4,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SchedulerClient } from '../../client/index.ts';
-import { emptyUnitOfWork, type WorkflowExecutionRecord } from '../../scheduler/store/records.ts';
+import type { WorkflowExecutionRecord } from '../../scheduler/store/records.ts';
 import { SqliteMetadataStore } from '../../scheduler/store/sqlite-metadata-store.ts';
 import { tempDir } from '../helpers.ts';
-import { startTestServer } from '../server-harness.ts';
+import { addFinishedExecutions, startTestServer } from '../server-harness.ts';
 
 test('workflowExecution.list pages newest first by id cursor and filters by status', async (t) => {
   const store = SqliteMetadataStore.open(join(tempDir(t), 'metadata.db'));
@@ -18,20 +18,8 @@ test('workflowExecution.list pages newest first by id cursor and filters by stat
     fileName: 'paged.ts',
     source: `import { Workflow } from 'aiflow-mqtt/workflow';\nconst w = new Workflow('paged');\nw.bash('t', 'true');\nexport default w;\n`,
   });
-  const workflow = (await store.getWorkflow('default', 'paged'))!;
   // Finished executions written straight into the store: the listing is what is tested, not running them.
-  const executions: WorkflowExecutionRecord[] = Array.from({ length: 120 }, (_, i) => ({
-    id: i + 1,
-    workflowId: workflow.id,
-    snapshotId: workflow.snapshotId,
-    namespace: 'default',
-    workflow: 'paged',
-    status: (i + 1) % 3 === 0 ? 'failed' : 'success',
-    runType: 'manual',
-    beginTime: 1_000 + i,
-    endTime: 2_000 + i,
-  }));
-  await store.commit({ ...emptyUnitOfWork(), workflowExecutions: executions });
+  await addFinishedExecutions(store, 'paged', 120);
   const ref = { namespace: 'default', workflow: 'paged' };
   const ids = async (params: object) =>
     (await client.call<WorkflowExecutionRecord[]>('workflowExecution.list', { ...ref, ...params })).map(
