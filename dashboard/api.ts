@@ -1,4 +1,6 @@
 /** The shapes of the scheduler's replies the pages read (README "Queries"), as type-only imports. */
+import type { TaskExecutionRecord, WorkflowExecutionRecord } from '../scheduler/store/records.ts';
+
 export type {
   NamespaceRecord,
   TaskExecutionRecord,
@@ -11,11 +13,8 @@ export type { Event } from '../protocol/event.ts';
 export type { TaskStatusContext, WorkflowStatusContext } from '../protocol/status-events.ts';
 
 /** The execution with its task executions (`workflowExecution.show`). */
-export interface ExecutionDetail extends Omit<
-  import('../scheduler/store/records.ts').WorkflowExecutionRecord,
-  never
-> {
-  taskExecutions: import('../scheduler/store/records.ts').TaskExecutionRecord[];
+export interface ExecutionDetail extends WorkflowExecutionRecord {
+  taskExecutions: TaskExecutionRecord[];
   /** Why the execution started: shown when the server records it. */
   cause?: unknown;
   causes?: unknown[];
