@@ -83,7 +83,9 @@ async function start(): Promise<void> {
   } catch (error) {
     showState('offline');
     if (error instanceof LoginRequired) return loginForm(`The server refused the login (${error.message}).`);
-    replace(main, h('p', { class: 'message' }, String((error as Error).message), ' — reload to try again.'));
+    // The server is away (restarting, say): try again with jitter, as a dropped connection does.
+    replace(main, h('p', { class: 'message' }, String((error as Error).message), ' — trying again.'));
+    setTimeout(() => void start(), 2000 + Math.random() * 2000);
     return;
   }
   connection.onState(showState);

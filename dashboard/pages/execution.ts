@@ -29,6 +29,7 @@ export function executionPage({ connection, params, query }: PageContext): Page 
   const header = h('div', { class: 'exec-header' });
   const tasks = h('tbody');
   const graph = h('div', { class: 'graph-box' });
+  const graphNote = h('p', { class: 'muted' });
   const timeline = h('div', { class: 'gantt-box' });
   const logSlot = h('div', {});
   let execution: ExecutionDetail | null = null;
@@ -63,6 +64,7 @@ export function executionPage({ connection, params, query }: PageContext): Page 
     ),
     statusLegend(),
     h('h2', {}, 'Graph'),
+    graphNote,
     graph,
     h('h2', {}, 'Timeline'),
     timeline,
@@ -243,12 +245,16 @@ export function executionPage({ connection, params, query }: PageContext): Page 
         if (first) {
           subscribe(detail);
           const shown = await connection
-            .call<{ spec?: WorkflowSpec }>('workflow.show', {
+            .call<{ spec?: WorkflowSpec; snapshotId: number }>('workflow.show', {
               namespace: detail.namespace,
               workflow: detail.workflow,
             })
             .catch(() => null);
           spec = shown?.spec ?? null;
+          // The graph is the workflow's latest upload; say so when this execution ran on an earlier one.
+          if (shown && shown.snapshotId !== detail.snapshotId) {
+            graphNote.textContent = `The graph shows snapshot ${shown.snapshotId}, the latest upload; this execution runs on snapshot ${detail.snapshotId}.`;
+          }
           const task = detail.taskExecutions.find((t) => String(t.id) === query.get('task'));
           if (task) void openLog(task);
         }
