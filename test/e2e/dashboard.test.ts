@@ -7,7 +7,7 @@ import { CHROMIUM_PATH, launchChromium } from '../chromium.ts';
 import { requireProgram, tempDir } from '../helpers.ts';
 import { SqliteMetadataStore } from '../../scheduler/store/sqlite-metadata-store.ts';
 import { addFinishedExecutions, startTestServer } from '../server-harness.ts';
-import { HANG_GUARD_MS, run } from '../support.ts';
+import { freePort, HANG_GUARD_MS, launchAiflowProcess, run } from '../support.ts';
 
 /** A Chromium page on `url`; the page's uncaught errors are collected; confirmations are accepted. */
 async function openPage(t: TestContext, url: string): Promise<{ page: Page; pageErrors: string[] }> {
@@ -170,5 +170,26 @@ test('the workflow page lists executions a page at a time from the server, newes
   assert.equal(await rows.count(), 40, 'every third of 120 failed: 40, on one page');
   assert.equal(await page.locator('table[data-executions] [data-status="success"]').count(), 0);
   assert.ok(page.url().includes('filter=failed'), 'the filter is kept in the address');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('aiflow server start prints the dashboard URL, and the page served there talks to its scheduler', async (t) => {
+  if (!requirePrograms(t)) return;
+  const home = tempDir(t);
+  const args = ['server', 'start', '--port', String(await freePort()), '--ws-port', '0', '--home', home];
+  const server = launchAiflowProcess(args, 'dashboard on http');
+  t.after(() => server.child.kill('SIGKILL'));
+  let stdout = '';
+  server.child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  await server.ready;
+  const url = /dashboard on (http:\/\/\S+)/.exec(stdout)?.[1];
+  assert.ok(url, stdout);
+  const script = await fetch(new URL('dashboard.js', url));
+  assert.equal(script.status, 200);
+  assert.match(script.headers.get('content-type') ?? '', /javascript/);
+  // The scheduler runs in its own process, as under `aiflow server start`: the page's queries reach it.
+  const { page, pageErrors } = await openPage(t, url);
+  await page.locator('[data-page="workflows"][data-loaded="true"]').waitFor();
+  await page.getByText('No workflow yet').waitFor();
   assert.deepEqual(pageErrors, []);
 });
