@@ -40,6 +40,17 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
   const rows = h('tbody');
   const pager = h('div', { class: 'pager' });
   let executions: WorkflowExecutionRecord[] = [];
+  /** Live executions ticked for "Stop selected" (kept across pages and redraws). */
+  const selected = new Set<number>();
+  const selectBox = (id: number) => {
+    const box = h('input', {
+      type: 'checkbox',
+      'aria-label': `select execution ${id}`,
+      checked: selected.has(id),
+    });
+    box.addEventListener('change', () => (box.checked ? selected.add(id) : selected.delete(id)));
+    return box;
+  };
   /** The cursors of the pages before this one (`beforeId` of each); empty on the first page. */
   const cursors: (number | undefined)[] = [];
   let cursor: number | undefined;
@@ -74,6 +85,15 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
     }),
     button('Enable', () => connection.call('workflow.enable', ref).then(loadWorkflow)),
     button('Disable', () => connection.call('workflow.disable', ref).then(loadWorkflow)),
+    button('Stop selected', async () => {
+      const ids = [...selected].sort((a, b) => a - b);
+      if (ids.length === 0 || !confirm(`Stop executions ${ids.map((id) => `#${id}`).join(', ')} of ${name}?`))
+        return;
+      await Promise.all(
+        ids.map((id) => connection.call('workflowExecution.stop', { workflowExecutionId: id })),
+      );
+      selected.clear();
+    }),
     button('Stop all', async () => {
       if (confirm(`Stop every running execution of ${namespace}/${name}?`)) {
         await connection.call('workflowExecution.stopAll', ref);
@@ -117,7 +137,12 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
         h(
           'tr',
           { 'data-execution': e.id },
-          h('td', {}, h('a', { href: href('execution', e.id) }, `#${e.id}`)),
+          h(
+            'td',
+            {},
+            LIVE_STATUSES.has(e.status) ? selectBox(e.id) : null,
+            h('a', { href: href('execution', e.id) }, `#${e.id}`),
+          ),
           h('td', {}, statusBadge(e.status)),
           h('td', {}, e.runType),
           h('td', {}, formatTime(e.beginTime)),

@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { CHROMIUM_PATH, launchChromium } from '../chromium.ts';
 import { requireProgram, tempDir } from '../helpers.ts';
 import { SqliteMetadataStore } from '../../scheduler/store/sqlite-metadata-store.ts';
-import { addFinishedExecutions, startTestServer } from '../server-harness.ts';
+import { addFinishedExecutions, startExecution, startTestServer } from '../server-harness.ts';
 import { freePort, HANG_GUARD_MS, launchAiflowProcess, run } from '../support.ts';
 
 /** A Chromium page on `url`; the page's uncaught errors are collected; confirmations are accepted. */
@@ -191,5 +191,35 @@ test('aiflow server start prints the dashboard URL, and the page served there ta
   const { page, pageErrors } = await openPage(t, url);
   await page.locator('[data-page="workflows"][data-loaded="true"]').waitFor();
   await page.getByText('No workflow yet').waitFor();
+  assert.deepEqual(pageErrors, []);
+});
+
+test('the workflow page stops the executions selected, and their rows follow live', async (t) => {
+  if (!requirePrograms(t)) return;
+  const server = await startTestServer(t, { wsPort: 0 });
+  const file = join(tempDir(t), 'long.ts');
+  writeFileSync(
+    file,
+    `import { Workflow } from 'aiflow-mqtt/workflow';\nconst w = new Workflow('long');\nw.bash('t', 'echo started; sleep 600');\nexport default w;\n`,
+  );
+  assert.equal((await server.cli('workflow', 'upload', file)).code, 0);
+  const ids = [
+    await startExecution(server, 'long'),
+    await startExecution(server, 'long'),
+    await startExecution(server, 'long'),
+  ];
+  const { page, pageErrors } = await openPage(t, `${server.dashboardUrl}#/workflow/default/long`);
+  for (const id of ids) await page.locator(`tr[data-execution="${id}"] [data-status="running"]`).waitFor();
+  await page.getByRole('checkbox', { name: `select execution ${ids[0]}` }).check();
+  await page.getByRole('checkbox', { name: `select execution ${ids[2]}` }).check();
+  await page.getByRole('button', { name: 'Stop selected' }).click();
+  await page.locator(`tr[data-execution="${ids[0]}"] [data-status="stopped"]`).waitFor();
+  await page.locator(`tr[data-execution="${ids[2]}"] [data-status="stopped"]`).waitFor();
+  const shown = await server.cli('workflow-execution', 'show', String(ids[1]), '-o', 'json');
+  assert.equal(
+    (JSON.parse(shown.stdout) as { status: string }).status,
+    'running',
+    'the one not selected runs on',
+  );
   assert.deepEqual(pageErrors, []);
 });
