@@ -77,7 +77,8 @@ export class RpcChannel {
     const id = randomId();
     const payload = JSON.stringify({ id, method, params });
     // A packet over the server's limit would only get the connection cut, again at every reconnect.
-    const bytes = Buffer.byteLength(payload, 'utf8');
+    // TextEncoder, not Buffer: the channel also runs in a browser (the dashboard).
+    const bytes = new TextEncoder().encode(payload).byteLength;
     if (bytes > this.#maxRequestBytes) {
       return Promise.reject(
         new AIFlowError(

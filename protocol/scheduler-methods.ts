@@ -31,7 +31,11 @@ import {
   WholeNumber,
   withDefault,
 } from './request-schema.ts';
+import { WORKFLOW_EXECUTION_STATUSES } from './status.ts';
 import { DEFAULT_NAMESPACE } from './topics.ts';
+
+/** Largest `limit` of `workflowExecution.list`: a page of 1,000 records stays far below the packet limit. */
+export const MAX_EXECUTION_PAGE = 1_000;
 
 /**
  * What `workflow.upload`'s `source` is: `bundle` (what the CLI sends), an artifact the client bundled where the
@@ -150,8 +154,20 @@ export const SCHEDULER_METHODS = {
   'workflowExecution.list': declare({
     service: 'scheduler',
     role: 'viewer',
-    summary: 'the executions of a workflow',
-    params: Workflow,
+    summary:
+      'the executions of a workflow: all, oldest first; with limit, a page, newest first, of ids below beforeId',
+    params: Params({
+      ...workflowRef,
+      limit: Type.Optional(
+        Type.Integer({ minimum: 1, maximum: MAX_EXECUTION_PAGE, description: 'an integer from 1 to 1000' }),
+      ),
+      beforeId: Type.Optional(Id),
+      statuses: Type.Optional(
+        Type.Array(Type.Union(WORKFLOW_EXECUTION_STATUSES.map((status) => Type.Literal(status))), {
+          description: `a list of ${WORKFLOW_EXECUTION_STATUSES.join(', ')}`,
+        }),
+      ),
+    }),
     result: Type.Array(WorkflowExecutionInfo),
   }),
   'workflowExecution.show': declare({

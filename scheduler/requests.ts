@@ -131,7 +131,16 @@ export const SCHEDULER_HANDLERS: SchedulerHandlers = {
     for (const execution of running) await s.stopExecution(execution.id, by);
     return { stopped: running.map((e) => e.id) };
   },
-  'workflowExecution.list': async (s, p) => s.store.listWorkflowExecutions((await workflowOf(s, p)).id),
+  'workflowExecution.list': async (s, p) => {
+    const workflow = await workflowOf(s, p);
+    // Without `limit`: every execution, oldest first (as before). With it: a page, newest first.
+    if (p.limit === undefined) return s.store.listWorkflowExecutions(workflow.id);
+    return s.store.pageWorkflowExecutions(workflow.id, {
+      limit: p.limit,
+      ...(p.beforeId === undefined ? {} : { beforeId: p.beforeId }),
+      ...(p.statuses?.length ? { statuses: p.statuses } : {}),
+    });
+  },
   'workflowExecution.show': async (s, p) => {
     const execution = await executionOf(s, p.workflowExecutionId);
     return { ...execution, taskExecutions: await s.store.listTaskExecutions(execution.id) };

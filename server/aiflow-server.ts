@@ -11,6 +11,7 @@ import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
 import { SqliteMetadataStore } from '../scheduler/store/sqlite-metadata-store.ts';
 import { readCheckpointFile } from '../scheduler/store/checkpoint-file.ts';
 import { readLeaseFile } from '../scheduler/store/sqlite-lease.ts';
+import { serveDashboard } from './dashboard-routes.ts';
 import { metadataFile, schedulerTokenFile, serverTrustFile } from './home-files.ts';
 import { HttpEndpoints } from './http-endpoints.ts';
 import { listenHttp, validateHttpPort, type HttpListener } from './http-listener.ts';
@@ -73,6 +74,8 @@ export interface AIFlowServer {
   readonly httpPort: number | null;
   /** Where `/metrics`, `/healthz` and `/readyz` are served (`http://host:port`); null with neither listener. */
   readonly httpUrl: string | null;
+  /** The web dashboard, on the WebSocket listener (`http://host:wsPort/`); null without WebSocket. */
+  readonly dashboardUrl: string | null;
   readonly broker: BrokerServer;
   /** The in-process scheduler; null in the other modes. */
   readonly scheduler: Scheduler | null;
@@ -141,8 +144,11 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
       schedulerCheckpoint: async () =>
         store ? (await store.loadRecovery()).checkpoint : (readCheckpointFile(metadataFile(home)) ?? 0),
       logger,
+      // The dashboard first (its own paths), then /metrics, /healthz and /readyz.
       httpHandler: (request, response) =>
-        endpoints ? endpoints.handle(request, response) : response.writeHead(503).end(),
+        endpoints
+          ? serveDashboard(request, response, logger) || endpoints.handle(request, response)
+          : response.writeHead(503).end(),
     });
   } catch (error) {
     await inProcessStore?.close();
@@ -225,6 +231,7 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
     // The WebSocket port speaks HTTPS under TLS; the plain HTTP listener stays plain.
     httpUrl:
       endpointsPort === null ? null : `${http === null && tls ? 'https' : 'http'}://${host}:${endpointsPort}`,
+    dashboardUrl: broker.wsPort === null ? null : `${tls ? 'https' : 'http'}://${host}:${broker.wsPort}/`,
     broker,
     scheduler: inProcess?.scheduler ?? null,
     schedulerProcess: child,

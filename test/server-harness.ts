@@ -6,6 +6,7 @@ import type { AIFlowNotificationClient, Event } from '../client/index.ts';
 import { FINISHED_WORKFLOW_EXECUTION_STATUSES } from '../protocol/status.ts';
 import type { Clock } from '../scheduler/clock.ts';
 import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
+import { emptyUnitOfWork, type WorkflowExecutionRecord } from '../scheduler/store/records.ts';
 import { startServer, type AIFlowServer } from '../server/index.ts';
 import { Collector, connectClient, HANG_GUARD_MS, ROOT, runCliCaptured, tempDir } from './helpers.ts';
 
@@ -26,6 +27,8 @@ export async function startTestServer(
     stopGraceMs?: number;
     clock?: Clock;
     store?: MetadataStore;
+    /** MQTT over WebSocket (and the dashboard); 0 picks a free port. @defaultValue null (none) */
+    wsPort?: number | null;
   } = {},
 ): Promise<TestServer> {
   const home = options.home ?? tempDir(t);
@@ -33,6 +36,7 @@ export async function startTestServer(
   const server = await startServer({
     home,
     port: options.port ?? 0,
+    wsPort: options.wsPort ?? null,
     ...(options.store ? { store: options.store } : {}),
     durability: 'normal',
     logger: createLogger('debug', (record) => records.push(record)),
@@ -138,4 +142,29 @@ export async function taskExecutions(server: TestServer, executionId: number): P
 export async function sendEvent(server: TestServer, key: string, context?: string): Promise<void> {
   const sent = await server.cli('event', 'send', key, 'v', ...(context ? ['--context', context] : []));
   assert.equal(sent.code, 0, sent.stderr);
+}
+
+/**
+ * Writes `count` finished executions of an uploaded workflow straight into its store (ids 1…count, `failed` every
+ * third, else `success`): for listings and pages, without running them.
+ */
+export async function addFinishedExecutions(
+  store: MetadataStore,
+  workflowName: string,
+  count: number,
+): Promise<void> {
+  const workflow = await store.getWorkflow('default', workflowName);
+  assert.ok(workflow, `workflow ${workflowName} is uploaded`);
+  const executions: WorkflowExecutionRecord[] = Array.from({ length: count }, (_, i) => ({
+    id: i + 1,
+    workflowId: workflow.id,
+    snapshotId: workflow.snapshotId,
+    namespace: 'default',
+    workflow: workflowName,
+    status: (i + 1) % 3 === 0 ? 'failed' : 'success',
+    runType: 'manual',
+    beginTime: 1_000 + i,
+    endTime: 2_000 + i,
+  }));
+  await store.commit({ ...emptyUnitOfWork(), workflowExecutions: executions });
 }

@@ -189,8 +189,9 @@ export function serverCommand(io: CliIO): Command {
       const alone = options.scheduler ? `, scheduler pid ${pid}` : ', without scheduler';
       const metrics =
         server.httpUrl === null ? '' : `metrics on ${server.httpUrl}/metrics, readiness on /readyz\n`;
+      const dashboard = server.dashboardUrl === null ? '' : `dashboard on ${server.dashboardUrl}\n`;
       io.stdout(
-        `aiflow server listening on ${broker.url} (WebSocket ${ws}, data in ${home}${alone})\n${metrics}`,
+        `aiflow server listening on ${broker.url} (WebSocket ${ws}, data in ${home}${alone})\n${metrics}${dashboard}`,
       );
       const retention =
         options.retainEvents === undefined && options.retainExecutions === undefined

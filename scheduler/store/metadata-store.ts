@@ -1,5 +1,6 @@
 import type { TaskActionInfo } from '../../protocol/task-actions.ts';
 import type {
+  ExecutionPage,
   ScheduleRecord,
   TriggerRecord,
   NamespaceRecord,
@@ -36,6 +37,8 @@ export interface MetadataStore {
   getSnapshot(id: number): Promise<SnapshotRecord | undefined>;
 
   listWorkflowExecutions(workflowId: number): Promise<WorkflowExecutionRecord[]>;
+  /** One page of a workflow's executions, newest first: ids below `beforeId`, with one of `statuses` if given. */
+  pageWorkflowExecutions(workflowId: number, page: ExecutionPage): Promise<WorkflowExecutionRecord[]>;
   getWorkflowExecution(id: number): Promise<WorkflowExecutionRecord | undefined>;
   deleteWorkflowExecution(id: number): Promise<void>;
   listTaskExecutions(workflowExecutionId: number): Promise<TaskExecutionRecord[]>;

@@ -43,6 +43,16 @@ export interface WorkflowExecutionRecord {
   endTime: number | null;
 }
 
+/** A page of a workflow's executions, newest first (`workflowExecution.list` with `limit`). */
+export interface ExecutionPage {
+  /** 1 to 1,000. */
+  limit: number;
+  /** Exclusive cursor: executions with a smaller id (the last id of the previous page). */
+  beforeId?: number;
+  /** Only executions with one of these statuses. */
+  statuses?: readonly WorkflowExecutionStatus[];
+}
+
 export interface TaskExecutionRecord {
   id: number;
   workflowExecutionId: number;

@@ -10,6 +10,7 @@ import { AIFlowError } from '../../protocol/errors.ts';
 import type { TaskActionInfo } from '../../protocol/task-actions.ts';
 import type { LeaseClaim, LeaseRecord, MetadataStore, Recovery } from './metadata-store.ts';
 import type {
+  ExecutionPage,
   ScheduleRecord,
   TriggerRecord,
   NamespaceRecord,
@@ -224,6 +225,17 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async listWorkflowExecutions(workflowId: number): Promise<WorkflowExecutionRecord[]> {
     return this.#all('SELECT * FROM workflow_executions WHERE workflow_id = ? ORDER BY id', workflowId).map(
+      executionOf,
+    );
+  }
+
+  async pageWorkflowExecutions(workflowId: number, page: ExecutionPage): Promise<WorkflowExecutionRecord[]> {
+    const statuses = page.statuses ?? [];
+    const sql =
+      'SELECT * FROM workflow_executions WHERE workflow_id = ? AND id < ?' +
+      (statuses.length ? ` AND status IN (${statuses.map(() => '?').join(', ')})` : '') +
+      ' ORDER BY id DESC LIMIT ?';
+    return this.#all(sql, workflowId, page.beforeId ?? Number.MAX_SAFE_INTEGER, ...statuses, page.limit).map(
       executionOf,
     );
   }
