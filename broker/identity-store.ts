@@ -102,7 +102,7 @@ export class IdentityStore {
     validatePassword(password);
     const grantText = grantsText(grants);
     if (this.#db.prepare('SELECT 1 FROM users WHERE name = ?').get(name)) {
-      throw new AIFlowError('CONFLICT', `user ${name} already exists`);
+      throw new AIFlowError('ALREADY_EXISTS', `user ${name} already exists`);
     }
     const salt = randomBytes(16);
     const hash = await hashSecret(password, salt);

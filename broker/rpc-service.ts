@@ -11,6 +11,10 @@ import {
 } from '../protocol/rpc.ts';
 import { isReservedKey, replyTopic, SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
 import type { BrokerAccess } from './access.ts';
+import { handleIdentityRequest } from './identity-requests.ts';
+import type { IdentityStore } from './identity-store.ts';
+import { authorizeBrokerRequest } from './request-access.ts';
+import { stampSender } from './sender-stamp.ts';
 import { reservedKeyError } from './event-gateway.ts';
 import type { EventLog } from './event-log.ts';
 import type { Logger } from './logger.ts';
@@ -26,6 +30,7 @@ export class RpcService {
 
   readonly #maxPayloadBytes: number;
   readonly #schedulerCheckpoint: () => Promise<number>;
+  readonly #identities: IdentityStore | null;
 
   constructor(
     broker: Aedes,
@@ -34,7 +39,9 @@ export class RpcService {
     access: BrokerAccess,
     maxPayloadBytes: number,
     schedulerCheckpoint: () => Promise<number> = async () => 0,
+    identities: IdentityStore | null = null,
   ) {
+    this.#identities = identities;
     this.#maxPayloadBytes = maxPayloadBytes;
     this.#schedulerCheckpoint = schedulerCheckpoint;
     this.#broker = broker;
@@ -56,12 +63,22 @@ export class RpcService {
       return;
     }
     const target = request.replyTo ?? client.id;
+    // The broker builds the envelope: the caller comes from the connection's login, never from the payload.
+    const caller = this.#access.callerOf(client);
     if ('forward' in request) {
-      this.#forward({ id: request.id, method: request.method, params: request.params, replyTo: target });
+      const { id, method, params } = request;
+      this.#forward({ id, method, params, replyTo: target, caller });
+      return;
+    }
+    let allowed: RpcRequest;
+    try {
+      allowed = this.#access.enforced ? authorizeBrokerRequest(caller, request) : request;
+    } catch (error) {
+      this.#fail(target, request.id, toAIFlowError(error));
       return;
     }
     const privileged = this.#access.isPrivileged(client);
-    this.#execute(request, client.id, privileged).then(
+    this.#execute(allowed, client, privileged).then(
       (result) => this.#reply(target, { id: request.id, result }),
       (error: unknown) => this.#fail(target, request.id, toAIFlowError(error)),
     );
@@ -80,7 +97,8 @@ export class RpcService {
     this.#publish(SCHEDULER_RPC_TOPIC, JSON.stringify(request));
   }
 
-  async #execute(request: RpcRequest, clientId: string, privileged: boolean): Promise<unknown> {
+  async #execute(request: RpcRequest, client: Client, privileged: boolean): Promise<unknown> {
+    const clientId = client.id;
     switch (request.method) {
       case 'events.send': {
         const p = request.params as RpcMethods['events.send']['params'];
@@ -93,7 +111,8 @@ export class RpcService {
             `value is ${bytes} bytes, the limit is ${this.#maxPayloadBytes}`,
           );
         }
-        return this.#log.append({ ...p, sender: p.sender ?? clientId });
+        const caller = this.#access.enforced ? this.#access.callerOf(client) : null;
+        return this.#log.append({ ...p, sender: stampSender(caller, clientId, p.sender) });
       }
       case 'events.list': {
         const p = request.params as RpcMethods['events.list']['params'];
@@ -117,6 +136,15 @@ export class RpcService {
         });
         return result;
       }
+      case 'access.whoami':
+        return { ...this.#access.callerOf(client), clientId };
+      default:
+        return handleIdentityRequest(
+          this.#identities,
+          request,
+          this.#access.callerOf(client).name,
+          this.#logger,
+        );
     }
   }
 

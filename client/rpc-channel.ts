@@ -2,7 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { randomId } from '../protocol/random-id.ts';
 import { AIFlowError } from '../protocol/errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
-import { parseRpcReply, type RpcMethod, type RpcMethods } from '../protocol/rpc.ts';
+import { parseRpcReply, type BrokerMethods, type RpcMethod } from '../protocol/rpc.ts';
 import { replyTopic, RPC_REQUEST_TOPIC } from '../protocol/topics.ts';
 
 const MAX_RESENDS = 2;
@@ -66,8 +66,11 @@ export class RpcChannel {
     return true;
   }
 
-  call<M extends RpcMethod>(method: M, params: RpcMethods[M]['params']): Promise<RpcMethods[M]['result']> {
-    return this.request(method, params) as Promise<RpcMethods[M]['result']>;
+  call<M extends RpcMethod>(
+    method: M,
+    params: BrokerMethods[M]['params'],
+  ): Promise<BrokerMethods[M]['result']> {
+    return this.request(method, params) as Promise<BrokerMethods[M]['result']>;
   }
 
   /** Any method, including the scheduler's (`workflow.list`, …), whose params the server validates. */

@@ -111,4 +111,11 @@ export const METHOD_ROLES: Readonly<Record<string, Role>> = {
   'workflowTrigger.resume': 'operator',
   'workflowTrigger.delete': 'operator',
   'workflowTrigger.deleteAll': 'operator',
+  'user.add': 'admin',
+  'user.list': 'admin',
+  'user.delete': 'admin',
+  'user.passwd': 'admin',
+  'token.create': 'admin',
+  'token.list': 'admin',
+  'token.revoke': 'admin',
 };

@@ -1,3 +1,4 @@
+import type { Caller } from './access-roles.ts';
 import { AIFlowError, isErrorCode, type ErrorCode } from './errors.ts';
 import type { Event } from './event.ts';
 import { LIMITS } from './limits.ts';
@@ -63,19 +64,57 @@ export interface RpcMethods {
   };
 }
 
-export type RpcMethod = keyof RpcMethods;
+export interface UserInfo {
+  name: string;
+  grants: string[];
+  createTime: number;
+}
+
+export interface TokenInfo {
+  id: string;
+  name: string;
+  grants: string[];
+  createTime: number;
+}
+
+/** Users and tokens (admin only) and `access.whoami` (anyone): served by the broker, which keeps them. */
+export interface AccessMethods {
+  'user.add': { params: { name: string; password: string; grants: string[] }; result: UserInfo };
+  'user.list': { params: Record<string, never>; result: { users: UserInfo[] } };
+  'user.delete': { params: { name: string }; result: { name: string } };
+  'user.passwd': { params: { name: string; password: string }; result: { name: string } };
+  /** The token's text is in this answer only. */
+  'token.create': { params: { name?: string; grants: string[] }; result: TokenInfo & { token: string } };
+  'token.list': { params: Record<string, never>; result: { tokens: TokenInfo[] } };
+  'token.revoke': { params: { id: string }; result: { id: string } };
+  /** Who the connection acts as. */
+  'access.whoami': { params: Record<string, never>; result: Caller & { clientId: string } };
+}
+
+export type RpcMethod = keyof RpcMethods | keyof AccessMethods;
 export const RPC_METHODS: readonly RpcMethod[] = [
   'events.send',
   'events.list',
   'events.count',
   'events.timeToOffset',
   'events.prune',
+  'user.add',
+  'user.list',
+  'user.delete',
+  'user.passwd',
+  'token.create',
+  'token.list',
+  'token.revoke',
+  'access.whoami',
 ];
+
+/** Every method the broker serves itself. */
+export type BrokerMethods = RpcMethods & AccessMethods;
 
 export interface RpcRequest<M extends RpcMethod = RpcMethod> {
   id: string;
   method: M;
-  params: RpcMethods[M]['params'];
+  params: BrokerMethods[M]['params'];
   replyTo?: string;
 }
 
@@ -113,8 +152,37 @@ function parseFilter(p: Json): EventFilter {
   return filter;
 }
 
-function parseParams(method: RpcMethod, p: Json): RpcMethods[RpcMethod]['params'] {
+function required(p: Json, name: string): string {
+  const v = p[name];
+  if (!isString(v) || v === '') fail(`${name} must be a non-empty string`);
+  return v;
+}
+
+function grants(p: Json): string[] {
+  if (!isStringArray(p.grants) || p.grants.length === 0) {
+    fail('grants must be a non-empty array of role@namespace strings');
+  }
+  return p.grants;
+}
+
+function parseParams(method: RpcMethod, p: Json): BrokerMethods[RpcMethod]['params'] {
   switch (method) {
+    case 'user.add':
+      return { name: required(p, 'name'), password: required(p, 'password'), grants: grants(p) };
+    case 'user.passwd':
+      return { name: required(p, 'name'), password: required(p, 'password') };
+    case 'user.delete':
+      return { name: required(p, 'name') };
+    case 'token.create': {
+      const name = optional(p, 'name', isString, 'a string');
+      return { ...(name === undefined ? {} : { name }), grants: grants(p) };
+    }
+    case 'token.revoke':
+      return { id: required(p, 'id') };
+    case 'user.list':
+    case 'token.list':
+    case 'access.whoami':
+      return {};
     case 'events.send': {
       const value = p.value ?? '';
       if (!isString(p.namespace)) fail('namespace must be a string');
@@ -176,6 +244,11 @@ export interface ForwardedRequest {
   params: Record<string, unknown>;
   /** The client id the reply goes to. */
   replyTo: string;
+  /**
+   * Who asked: set by the broker from the connection's login (a client cannot supply it), checked by the scheduler
+   * once it knows the namespace the method acts on.
+   */
+  caller: Caller;
 }
 
 /**
@@ -184,7 +257,7 @@ export interface ForwardedRequest {
  */
 export function parseRpcRequest(
   payload: Buffer,
-): RpcRequest | (Omit<ForwardedRequest, 'replyTo'> & { replyTo?: string; forward: true }) {
+): RpcRequest | (Omit<ForwardedRequest, 'replyTo' | 'caller'> & { replyTo?: string; forward: true }) {
   let raw: unknown;
   try {
     raw = JSON.parse(payload.toString('utf8'));
