@@ -1,12 +1,17 @@
 import type { MqttClient } from 'mqtt';
 import { connectMqtt } from '../client/mqtt-connection.ts';
 import { RpcChannel } from '../client/rpc-channel.ts';
+import { isRole, type Caller } from '../protocol/access-roles.ts';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
 import type { Event } from '../protocol/event.ts';
 import type { ForwardedRequest } from '../protocol/rpc.ts';
 import { replyTopic, SCHEDULER_RPC_TOPIC, SCHEDULER_USERNAME } from '../protocol/topics.ts';
 
-export type RequestHandler = (method: string, params: Record<string, unknown>) => Promise<unknown>;
+export type RequestHandler = (
+  method: string,
+  params: Record<string, unknown>,
+  caller: Caller,
+) => Promise<unknown>;
 
 /**
  * The scheduler's privileged MQTT connection: it answers the requests the broker forwards (`workflow.*`, …) on the
@@ -74,7 +79,12 @@ export class SchedulerConnection {
     } catch {
       return;
     }
-    handle(request.method, request.params ?? {}).then(
+    if (!isCaller(request.caller)) {
+      const error = new AIFlowError('UNAUTHORIZED', 'the request names no caller');
+      this.#reply(request, { id: request.id, error: error.toJSON() });
+      return;
+    }
+    handle(request.method, request.params ?? {}, request.caller).then(
       (result) => this.#reply(request, { id: request.id, result: result ?? null }),
       (error: unknown) => {
         const e = toAIFlowError(error);
@@ -91,4 +101,14 @@ export class SchedulerConnection {
     this.#rpc.rejectAll(new AIFlowError('CLIENT_CLOSED', 'the scheduler is closing'));
     await this.#mqtt.endAsync(true);
   }
+}
+
+/** Only the broker publishes forwarded requests; this guards against an older broker without callers. */
+function isCaller(value: unknown): value is Caller {
+  const caller = value as Caller | undefined;
+  return (
+    typeof caller?.name === 'string' &&
+    Array.isArray(caller.grants) &&
+    caller.grants.every((grant) => isRole(grant.role) && typeof grant.namespace === 'string')
+  );
 }

@@ -10,6 +10,8 @@ import { SchedulerEngine } from './engine/engine.ts';
 import { commitCrashHook } from './executor/crash-points.ts';
 import { LocalTaskExecutor } from './executor/local-executor.ts';
 import { handleSchedulerRequest } from './requests.ts';
+import { runAuthorized } from './request-access.ts';
+import type { Caller } from '../protocol/access-roles.ts';
 import { SchedulerConnection } from './scheduler-connection.ts';
 import { StatusPublisher } from './status-publisher.ts';
 import type { SchedulerMetrics } from './scheduler-metrics.ts';
@@ -107,8 +109,10 @@ export class Scheduler {
     this.#executor.on('finished', (end) => void this.#report(this.#engine.taskFinished(end)));
     const recovery = await this.#engine.load();
     this.#warmConditions();
-    this.#connection = await SchedulerConnection.connect(this.#o.server, this.#o.token, (method, params) =>
-      this.handleRequest(method, params),
+    this.#connection = await SchedulerConnection.connect(
+      this.#o.server,
+      this.#o.token,
+      (method, params, caller) => this.handleRequest(method, params, caller),
     );
     await this.#statuses.attach(this.#connection);
     this.#events = await AIFlowNotificationClient.connect({
@@ -138,10 +142,15 @@ export class Scheduler {
     );
   }
 
-  /** Requests forwarded by the broker; implemented in `requests.ts`, each one a unit of work. */
-  async handleRequest(method: string, params: Record<string, unknown>): Promise<unknown> {
+  /**
+   * Requests forwarded by the broker; implemented in `requests.ts`, each one a unit of work, run only if `caller`
+   * (who the broker says asked) may (`request-access.ts`).
+   */
+  async handleRequest(method: string, params: Record<string, unknown>, caller: Caller): Promise<unknown> {
     try {
-      return await this.#engine.request(method, (target) => handleSchedulerRequest(target, method, params));
+      return await this.#engine.request(method, (target) =>
+        runAuthorized(target, caller, method, params, () => handleSchedulerRequest(target, method, params)),
+      );
     } finally {
       // An upload, an enable or a new trigger may bring custom conditions: their sandbox starts ahead of need.
       this.#warmConditions();
