@@ -3,7 +3,9 @@ import { randomId } from '../protocol/random-id.ts';
 import { AIFlowError } from '../protocol/errors.ts';
 import { DEFAULT_SERVER_URL, fromEnv } from '../protocol/runtime-env.ts';
 import type { WorkflowRef, WorkflowScheduleInfo, WorkflowTriggerInfo } from '../protocol/scheduler-api.ts';
-import { connectMqtt } from './mqtt-connection.ts';
+import type { Credentials } from '../protocol/admin-credential.ts';
+import type { AccessMethods, TokenInfo, UserInfo } from '../protocol/rpc.ts';
+import { connectWithLogin } from './credentials.ts';
 import { RpcChannel } from './rpc-channel.ts';
 
 export interface SchedulerClientOptions {
@@ -13,6 +15,8 @@ export interface SchedulerClientOptions {
   requestTimeoutMs?: number;
   /** @defaultValue 5000 */
   connectTimeoutMs?: number;
+  /** MQTT login, found as the notification client's `credentials` are. */
+  credentials?: Credentials;
 }
 
 /**
@@ -32,12 +36,11 @@ export class SchedulerClient {
   static async connect(options: SchedulerClientOptions = {}): Promise<SchedulerClient> {
     const server = options.server ?? fromEnv('server') ?? DEFAULT_SERVER_URL;
     const clientId = `aiflow-${randomId()}`;
-    const mqtt = await connectMqtt(server, {
-      clientId,
-      clean: true,
-      resubscribe: false,
-      connectTimeout: options.connectTimeoutMs ?? 5_000,
-    });
+    const mqtt = await connectWithLogin(
+      server,
+      { clientId, clean: true, resubscribe: false, connectTimeout: options.connectTimeoutMs ?? 5_000 },
+      options.credentials,
+    );
     const rpc = new RpcChannel(mqtt, clientId, options.requestTimeoutMs ?? 60_000);
     mqtt.on('message', (topic, payload) => rpc.handleMessage(topic, payload));
     mqtt.on('connect', () => {
@@ -103,6 +106,41 @@ export class SchedulerClient {
 
   async deleteWorkflowTrigger(triggerId: number): Promise<void> {
     await this.call('workflowTrigger.delete', { triggerId });
+  }
+
+  /** Who this connection acts as: its identity's name and grants. */
+  whoami(): Promise<AccessMethods['access.whoami']['result']> {
+    return this.call('access.whoami');
+  }
+
+  /** Adds a user (admin only); `grants` are `role@namespace` strings. */
+  addUser(name: string, password: string, grants: string[]): Promise<UserInfo> {
+    return this.call('user.add', { name, password, grants });
+  }
+
+  async listUsers(): Promise<UserInfo[]> {
+    return (await this.call<{ users: UserInfo[] }>('user.list')).users;
+  }
+
+  async deleteUser(name: string): Promise<void> {
+    await this.call('user.delete', { name });
+  }
+
+  async setUserPassword(name: string, password: string): Promise<void> {
+    await this.call('user.passwd', { name, password });
+  }
+
+  /** Creates a token (admin only); the answer's `token` is the only copy of its text. */
+  createToken(grants: string[], name?: string): Promise<TokenInfo & { token: string }> {
+    return this.call('token.create', { grants, ...(name === undefined ? {} : { name }) });
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    return (await this.call<{ tokens: TokenInfo[] }>('token.list')).tokens;
+  }
+
+  async revokeToken(id: string): Promise<void> {
+    await this.call('token.revoke', { id });
   }
 
   close(): Promise<void> {

@@ -11,6 +11,12 @@ export const RUNTIME_ENV = {
   sender: 'AIFLOW_SENDER',
   /** Context recorded on events sent (JSON; inside a task it names the workflow execution). */
   context: 'AIFLOW_CONTEXT',
+  /** MQTT user name (a user's, or a token's name). */
+  username: 'AIFLOW_USERNAME',
+  /** Password of that user, or the token. */
+  password: 'AIFLOW_PASSWORD',
+  /** The server's data folder, whose `admin.credential` the SDK and CLI read when given no login. */
+  home: 'AIFLOW_HOME',
 } as const;
 
 export const DEFAULT_SERVER_URL = 'mqtt://localhost:1883';

@@ -9,6 +9,7 @@ import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
 import { SqliteMetadataStore } from '../scheduler/store/sqlite-metadata-store.ts';
 import { readCheckpointFile } from '../scheduler/store/checkpoint-file.ts';
 import { readLeaseFile } from '../scheduler/store/sqlite-lease.ts';
+import { prepareAccess, type ServerAccessOptions } from './access-setup.ts';
 import { metadataFile, schedulerTokenFile } from './home-files.ts';
 import { HttpEndpoints } from './http-endpoints.ts';
 import { listenHttp, validateHttpPort, type HttpListener } from './http-listener.ts';
@@ -29,8 +30,15 @@ const SCHEDULER_MODES: readonly SchedulerMode[] = ['in-process', 'child-process'
 
 export interface ServerOptions extends Omit<
   BrokerOptions,
-  'dbFile' | 'schedulerToken' | 'schedulerLease' | 'logger' | 'httpHandler'
+  'dbFile' | 'schedulerToken' | 'schedulerLease' | 'logger' | 'httpHandler' | 'access'
 > {
+  /**
+   * Access control (see "Security" in the README). `'open'` turns it off: every client may do everything, as an
+   * embedded broker does (for tests and trusted single-user setups).
+   * @defaultValue users and tokens in `<home>/access.db`, an admin made on first start, anonymous clients
+   * `publisher@default` on a loopback host and refused on any other
+   */
+  access?: ServerAccessOptions | 'open';
   /** Data folder: event log, metadata, snapshots, task logs. */
   home: string;
   /** @defaultValue a logger writing `info` and above to stderr */
@@ -86,6 +94,7 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
     httpPort = null,
     readiness,
     schedulerLogFormat = 'pretty',
+    access = {},
     ...brokerOptions
   } = options;
   if (!SCHEDULER_MODES.includes(schedulerMode)) {
@@ -116,7 +125,10 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
   let endpoints: HttpEndpoints | null = null;
   let broker: BrokerServer;
   try {
+    const host = brokerOptions.host ?? BROKER_DEFAULTS.host;
+    if (access === 'open') logger.warn('access control is off: every client may do everything', { host });
     broker = await startBroker({
+      access: access === 'open' ? null : await prepareAccess(home, host, access, logger),
       ...brokerOptions,
       dbFile: join(home, 'aiflow.db'),
       schedulerToken: secret,

@@ -6,7 +6,7 @@ import type { AIFlowNotificationClient, Event } from '../client/index.ts';
 import { FINISHED_WORKFLOW_EXECUTION_STATUSES } from '../protocol/status.ts';
 import type { Clock } from '../scheduler/clock.ts';
 import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
-import { startServer, type AIFlowServer } from '../server/index.ts';
+import { startServer, type AIFlowServer, type ServerOptions } from '../server/index.ts';
 import { Collector, connectClient, HANG_GUARD_MS, ROOT, runCliCaptured, tempDir } from './helpers.ts';
 
 export interface TestServer extends AIFlowServer {
@@ -26,6 +26,7 @@ export async function startTestServer(
     stopGraceMs?: number;
     clock?: Clock;
     store?: MetadataStore;
+    access?: ServerOptions['access'];
   } = {},
 ): Promise<TestServer> {
   const home = options.home ?? tempDir(t);
@@ -35,6 +36,8 @@ export async function startTestServer(
     port: options.port ?? 0,
     ...(options.store ? { store: options.store } : {}),
     durability: 'normal',
+    // These tests are about scheduling: access control is tested apart (test/integration/access-*.test.ts).
+    access: options.access ?? 'open',
     logger: createLogger('debug', (record) => records.push(record)),
     scheduler: {
       stopGraceMs: options.stopGraceMs ?? 2_000,
