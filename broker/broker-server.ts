@@ -15,7 +15,7 @@ import { Aedes, type Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
 import { SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
-import { BROKER_DEFAULTS } from './broker-defaults.ts';
+import { BROKER_DEFAULTS, DEFAULT_MAX_CONNECTIONS_PER_IDENTITY } from './broker-defaults.ts';
 import { BrokerAccess, type SchedulerLeaseSource } from './access.ts';
 import { IdentityStore } from './identity-store.ts';
 import { subscribeRefusal } from './topic-access.ts';
@@ -97,9 +97,6 @@ export interface BrokerAccessOptions {
   /** Most connections one identity (user, token or anonymous) may hold at once. @defaultValue 1000 */
   maxConnectionsPerIdentity?: number;
 }
-
-/** Connections per identity when `maxConnectionsPerIdentity` is not given. */
-export const DEFAULT_MAX_CONNECTIONS_PER_IDENTITY = 1000;
 
 // Room for the topic (at most 65,535 bytes) and headers beyond the payload limit, so that a payload slightly over
 // the limit gets the precise PAYLOAD_TOO_LARGE reason while a huge one is cut before it is buffered.

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { chmodSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { formatGrant, parseGrant, type Caller, type Grant } from '../protocol/access-roles.ts';
 import { AIFlowError } from '../protocol/errors.ts';
@@ -66,7 +67,8 @@ export class IdentityStore {
 
   static open(file: string): IdentityStore {
     const db = new Database(file);
-    db.pragma('journal_mode = WAL');
+    // Hashes only, but nobody else's business: readable by the server's OS user alone.
+    chmodSync(file, 0o600);
     db.exec(SCHEMA);
     return new IdentityStore(db);
   }

@@ -10,7 +10,9 @@ import { workflowScheduleCommand, workflowTriggerCommand } from './commands/sche
 import { workflowCommand } from './commands/workflow.ts';
 import { schedulerCommand } from './commands/scheduler.ts';
 import { serverCommand } from './commands/server.ts';
+import { tokenCommand, userCommand, whoamiCommand } from './commands/access.ts';
 import type { CliIO } from './io.ts';
+import { passwordOption, setCliLogin, userOption } from './login.ts';
 
 export function createProgram(io: CliIO): Command {
   const program = new Command('aiflow')
@@ -28,9 +30,17 @@ export function createProgram(io: CliIO): Command {
   program.addCommand(eventCommand(io));
   program.addCommand(configCommand(io));
   program.addCommand(dbCommand(io));
-  applyToAll(program, (command) =>
-    command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }),
-  );
+  program.addCommand(userCommand(io));
+  program.addCommand(tokenCommand(io));
+  program.addCommand(whoamiCommand(io));
+  applyToAll(program, (command) => {
+    command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    // Every command that talks to a server takes the same login options.
+    if (command.options.some((option) => option.long === '--server')) {
+      command.addOption(userOption()).addOption(passwordOption());
+    }
+  });
+  program.hook('preAction', (_program, action) => setCliLogin(action.opts()));
   return program;
 }
 

@@ -1,3 +1,5 @@
+import { cliLogin } from './login.ts';
+
 /** Connects to the server, calls one scheduler method and always closes the connection. */
 export async function callScheduler<T>(
   server: string,
@@ -6,7 +8,7 @@ export async function callScheduler<T>(
 ): Promise<T> {
   // Loaded on the first call: `aiflow --version` and `--help` need no MQTT client.
   const { SchedulerClient } = await import('../client/scheduler-client.ts');
-  const client = await SchedulerClient.connect({ server });
+  const client = await SchedulerClient.connect({ server, credentials: cliLogin() });
   try {
     return await client.call<T>(method, params);
   } finally {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
+import { isLoopbackHost } from './loopback.ts';
 import type { BrokerAccessOptions } from '../broker/broker-server.ts';
 import { IdentityStore } from '../broker/identity-store.ts';
 import type { Logger } from '../broker/logger.ts';
@@ -27,12 +27,6 @@ export function accessFile(home: string): string {
 
 export function adminCredentialFile(home: string): string {
   return join(home, ADMIN_CREDENTIAL_FILE);
-}
-
-/** Only the host's own interfaces: `127.0.0.0/8`, `::1` and `localhost`. */
-export function isLoopbackHost(host: string): boolean {
-  if (host === 'localhost' || host === '::1') return true;
-  return isIP(host) === 4 && host.startsWith('127.');
 }
 
 /**

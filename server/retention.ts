@@ -1,9 +1,12 @@
+import type { Credentials } from '../protocol/admin-credential.ts';
 import type { Logger } from '../broker/logger.ts';
 import { SchedulerClient } from '../client/scheduler-client.ts';
 
 export interface RetentionOptions {
   /** The server's own MQTT URL: retention uses the same methods as `aiflow db prune`. */
   server: string;
+  /** An admin's login (pruning needs admin in every namespace). @defaultValue none: the SDK's own lookup */
+  credentials?: Credentials;
   /** Remove events created longer ago than this (never above the scheduler's checkpoint). */
   eventsMs?: number;
   /** Remove executions that finished longer ago than this, with their task files. */
@@ -28,7 +31,10 @@ export function startRetention(options: RetentionOptions): Retention {
   let running: Promise<void> = Promise.resolve();
   const pass = async (): Promise<void> => {
     const now = Date.now();
-    const client = await SchedulerClient.connect({ server: options.server });
+    const client = await SchedulerClient.connect({
+      server: options.server,
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+    });
     try {
       if (executionsMs !== undefined) {
         const r = await client.call<{ executions: number; files: number }>('workflowExecution.prune', {

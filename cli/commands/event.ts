@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { AIFlowNotificationClient } from '../../client/index.ts';
+import { cliLogin } from '../login.ts';
 import type { CliIO } from '../io.ts';
 import {
   collect,
@@ -38,6 +39,7 @@ async function withClient<T>(
     sender: options.sender,
     context: options.context,
     connectTimeoutMs: 5_000,
+    credentials: cliLogin(),
   });
   try {
     return await work(client);

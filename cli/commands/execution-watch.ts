@@ -1,6 +1,7 @@
 import { CommanderError } from 'commander';
 import { AIFlowNotificationClient } from '../../client/index.ts';
 import type { Event } from '../../protocol/event.ts';
+import { cliLogin } from '../login.ts';
 import type { CliIO } from '../io.ts';
 import { renderRecord, table, type OutputFormat } from '../output.ts';
 import { callScheduler } from '../scheduler-call.ts';
@@ -34,6 +35,7 @@ export async function startAndWatch(io: CliIO, workflow: string, o: WatchOptions
     server: o.server,
     namespace: o.namespace,
     connectTimeoutMs: 5_000,
+    credentials: cliLogin(),
   });
   try {
     const view = new ExecutionView(io, workflow, o);

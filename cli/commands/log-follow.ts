@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SchedulerClient } from '../../client/scheduler-client.ts';
+import { cliLogin } from '../login.ts';
 import type { CliIO } from '../io.ts';
 
 /** How often a follower asks for new lines while the task runs. */
@@ -19,7 +20,7 @@ export async function followLog(io: CliIO, server: string, taskExecutionId: stri
   const stopRequested = io.untilStopped();
   let stopped = false;
   void stopRequested.then(() => (stopped = true));
-  const client = await SchedulerClient.connect({ server });
+  const client = await SchedulerClient.connect({ server, credentials: cliLogin() });
   try {
     for (let offset = 0; !stopped;) {
       const chunk = await client.call<LogChunk>('taskExecution.readLog', { taskExecutionId, offset });
