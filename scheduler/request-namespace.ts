@@ -19,26 +19,54 @@ export async function requestNamespace(
   const [resource, action] = method.split('.');
   if (resource === 'namespace') return action === 'list' ? null : textParam(params, 'name');
   if (method === 'workflow.upload' || method === 'workflowExecution.prune') return null;
-  if ('taskExecutionId' in params && resource === 'taskExecution') {
-    const id = idParam(params, 'taskExecutionId');
-    const task = id === undefined ? undefined : await store.getTaskExecution(id);
-    return task && (await store.getWorkflowExecution(task.workflowExecutionId))?.namespace;
-  }
-  if ('workflowExecutionId' in params) {
-    const id = idParam(params, 'workflowExecutionId');
-    return id === undefined ? undefined : (await store.getWorkflowExecution(id))?.namespace;
-  }
-  if ('scheduleId' in params) {
-    const id = idParam(params, 'scheduleId');
-    const schedule = id === undefined ? undefined : await store.getSchedule(id);
-    return schedule && namespaceOfWorkflow(store, schedule.workflowId);
-  }
-  if ('triggerId' in params) {
-    const id = idParam(params, 'triggerId');
-    const trigger = id === undefined ? undefined : await store.getTrigger(id);
-    return trigger && namespaceOfWorkflow(store, trigger.workflowId);
+  // By the id the method itself reads (requests.ts), never by another param a client adds.
+  switch (BY_ID[method]) {
+    case 'workflowExecutionId':
+      return executionNamespace(store, idParam(params, 'workflowExecutionId'));
+    case 'taskExecutionId': {
+      const id = idParam(params, 'taskExecutionId');
+      const task = id === undefined ? undefined : await store.getTaskExecution(id);
+      return task && executionNamespace(store, task.workflowExecutionId);
+    }
+    case 'scheduleId': {
+      const id = idParam(params, 'scheduleId');
+      const schedule = id === undefined ? undefined : await store.getSchedule(id);
+      return schedule && namespaceOfWorkflow(store, schedule.workflowId);
+    }
+    case 'triggerId': {
+      const id = idParam(params, 'triggerId');
+      const trigger = id === undefined ? undefined : await store.getTrigger(id);
+      return trigger && namespaceOfWorkflow(store, trigger.workflowId);
+    }
   }
   return textParam(params, 'namespace') ?? DEFAULT_NAMESPACE;
+}
+
+/** Methods that name what they act on by id, and which id. */
+const BY_ID: Readonly<
+  Record<string, 'workflowExecutionId' | 'taskExecutionId' | 'scheduleId' | 'triggerId'>
+> = {
+  'workflowExecution.stop': 'workflowExecutionId',
+  'workflowExecution.show': 'workflowExecutionId',
+  'workflowExecution.delete': 'workflowExecutionId',
+  'taskExecution.start': 'workflowExecutionId',
+  'taskExecution.stop': 'workflowExecutionId',
+  'taskExecution.list': 'workflowExecutionId',
+  'taskExecution.show': 'taskExecutionId',
+  'taskExecution.logs': 'taskExecutionId',
+  'taskExecution.readLog': 'taskExecutionId',
+  'workflowSchedule.show': 'scheduleId',
+  'workflowSchedule.pause': 'scheduleId',
+  'workflowSchedule.resume': 'scheduleId',
+  'workflowSchedule.delete': 'scheduleId',
+  'workflowTrigger.show': 'triggerId',
+  'workflowTrigger.pause': 'triggerId',
+  'workflowTrigger.resume': 'triggerId',
+  'workflowTrigger.delete': 'triggerId',
+};
+
+async function executionNamespace(store: MetadataStore, id: number | undefined): Promise<string | undefined> {
+  return id === undefined ? undefined : (await store.getWorkflowExecution(id))?.namespace;
 }
 
 /** The store finds workflows by name only; schedules and triggers are few, and this runs once per request. */
