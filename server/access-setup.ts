@@ -30,7 +30,7 @@ export function adminCredentialFile(home: string): string {
 }
 
 /**
- * Access control of a server: users and tokens in `<home>/access.db`. On the first start (no user yet) it makes the
+ * Access control of a server (`adminCreated`: the credential file written at this start, if any): users and tokens in `<home>/access.db`. On the first start (no user yet) it makes the
  * user `admin` with a random password and writes `<home>/admin.credential` (mode 0600), which the CLI and SDK on
  * this machine read when given no credentials: whoever can read the home is the admin anyway.
  */
@@ -39,9 +39,10 @@ export async function prepareAccess(
   host: string,
   options: ServerAccessOptions,
   logger: Logger,
-): Promise<BrokerAccessOptions> {
+): Promise<BrokerAccessOptions & { adminCreated: string | null }> {
   const file = accessFile(home);
   const identities = IdentityStore.open(file);
+  let created: string | null = null;
   try {
     if (!identities.hasUsers()) {
       const password = randomBytes(18).toString('base64url');
@@ -52,7 +53,7 @@ export async function prepareAccess(
         mode: 0o600,
       });
       chmodSync(credential, 0o600);
-      logger.info('admin user created', { user: ADMIN_USERNAME, credential });
+      created = credential;
     }
   } finally {
     identities.close();
@@ -76,6 +77,7 @@ export async function prepareAccess(
   return {
     file,
     anonymous,
+    adminCreated: created,
     ...(options.maxConnectionsPerIdentity === undefined
       ? {}
       : { maxConnectionsPerIdentity: options.maxConnectionsPerIdentity }),

@@ -127,8 +127,9 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
   try {
     const host = brokerOptions.host ?? BROKER_DEFAULTS.host;
     if (access === 'open') logger.warn('access control is off: every client may do everything', { host });
+    const accessOptions = access === 'open' ? null : await prepareAccess(home, host, access, logger);
     broker = await startBroker({
-      access: access === 'open' ? null : await prepareAccess(home, host, access, logger),
+      access: accessOptions,
       ...brokerOptions,
       dbFile: join(home, 'aiflow.db'),
       schedulerToken: secret,
@@ -140,6 +141,9 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
       httpHandler: (request, response) =>
         endpoints ? endpoints.handle(request, response) : response.writeHead(503).end(),
     });
+    if (accessOptions?.adminCreated) {
+      logger.info('admin user created', { user: 'admin', credential: accessOptions.adminCreated });
+    }
   } catch (error) {
     await inProcessStore?.close();
     throw error;
