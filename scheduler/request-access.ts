@@ -8,8 +8,8 @@ type Params = Record<string, unknown>;
 /**
  * Runs a forwarded request for `caller` (who the broker says asked): checks the role `METHOD_ROLES` gives the method
  * in the namespace it acts on, then runs it; `namespace.list` answers only the namespaces the caller may view.
- * Refusals throw FORBIDDEN. Methods not in the table are for admins of every namespace (the method itself then
- * answers UNKNOWN_METHOD).
+ * Refusals throw FORBIDDEN. A method not in the table needs `admin` (the method itself then answers
+ * UNKNOWN_METHOD).
  *
  * Per-task credentials would plug in here: a task's caller would carry its execution, checked against `params`.
  */
