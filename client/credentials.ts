@@ -5,6 +5,7 @@ import {
   type Credentials,
 } from '../protocol/admin-credential.ts';
 import { AIFlowError } from '../protocol/errors.ts';
+import { localLogin } from '../protocol/local-logins.ts';
 import { fromEnv } from '../protocol/runtime-env.ts';
 import { connectMqtt, type ConnectOptions } from './mqtt-connection.ts';
 
@@ -15,15 +16,21 @@ interface Found {
 }
 
 /**
- * The login of a client: the explicit one, else `$AIFLOW_USERNAME`/`$AIFLOW_PASSWORD`, else the admin credential
- * of the home on this machine (`$AIFLOW_HOME`, else `~/.aiflow`), else none (anonymous). The file is read only
- * in Node: a browser bundle has no home.
+ * The login of a client: the explicit one, else `$AIFLOW_USERNAME`/`$AIFLOW_PASSWORD`, else the admin login of a
+ * server this process runs at that URL (`local-logins.ts`), else the admin credential of the home on this machine
+ * (`$AIFLOW_HOME`, else `~/.aiflow`), else none (anonymous). The file is read only in Node: a browser bundle has
+ * no home.
  */
-export async function findCredentials(explicit: Credentials | undefined): Promise<Found | undefined> {
+export async function findCredentials(
+  url: string,
+  explicit: Credentials | undefined,
+): Promise<Found | undefined> {
   if (explicit) return { credentials: explicit, fromHome: false };
   const username = fromEnv('username');
   if (username !== undefined)
     return { credentials: { username, password: fromEnv('password') ?? '' }, fromHome: false };
+  const local = localLogin(url);
+  if (local) return { credentials: local, fromHome: false };
   if (globalThis.process?.versions?.node === undefined) return undefined;
   // Named through variables so that bundlers leave them alone.
   const [fs, os, path] = ['node:fs/promises', 'node:os', 'node:path'];
@@ -48,7 +55,7 @@ export async function connectWithLogin(
   options: ConnectOptions,
   explicit: Credentials | undefined,
 ): Promise<MqttClient> {
-  const found = await findCredentials(explicit);
+  const found = await findCredentials(url, explicit);
   if (!found) return connectMqtt(url, options);
   try {
     return await connectMqtt(url, { ...options, ...found.credentials });

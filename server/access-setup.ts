@@ -6,7 +6,8 @@ import type { BrokerAccessOptions } from '../broker/broker-server.ts';
 import { IdentityStore } from '../broker/identity-store.ts';
 import type { Logger } from '../broker/logger.ts';
 import { parseGrant, formatGrant, type Grant } from '../protocol/access-roles.ts';
-import { ADMIN_CREDENTIAL_FILE, ADMIN_USERNAME } from '../protocol/admin-credential.ts';
+import { ADMIN_USERNAME } from '../protocol/admin-credential.ts';
+import { adminCredentialFile } from './home-files.ts';
 
 export interface ServerAccessOptions {
   /**
@@ -23,10 +24,6 @@ export const LOOPBACK_ANONYMOUS: readonly Grant[] = [parseGrant('publisher@defau
 
 export function accessFile(home: string): string {
   return join(home, 'access.db');
-}
-
-export function adminCredentialFile(home: string): string {
-  return join(home, ADMIN_CREDENTIAL_FILE);
 }
 
 /**

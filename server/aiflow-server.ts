@@ -10,7 +10,8 @@ import { SqliteMetadataStore } from '../scheduler/store/sqlite-metadata-store.ts
 import { readCheckpointFile } from '../scheduler/store/checkpoint-file.ts';
 import { readLeaseFile } from '../scheduler/store/sqlite-lease.ts';
 import { prepareAccess, type ServerAccessOptions } from './access-setup.ts';
-import { metadataFile, schedulerTokenFile } from './home-files.ts';
+import { metadataFile, readAdminCredential, schedulerTokenFile } from './home-files.ts';
+import { forgetLocalLogin, registerLocalLogin } from '../protocol/local-logins.ts';
 import { HttpEndpoints } from './http-endpoints.ts';
 import { listenHttp, validateHttpPort, type HttpListener } from './http-listener.ts';
 import { readinessBounds, type ReadinessBounds } from './readiness.ts';
@@ -144,6 +145,9 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
     if (accessOptions?.adminCreated) {
       logger.info('admin user created', { user: 'admin', credential: accessOptions.adminCreated });
     }
+    // Clients of this process log in as the admin with no configuration (see `local-logins.ts`).
+    const admin = accessOptions ? readAdminCredential(home) : undefined;
+    if (admin) registerLocalLogin(broker.url, admin);
   } catch (error) {
     await inProcessStore?.close();
     throw error;
@@ -216,6 +220,7 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
         await inProcess?.close(closeOptions);
         await child?.close();
         await broker.close();
+        forgetLocalLogin(broker.url);
       })()),
   };
 }

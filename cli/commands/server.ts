@@ -1,16 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
 import { parseDuration } from '../duration.ts';
 import { BROKER_DEFAULTS, DEFAULT_MAX_CONNECTIONS_PER_IDENTITY } from '../../broker/broker-defaults.ts';
 import { parseGrant, type Grant } from '../../protocol/access-roles.ts';
-import {
-  ADMIN_CREDENTIAL_FILE,
-  parseCredentialFile,
-  type Credentials,
-} from '../../protocol/admin-credential.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
+import { readAdminCredential } from '../../server/home-files.ts';
 import { isLoopbackHost } from '../../server/loopback.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import {
@@ -36,15 +30,6 @@ function anonymousGrants(options: StartOptions): Grant[] | null {
   if (options.allowAnonymous !== undefined) return [parseGrant(options.allowAnonymous)];
   if (!isLoopbackHost(options.host) || options.anonymous === 'none') return null;
   return [parseGrant(options.anonymous)];
-}
-
-/** The home's admin login, for the server's own maintenance client. */
-function readAdminCredential(home: string): Credentials | undefined {
-  try {
-    return parseCredentialFile(readFileSync(join(home, ADMIN_CREDENTIAL_FILE), 'utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 interface StartOptions extends SchedulerCliOptions, LogCliOptions {

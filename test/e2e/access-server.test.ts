@@ -108,7 +108,7 @@ test('tasks keep sending events under access control; their sender shows the ide
     fileName: 'quickstart.ts',
     source: readFileSync(example('quickstart.ts'), 'utf8'),
   });
-  // Anonymous on loopback: publisher@default, so it may read the default namespace's status events.
+  // A client of the process that runs the server logs in as its admin.
   const executions = await watchExecutions(t, server.url, 'quickstart');
   const id = await root.startWorkflowExecution({ workflow: 'quickstart' });
   assert.equal((await executions.finished(id)).value, 'success');
