@@ -50,7 +50,7 @@ interface StartOptions extends SchedulerCliOptions, LogCliOptions {
   retentionIntervalMs: number;
   anonymous: string;
   allowAnonymous?: string;
-  maxConnectionsPerIdentity: number;
+  maxConnections: number;
 }
 
 export function serverCommand(io: CliIO): Command {
@@ -141,8 +141,8 @@ export function serverCommand(io: CliIO): Command {
       ).env('AIFLOW_ALLOW_ANONYMOUS'),
     )
     .addOption(
-      new Option('--max-connections-per-identity <n>', 'connections one user, token or anonymous may hold')
-        .env('AIFLOW_MAX_CONNECTIONS_PER_IDENTITY')
+      new Option('--max-connections <n>', 'connections one user, token or anonymous may hold at once')
+        .env('AIFLOW_MAX_CONNECTIONS')
         .default(DEFAULT_MAX_CONNECTIONS_PER_IDENTITY)
         .argParser(parseNonNegativeInt),
     )
@@ -176,7 +176,7 @@ export function serverCommand(io: CliIO): Command {
         maxQueuedBytes: options.maxQueuedBytes,
         access: {
           anonymous: anonymousGrants(options),
-          maxConnectionsPerIdentity: options.maxConnectionsPerIdentity,
+          maxConnectionsPerIdentity: options.maxConnections,
         },
         logger,
         // The scheduler in its own process: its disk syncs and crashes stay out of the loop that serves MQTT.
