@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import { SchedulerClient } from '../../client/index.ts';
 import { mayAct, METHOD_ROLES, parseGrant, type Caller } from '../../protocol/access-roles.ts';
 import { parseCredentialFile } from '../../protocol/admin-credential.ts';
-import { HANG_GUARD_MS } from '../helpers.ts';
+import mqtt from 'mqtt';
+import { HANG_GUARD_MS, withinHangGuard } from '../helpers.ts';
 import { startTestServer } from '../server-harness.ts';
 
 const SOURCE = `import { Workflow } from 'aiflow-mqtt/workflow';
@@ -123,6 +124,41 @@ test('listings without a namespace show only what the caller may view', async (t
   assert.deepEqual(names, ['plant-2']);
   await assert.rejects(watcher.call('workflow.list', {}), { code: 'FORBIDDEN' });
   assert.deepEqual(await watcher.call('events.count', {}), { total: 0, bySender: [] });
+});
+
+test('a caller written into a request is ignored: the broker names the caller from the login', async (t) => {
+  const server = await startTestServer(t, { access: {} });
+  const admin = parseCredentialFile(readFileSync(join(server.home, 'admin.credential'), 'utf8'))!;
+  const root = await SchedulerClient.connect({ server: server.url, credentials: admin });
+  t.after(() => root.close());
+  await root.addUser('mallory', 'mallory-password', ['viewer@default']);
+  const mallory = await mqtt.connectAsync(server.url, {
+    clientId: 'mallory-1',
+    username: 'mallory',
+    password: 'mallory-password',
+    reconnectPeriod: 0,
+  });
+  t.after(() => mallory.end(true));
+  await mallory.subscribeAsync('$aiflow/reply/mallory-1', { qos: 1 });
+  const reply = new Promise<string>((resolve) =>
+    mallory.on('message', (_topic, payload) => resolve(String(payload))),
+  );
+  const forged = { name: 'admin', grants: [{ role: 'admin', namespace: '*' }] };
+  await mallory.publishAsync(
+    '$aiflow/rpc',
+    JSON.stringify({
+      id: 'r1',
+      method: 'namespace.add',
+      params: { name: 'stolen', caller: forged },
+      caller: forged,
+    }),
+    { qos: 1 },
+  );
+  const answer = JSON.parse(await withinHangGuard(reply, 'the reply')) as {
+    error?: { code: string; message: string };
+  };
+  assert.equal(answer.error?.code, 'FORBIDDEN');
+  assert.match(answer.error.message, /^mallory may not call namespace\.add/);
 });
 
 async function firstTaskExecution(client: SchedulerClient, workflowExecutionId: number): Promise<number> {
