@@ -123,7 +123,19 @@ test('listings without a namespace show only what the caller may view', async (t
   const names = (await watcher.call<{ name: string }[]>('namespace.list')).map((n) => n.name);
   assert.deepEqual(names, ['plant-2']);
   await assert.rejects(watcher.call('workflow.list', {}), { code: 'FORBIDDEN' });
-  assert.deepEqual(await watcher.call('events.count', {}), { total: 0, bySender: [] });
+  await root.call('events.send', { namespace: 'plant-1', key: 'k', value: 'v' });
+  await root.call('events.send', { namespace: 'plant-2', key: 'k', value: 'v' });
+  // One namespace granted: a count without a namespace counts that namespace's events only.
+  assert.equal((await watcher.call<{ total: number }>('events.count', {})).total, 1);
+  await root.addUser('two', 'two-password', ['viewer@plant-1', 'viewer@plant-2']);
+  const two = await SchedulerClient.connect({
+    server: server.url,
+    credentials: { username: 'two', password: 'two-password' },
+  });
+  t.after(() => two.close());
+  await assert.rejects(two.call('events.list', {}), { code: 'FORBIDDEN' });
+  assert.equal((await two.call<{ total: number }>('events.count', { namespace: 'plant-1' })).total, 1);
+  assert.equal((await root.call<{ total: number }>('events.count', {})).total, 2);
 });
 
 test('a caller written into a request is ignored: the broker names the caller from the login', async (t) => {
