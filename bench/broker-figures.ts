@@ -110,6 +110,15 @@ export async function brokerFigures(
       () => startAiflowServer(mkdtempSync(join(dir, 'server-alone-')), false),
     ],
   ];
+  // `AIFLOW_BENCH_BASELINE=<another checkout>`: its `server start` too, measured in the same rounds (before/after).
+  const baseline = process.env.AIFLOW_BENCH_BASELINE;
+  if (baseline) {
+    starters.push([
+      'server-baseline',
+      'baseline `server start`',
+      () => startAiflowServer(mkdtempSync(join(dir, 'server-baseline-')), true, baseline),
+    ]);
+  }
   const mosquitto = findMosquitto();
   if ('path' in mosquitto)
     starters.splice(1, 0, ['mosquitto', 'Mosquitto', () => startMosquitto(mosquitto.path, dir)]);

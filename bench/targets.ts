@@ -14,7 +14,7 @@ import { progress, sleep } from './shared.ts';
 /** Envelope: the aiflow server rewrites each payload to a JSON event; raw: the broker delivers it as sent. */
 export type PayloadFormat = 'envelope' | 'raw';
 
-export type TargetId = 'raw-aedes' | 'mosquitto' | 'server' | 'server-no-scheduler';
+export type TargetId = 'raw-aedes' | 'mosquitto' | 'server' | 'server-no-scheduler' | 'server-baseline';
 
 /** A broker under test, running in its own process. */
 export interface Target {
@@ -132,9 +132,14 @@ export async function startRawAedes(): Promise<Target> {
  * `node bin/aiflow.js server start`, as users start it, with a fresh home; `scheduler: false` adds
  * `--no-scheduler` (the broker and its event log alone). WebSocket is off so that two servers can run at once.
  */
-export async function startAiflowServer(home: string, scheduler: boolean): Promise<Target> {
+export async function startAiflowServer(
+  home: string,
+  scheduler: boolean,
+  /** Another checkout to run instead of this one (a before/after comparison in one run). */
+  baseline?: string,
+): Promise<Target> {
   const port = await freePort();
-  const args = [join(ROOT, 'bin', 'aiflow.js'), 'server', 'start', '--port', String(port)];
+  const args = [join(baseline ?? ROOT, 'bin', 'aiflow.js'), 'server', 'start', '--port', String(port)];
   args.push('--host', '127.0.0.1', '--home', home, '--no-ws', '--log-level', 'warn');
   if (!scheduler) args.push('--no-scheduler');
   // The server prints its address once everything it runs has started.
@@ -142,8 +147,12 @@ export async function startAiflowServer(home: string, scheduler: boolean): Promi
     out.includes(`:${port}`),
   );
   return {
-    id: scheduler ? 'server' : 'server-no-scheduler',
-    label: scheduler ? '`server start`' : '`server start --no-scheduler` (diagnosis)',
+    id: baseline ? 'server-baseline' : scheduler ? 'server' : 'server-no-scheduler',
+    label: baseline
+      ? `\`server start\` of ${baseline} (baseline)`
+      : scheduler
+        ? '`server start`'
+        : '`server start --no-scheduler` (diagnosis)',
     url: `mqtt://127.0.0.1:${port}`,
     format: 'envelope',
     pid: started.pid,

@@ -15,3 +15,6 @@ export const BROKER_DEFAULTS = {
   maxRetainedMessages: 10_000,
   maxRetainedBytes: 16 * 1024 * 1024,
 } as const;
+
+/** Connections one identity may hold when `access.maxConnectionsPerIdentity` is not given. */
+export const DEFAULT_MAX_CONNECTIONS_PER_IDENTITY = 1000;

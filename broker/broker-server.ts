@@ -17,8 +17,11 @@ import { Aedes, type Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
 import { SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
-import { BROKER_DEFAULTS } from './broker-defaults.ts';
+import { BROKER_DEFAULTS, DEFAULT_MAX_CONNECTIONS_PER_IDENTITY } from './broker-defaults.ts';
 import { BrokerAccess, type SchedulerLeaseSource } from './access.ts';
+import { IdentityStore } from './identity-store.ts';
+import { subscribeRefusal } from './topic-access.ts';
+import type { Grant } from '../protocol/access-roles.ts';
 import { BrokerMetrics } from './broker-metrics.ts';
 import { EventGateway } from './event-gateway.ts';
 import { EventLog } from './event-log.ts';
@@ -90,6 +93,21 @@ export interface BrokerOptions {
    * @defaultValue [] (the server's own pages only)
    */
   wsOrigins?: readonly string[];
+  /**
+   * Access control: users, tokens and what anonymous clients may do. Without it every client may do everything
+   * under its client id, as in a plain Aedes (for a broker embedded in a trusted process; `startServer` and
+   * `aiflow server start` always turn it on). @defaultValue null (off)
+   */
+  access?: BrokerAccessOptions | null;
+}
+
+export interface BrokerAccessOptions {
+  /** SQLite file of users and tokens (created if missing). */
+  file: string;
+  /** Grants of clients that connect without a user name; null refuses them. @defaultValue null */
+  anonymous?: readonly Grant[] | null;
+  /** Most connections one identity (user, token or anonymous) may hold at once. @defaultValue 1000 */
+  maxConnectionsPerIdentity?: number;
 }
 
 // Room for the topic (at most 65,535 bytes) and headers beyond the payload limit, so that a payload slightly over
@@ -131,11 +149,29 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   const tls = o.tls ? loadServerTls(o.tls) : null;
   const origins = new WebSocketOrigins(o.wsOrigins ?? [], tls !== null);
   const logger = options.logger ?? createLogger();
+  const maxConnections = o.access?.maxConnectionsPerIdentity ?? DEFAULT_MAX_CONNECTIONS_PER_IDENTITY;
+  validatePositive('maxConnectionsPerIdentity', maxConnections);
   const log = await EventLog.open(o.dbFile, { durability: o.durability, logger });
+  let identities: IdentityStore | null = null;
+  try {
+    identities = o.access ? IdentityStore.open(o.access.file) : null;
+  } catch (error) {
+    await log.close();
+    throw error;
+  }
   const refusedClients = new WeakSet<Client>();
   // Connections cut by the frame guard: the broker may still parse the chunk that tripped it, and must not act on it.
   const cutConnections = new WeakSet<object>();
-  const access = new BrokerAccess(o.schedulerToken, o.schedulerLease);
+  const access = new BrokerAccess(
+    o.schedulerToken,
+    o.schedulerLease,
+    identities && {
+      identities,
+      anonymous: o.access?.anonymous ?? null,
+      maxConnectionsPerIdentity: maxConnections,
+    },
+  );
+  if (!identities) logger.debug('access control off: every client may do everything');
   const resends = new ResendFilter();
   const retained = new RetainedQuota(o.maxRetainedMessages, o.maxRetainedBytes);
   const outbound = new OutboundQueueLimit(o.maxQueuedMessages, o.maxQueuedBytes, (client, reason) => {
@@ -153,6 +189,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
     access,
     o.maxPayloadBytes,
     o.schedulerCheckpoint ?? (async () => 0),
+    identities,
   );
 
   aedes.preConnect = (client, packet, callback) => {
@@ -165,11 +202,12 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
       logger.warn('connection refused: empty client id with a persistent session [MQTT-3.1.3-8]');
       return callback(Object.assign(new Error('identifier rejected'), { returnCode: 2 as const }), false);
     }
-    access.authenticate(client, username, password).then(
+    access.authenticate(client, username, password, connectedClient(aedes, client.id)).then(
       (result) => {
         if (result.accepted) return callback(null, true);
-        logger.warn('connection refused', { client: client.id, reason: result.reason });
-        callback(Object.assign(new Error('bad user name or password'), { returnCode: 4 as const }), false);
+        logger.warn('connection refused', { client: client.id, code: 'UNAUTHORIZED', reason: result.reason });
+        const message = result.returnCode === 4 ? 'bad user name or password' : 'not authorized';
+        callback(Object.assign(new Error(message), { returnCode: result.returnCode }), false);
       },
       (error: unknown) => {
         logger.error('connection refused: authentication failed', { reason: (error as Error).message });
@@ -215,14 +253,27 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   aedes.authorizeForward = (client, packet) => (outbound.admit(client, packet) ? packet : null);
   aedes.authorizeSubscribe = (client, subscription, callback) => {
     const privileged = access.isPrivileged(client);
-    if (maySubscribe(subscription.topic, privileged)) {
+    const refusal = !maySubscribe(subscription.topic, privileged)
+      ? 'reserved for the server'
+      : access.enforced
+        ? subscribeRefusal(access.callerOf(client), client.id, subscription.topic)
+        : null;
+    if (refusal === null) {
       if (privileged && subscription.topic === SCHEDULER_RPC_TOPIC) access.schedulerSubscribed(client);
       return callback(null, subscription);
     }
-    logger.warn('subscription refused', { client: client.id, topic: subscription.topic });
+    logger.warn('subscription refused', {
+      client: client.id,
+      topic: subscription.topic,
+      code: 'FORBIDDEN',
+      reason: refusal,
+    });
     callback(null, null);
   };
-  aedes.on('client', (client) => resends.connected(client));
+  aedes.on('client', (client) => {
+    resends.connected(client);
+    access.clientReady(client);
+  });
   aedes.on('clientDisconnect', (client) => access.clientGone(client));
   aedes.on('clientError', (client, error) => {
     logger.warn('client error', { client: client.id, reason: error.message });
@@ -304,6 +355,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
       () => closeServer(tcp),
       () => web && closeServer(web),
       () => log.close(),
+      () => identities?.close(),
     ]);
     throw error;
   }
@@ -328,6 +380,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
         if (http) await closeServer(http);
       },
       () => log.close(),
+      () => identities?.close(),
     ]);
     return closing;
   };
@@ -374,6 +427,11 @@ function validatePositive(name: string, value: number): void {
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new AIFlowError('INVALID_OPTION', `${name} must be a positive integer, got ${value}`);
   }
+}
+
+/** The registered client with this id (Aedes keeps them in `clients`, untyped). */
+function connectedClient(aedes: Aedes, id: string): Client | undefined {
+  return (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[id];
 }
 
 function payloadBytes(payload: Buffer | string): number {

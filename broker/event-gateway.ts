@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { Aedes, Client, PublishPacket } from 'aedes';
+import { requireRole } from '../protocol/access-roles.ts';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
 import { encodeEvent, type Event } from '../protocol/event.ts';
 import { CONSUMED_TOPIC, eventTopic, isReservedKey, parseEventTopic } from '../protocol/topics.ts';
@@ -8,6 +9,7 @@ import type { BrokerMetrics } from './broker-metrics.ts';
 import type { EventLog } from './event-log.ts';
 import type { Logger } from './logger.ts';
 import type { ResendFilter } from './resend-filter.ts';
+import { stampSender } from './sender-stamp.ts';
 
 /**
  * Turns publishes on `ns/<namespace>/<key>` into events: validates topic and payload, appends to the log, and only
@@ -104,6 +106,8 @@ export class EventGateway {
 
   #validate(client: Client, packet: PublishPacket) {
     const { namespace, key } = parseEventTopic(packet.topic);
+    const caller = this.#access.enforced ? this.#access.callerOf(client) : null;
+    if (caller) requireRole(caller, 'publisher', namespace, 'publish events');
     if (isReservedKey(key) && !this.#access.isPrivileged(client)) throw reservedKeyError(key);
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     if (payload.length > this.#maxPayloadBytes) {
@@ -113,7 +117,8 @@ export class EventGateway {
       );
     }
     if (!isUtf8(payload)) throw new AIFlowError('INVALID_PAYLOAD', 'payload is not valid UTF-8');
-    return { namespace, key, value: payload.toString('utf8'), sender: client.id, context: null };
+    const sender = stampSender(caller, client.id, undefined);
+    return { namespace, key, value: payload.toString('utf8'), sender, context: null };
   }
 
   #fanOutFailed(event: Event, error: Error | undefined): void {

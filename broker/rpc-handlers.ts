@@ -2,9 +2,14 @@ import { AIFlowError } from '../protocol/errors.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { BrokerMethod, ParsedParams, RequestResult } from '../protocol/request-methods.ts';
 import { isReservedKey } from '../protocol/topics.ts';
+import type { Caller } from '../protocol/access-roles.ts';
 import { reservedKeyError } from './event-gateway.ts';
 import type { EventLog } from './event-log.ts';
+import { handleIdentityRequest } from './identity-requests.ts';
+import type { IdentityStore } from './identity-store.ts';
 import type { Logger } from './logger.ts';
+import type { RpcRequest } from '../protocol/rpc.ts';
+import { stampSender } from './sender-stamp.ts';
 
 /** What a broker method may use, and who asked. */
 export interface BrokerRequestContext {
@@ -17,6 +22,18 @@ export interface BrokerRequestContext {
   maxPayloadBytes: number;
   /** The last event offset the scheduler has processed. */
   schedulerCheckpoint: () => Promise<number>;
+  /** Who asked (its login); null when access control is off, where events keep the sender they name. */
+  caller: Caller | null;
+  /** Who asked, with its grants, whether access control is on or not (`access.whoami`). */
+  whoami: Caller;
+  /** Users and tokens; null when access control is off. */
+  identities: IdentityStore | null;
+}
+
+/** A user or token method, by the identity store. */
+function identity(method: RpcRequest['method']) {
+  return (params: object, c: BrokerRequestContext) =>
+    handleIdentityRequest(c.identities, { id: '', method, params } as RpcRequest, c.whoami.name, c.logger);
 }
 
 type BrokerHandlers = {
@@ -35,7 +52,7 @@ export const BROKER_HANDLERS: BrokerHandlers = {
         `value is ${bytes} bytes, the limit is ${c.maxPayloadBytes}`,
       );
     }
-    return c.log.append({ ...p, sender: p.sender ?? c.clientId });
+    return c.log.append({ ...p, sender: stampSender(c.caller, c.clientId, p.sender) });
   },
   'events.list': async (p, c) => ({ events: await c.log.list(p, p.limit ?? LIMITS.defaultListLimit) }),
   'events.count': (p, c) => c.log.count(p),
@@ -51,4 +68,12 @@ export const BROKER_HANDLERS: BrokerHandlers = {
     });
     return result;
   },
+  'user.add': identity('user.add') as BrokerHandlers['user.add'],
+  'user.list': identity('user.list') as BrokerHandlers['user.list'],
+  'user.delete': identity('user.delete') as BrokerHandlers['user.delete'],
+  'user.passwd': identity('user.passwd') as BrokerHandlers['user.passwd'],
+  'token.create': identity('token.create') as BrokerHandlers['token.create'],
+  'token.list': identity('token.list') as BrokerHandlers['token.list'],
+  'token.revoke': identity('token.revoke') as BrokerHandlers['token.revoke'],
+  'access.whoami': async (_p, c) => ({ ...c.whoami, grants: [...c.whoami.grants], clientId: c.clientId }),
 };

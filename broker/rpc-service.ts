@@ -4,7 +4,9 @@ import { parseRpcRequest, peekRequestId } from '../protocol/rpc-request.ts';
 import type { ForwardedRequest, RpcRequest, RpcReply } from '../protocol/rpc.ts';
 import { replyTopic, SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
 import type { BrokerAccess } from './access.ts';
+import type { IdentityStore } from './identity-store.ts';
 import { BROKER_HANDLERS, type BrokerRequestContext } from './rpc-handlers.ts';
+import { authorizeBrokerRequest } from './request-access.ts';
 import type { EventLog } from './event-log.ts';
 import type { Logger } from './logger.ts';
 
@@ -19,6 +21,7 @@ export class RpcService {
 
   readonly #maxPayloadBytes: number;
   readonly #schedulerCheckpoint: () => Promise<number>;
+  readonly #identities: IdentityStore | null;
 
   constructor(
     broker: Aedes,
@@ -27,7 +30,9 @@ export class RpcService {
     access: BrokerAccess,
     maxPayloadBytes: number,
     schedulerCheckpoint: () => Promise<number> = async () => 0,
+    identities: IdentityStore | null = null,
   ) {
+    this.#identities = identities;
     this.#maxPayloadBytes = maxPayloadBytes;
     this.#schedulerCheckpoint = schedulerCheckpoint;
     this.#broker = broker;
@@ -49,13 +54,21 @@ export class RpcService {
       return;
     }
     const target = request.replyTo ?? client.id;
+    // The broker builds the envelope: the caller comes from the connection's login, never from the payload.
+    const caller = this.#access.callerOf(client);
     if ('forward' in request) {
       const { id, method, params } = request;
-      this.#forward({ id, method, params, replyTo: target, client: client.id });
+      this.#forward({ id, method, params, replyTo: target, client: client.id, caller });
       return;
     }
-    const privileged = this.#access.isPrivileged(client);
-    this.#execute(request, client.id, privileged).then(
+    let allowed: RpcRequest;
+    try {
+      allowed = this.#access.enforced ? authorizeBrokerRequest(caller, request) : request;
+    } catch (error) {
+      this.#fail(target, request.id, toAIFlowError(error));
+      return;
+    }
+    this.#execute(allowed, client).then(
       (result) => this.#reply(target, { id: request.id, result }),
       (error: unknown) => this.#fail(target, request.id, toAIFlowError(error)),
     );
@@ -74,7 +87,8 @@ export class RpcService {
     this.#publish(SCHEDULER_RPC_TOPIC, JSON.stringify(request));
   }
 
-  #execute(request: RpcRequest, clientId: string, privileged: boolean): Promise<unknown> {
+  #execute(request: RpcRequest, client: Client): Promise<unknown> {
+    const whoami = this.#access.callerOf(client);
     const handle = BROKER_HANDLERS[request.method] as (
       params: RpcRequest['params'],
       context: BrokerRequestContext,
@@ -82,10 +96,13 @@ export class RpcService {
     return handle(request.params, {
       log: this.#log,
       logger: this.#logger,
-      clientId,
-      privileged,
+      clientId: client.id,
+      privileged: this.#access.isPrivileged(client),
       maxPayloadBytes: this.#maxPayloadBytes,
       schedulerCheckpoint: this.#schedulerCheckpoint,
+      caller: this.#access.enforced ? whoami : null,
+      whoami,
+      identities: this.#identities,
     });
   }
 

@@ -18,7 +18,9 @@ import {
   type ConfigSetting,
 } from './client-config.ts';
 import { addClientTlsOptions } from './client-tls-options.ts';
+import { tokenCommand, userCommand, whoamiCommand } from './commands/access.ts';
 import type { CliIO } from './io.ts';
+import { passwordOption, setCliLogin, userOption } from './login.ts';
 
 /** The options whose defaults come from the config files, by setting. */
 const CONFIGURED_OPTIONS: Record<ConfigSetting, string[]> = {
@@ -46,11 +48,19 @@ export function createProgram(io: CliIO, config?: ClientConfig): Command {
   program.addCommand(eventCommand(io));
   program.addCommand(configCommand(io, config));
   program.addCommand(dbCommand(io));
+  program.addCommand(userCommand(io));
+  program.addCommand(tokenCommand(io));
+  program.addCommand(whoamiCommand(io));
   applyToAll(program, (command) => {
     addClientTlsOptions(command);
     command.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    // Every command that talks to a server takes the same login options.
+    if (command.options.some((option) => option.long === '--server')) {
+      command.addOption(userOption()).addOption(passwordOption());
+    }
     if (config) applyConfigDefaults(command, config);
   });
+  program.hook('preAction', (_program, action) => setCliLogin(action.opts()));
   return program;
 }
 

@@ -1,5 +1,6 @@
 import type { RequestArgs, RequestMethod, RequestResult } from '../protocol/request-methods.ts';
 import { cliClientTls, type ServerCliOptions } from './client-tls-options.ts';
+import { cliLogin } from './login.ts';
 
 /**
  * Connects to the server (an address, or the options of a command: address and certificates), calls one method and
@@ -13,7 +14,11 @@ export async function callScheduler<M extends RequestMethod>(
   const options = typeof target === 'string' ? { server: target } : target;
   // Loaded on the first call: `aiflow --version` and `--help` need no MQTT client.
   const { SchedulerClient } = await import('../client/scheduler-client.ts');
-  const client = await SchedulerClient.connect({ server: options.server, tls: cliClientTls(options) });
+  const client = await SchedulerClient.connect({
+    server: options.server,
+    tls: cliClientTls(options),
+    credentials: cliLogin(),
+  });
   try {
     return await client.call(method, ...params);
   } finally {

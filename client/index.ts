@@ -25,3 +25,5 @@ export type {
   TaskActionInfo,
   TaskActionName,
 } from '../protocol/task-actions.ts';
+export type { Caller, Grant, Role } from '../protocol/access-roles.ts';
+export type { TokenInfo, UserInfo } from '../protocol/rpc.ts';

@@ -53,6 +53,13 @@ export function connectPlainMqtt(url: string, options: PlainConnectOptions): Pro
     const fail = (error: Error) => {
       client.removeListener('connect', ready);
       client.end(true);
+      // CONNACK 4 (bad user name or password) or 5 (not authorized).
+      const code = (error as { code?: unknown }).code;
+      if (code === 4 || code === 5) {
+        return reject(
+          new AIFlowError('UNAUTHORIZED', `${url} refused the login: ${error.message}`, { cause: error }),
+        );
+      }
       reject(
         tlsFailure(url, error) ??
           new AIFlowError('SERVER_NOT_RUNNING', `cannot connect to ${url}: ${error.message}`, {

@@ -10,7 +10,7 @@ import { DEFAULT_SERVER_URL, fromEnv } from '../protocol/runtime-env.ts';
 import { DEFAULT_NAMESPACE, isEventTopic, validateKey, validateNamespace } from '../protocol/topics.ts';
 import { Listener, type ListenerProcessor } from './listener.ts';
 import { clientTlsFromEnv, type ClientTls } from './client-tls.ts';
-import { connectMqtt } from './mqtt-connection.ts';
+import { connectWithLogin } from './credentials.ts';
 import { RpcChannel } from './rpc-channel.ts';
 
 export interface NotificationClientOptions {
@@ -30,7 +30,11 @@ export interface NotificationClientOptions {
   connectTimeoutMs?: number;
   /** Pause between reconnection attempts. @defaultValue 500 */
   reconnectPeriodMs?: number;
-  /** MQTT user name and password, for servers that require them (the scheduler's own connection). */
+  /**
+   * MQTT login: a user's name and password, or a token's name and the token.
+   * @defaultValue `$AIFLOW_USERNAME`/`$AIFLOW_PASSWORD`, else the `admin.credential` of the home on this machine
+   * (`$AIFLOW_HOME`, else `~/.aiflow`), else none (anonymous)
+   */
   credentials?: { username: string; password: string };
   /**
    * Certificates for an `mqtts://` or `wss://` server with a private certificate authority, or one that requires
@@ -86,16 +90,18 @@ export class AIFlowNotificationClient extends EventEmitter<NotificationClientEve
 
   static async connect(options: NotificationClientOptions = {}): Promise<AIFlowNotificationClient> {
     const o = resolveOptions(options);
-    const mqttClient = await connectMqtt(o.server, {
-      clientId: o.clientId,
-      clean: true,
-      resubscribe: false, // subscriptions are restored by the client itself, before listeners catch up
-      reconnectPeriod: o.reconnectPeriodMs,
-      connectTimeout: o.connectTimeoutMs,
-      username: o.credentials?.username,
-      password: o.credentials?.password,
-      tls: o.tls,
-    });
+    const mqttClient = await connectWithLogin(
+      o.server,
+      {
+        clientId: o.clientId,
+        clean: true,
+        resubscribe: false, // subscriptions are restored by the client itself, before listeners catch up
+        reconnectPeriod: o.reconnectPeriodMs,
+        connectTimeout: o.connectTimeoutMs,
+        tls: o.tls,
+      },
+      o.credentials,
+    );
     const rpc = new RpcChannel(mqttClient, o.clientId, o.requestTimeoutMs);
     const client = new AIFlowNotificationClient(mqttClient, rpc, o);
     await client.#start();

@@ -9,8 +9,10 @@ import type {
   WorkflowScheduleInfo,
   WorkflowTriggerInfo,
 } from '../protocol/scheduler-api.ts';
+import type { Credentials } from '../protocol/admin-credential.ts';
+import type { TokenInfo, UserInfo } from '../protocol/rpc.ts';
 import { clientTlsFromEnv, type ClientTls } from './client-tls.ts';
-import { connectMqtt } from './mqtt-connection.ts';
+import { connectWithLogin } from './credentials.ts';
 import { RpcChannel } from './rpc-channel.ts';
 
 export interface SchedulerClientOptions {
@@ -25,6 +27,8 @@ export interface SchedulerClientOptions {
    * client certificates. @defaultValue in Node, the files named by `$AIFLOW_CA`, `$AIFLOW_CERT` and `$AIFLOW_CERT_KEY`
    */
   tls?: ClientTls;
+  /** MQTT login, found as the notification client's `credentials` are. */
+  credentials?: Credentials;
 }
 
 /**
@@ -45,13 +49,17 @@ export class SchedulerClient {
   static async connect(options: SchedulerClientOptions = {}): Promise<SchedulerClient> {
     const server = options.server ?? fromEnv('server') ?? DEFAULT_SERVER_URL;
     const clientId = `aiflow-${randomId()}`;
-    const mqtt = await connectMqtt(server, {
-      clientId,
-      clean: true,
-      resubscribe: false,
-      connectTimeout: options.connectTimeoutMs ?? 5_000,
-      tls: options.tls ?? clientTlsFromEnv(),
-    });
+    const mqtt = await connectWithLogin(
+      server,
+      {
+        clientId,
+        clean: true,
+        resubscribe: false,
+        connectTimeout: options.connectTimeoutMs ?? 5_000,
+        tls: options.tls ?? clientTlsFromEnv(),
+      },
+      options.credentials,
+    );
     const rpc = new RpcChannel(mqtt, clientId, options.requestTimeoutMs ?? 60_000);
     mqtt.on('message', (topic, payload) => rpc.handleMessage(topic, payload));
     mqtt.on('connect', () => {
@@ -123,6 +131,41 @@ export class SchedulerClient {
 
   async deleteWorkflowTrigger(triggerId: number): Promise<void> {
     await this.call('workflowTrigger.delete', { triggerId });
+  }
+
+  /** Who this connection acts as: its identity's name and grants. */
+  whoami(): Promise<RequestResult<'access.whoami'>> {
+    return this.call('access.whoami');
+  }
+
+  /** Adds a user (admin only); `grants` are `role@namespace` strings. */
+  addUser(name: string, password: string, grants: string[]): Promise<UserInfo> {
+    return this.call('user.add', { name, password, grants });
+  }
+
+  async listUsers(): Promise<UserInfo[]> {
+    return (await this.call('user.list')).users;
+  }
+
+  async deleteUser(name: string): Promise<void> {
+    await this.call('user.delete', { name });
+  }
+
+  async setUserPassword(name: string, password: string): Promise<void> {
+    await this.call('user.passwd', { name, password });
+  }
+
+  /** Creates a token (admin only); the answer's `token` is the only copy of its text. */
+  createToken(grants: string[], name?: string): Promise<TokenInfo & { token: string }> {
+    return this.call('token.create', { grants, ...(name === undefined ? {} : { name }) });
+  }
+
+  async listTokens(): Promise<TokenInfo[]> {
+    return (await this.call('token.list')).tokens;
+  }
+
+  async revokeToken(id: string): Promise<void> {
+    await this.call('token.revoke', { id });
   }
 
   close(): Promise<void> {

@@ -1,4 +1,5 @@
 import { AIFlowError } from './errors.ts';
+import { ROLES, type Role } from './roles.ts';
 import { REQUEST_METHODS } from './request-methods.ts';
 
 /**
@@ -7,8 +8,7 @@ import { REQUEST_METHODS } from './request-methods.ts';
  * executions and tasks and manages schedules and triggers; `admin` also uploads and deletes workflows and namespaces
  * and manages users, tokens and the server.
  */
-export const ROLES = ['viewer', 'publisher', 'operator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from './roles.ts';
 
 /** Every namespace. */
 export const ANY_NAMESPACE = '*';

@@ -1,6 +1,7 @@
 // The declaration emit names TypeBox's optional marker in the inferred types below (else TS4023).
 // eslint-disable-next-line @typescript-eslint/no-unused-vars
 import type { OptionalKind } from '@sinclair/typebox';
+import { ACCESS_METHODS } from './access-methods.ts';
 import { EVENT_METHODS } from './event-methods.ts';
 import type { ParamsOf, ParsedOf, ResultOf } from './request-declaration.ts';
 import { SCHEDULER_METHODS } from './scheduler-methods.ts';
@@ -10,12 +11,12 @@ import { SCHEDULER_METHODS } from './scheduler-methods.ts';
  * broker and the scheduler validate with it, the SDK and the CLI take their types from it, `npm run schemas`
  * publishes it as JSON Schema and the README's method table is generated from it.
  */
-export const REQUEST_METHODS = { ...EVENT_METHODS, ...SCHEDULER_METHODS };
+export const REQUEST_METHODS = { ...EVENT_METHODS, ...ACCESS_METHODS, ...SCHEDULER_METHODS };
 
 type Declarations = typeof REQUEST_METHODS;
 export type RequestMethod = keyof Declarations;
 /** Methods answered by the broker itself. */
-export type BrokerMethod = keyof typeof EVENT_METHODS;
+export type BrokerMethod = keyof typeof EVENT_METHODS | keyof typeof ACCESS_METHODS;
 /** Methods the broker forwards to the scheduler. */
 export type SchedulerMethod = keyof typeof SCHEDULER_METHODS;
 

@@ -21,7 +21,7 @@ function fail(message: string): never {
  */
 export function parseRpcRequest(
   payload: Buffer,
-): RpcRequest | (Omit<ForwardedRequest, 'replyTo'> & { replyTo?: string; forward: true }) {
+): RpcRequest | (Omit<ForwardedRequest, 'replyTo' | 'caller'> & { replyTo?: string; forward: true }) {
   let raw: unknown;
   try {
     raw = JSON.parse(payload.toString('utf8'));

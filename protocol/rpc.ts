@@ -1,3 +1,4 @@
+import type { Caller } from './access-roles.ts';
 import { isErrorCode, type ErrorCode } from './errors.ts';
 import type { BrokerMethod, ParsedParams, RequestParams, RequestResult } from './request-methods.ts';
 
@@ -12,6 +13,10 @@ export type EventFilter = RequestParams<'events.count'>;
 export type SendParams = ParsedParams<'events.send'>;
 export type ListParams = RequestParams<'events.list'>;
 export type SenderCount = RequestResult<'events.count'>['bySender'][number];
+/** A user as `user.*` answer it (never its password). */
+export type UserInfo = RequestResult<'user.add'>;
+/** A token as `token.*` answer it (its text only in `token.create`'s answer). */
+export type TokenInfo = RequestResult<'token.list'>['tokens'][number];
 
 /** The broker's own methods, with what they take and answer (declared in `event-methods.ts`). */
 export type RpcMethods = { [M in BrokerMethod]: { params: RequestParams<M>; result: RequestResult<M> } };
@@ -38,6 +43,11 @@ export interface ForwardedRequest {
   replyTo: string;
   /** The MQTT client id of the requester, set by the broker (the scheduler records it as a request's cause). */
   client?: string;
+  /**
+   * Who asked: set by the broker from the connection's login (a client cannot supply it), checked by the scheduler
+   * once it knows the namespace the method acts on.
+   */
+  caller: Caller;
 }
 
 export function parseRpcReply(payload: Buffer): RpcReply | undefined {

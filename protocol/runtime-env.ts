@@ -17,6 +17,12 @@ export const RUNTIME_ENV = {
   cert: 'AIFLOW_CERT',
   /** PEM file of the client certificate's private key. */
   certKey: 'AIFLOW_CERT_KEY',
+  /** MQTT user name (a user's, or a token's name). */
+  username: 'AIFLOW_USERNAME',
+  /** Password of that user, or the token. */
+  password: 'AIFLOW_PASSWORD',
+  /** The server's data folder, whose `admin.credential` the SDK and CLI read when given no login. */
+  home: 'AIFLOW_HOME',
 } as const;
 
 export const DEFAULT_SERVER_URL = 'mqtt://localhost:1883';

@@ -2,6 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { clientTlsFromEnv, type ClientTls } from '../client/client-tls.ts';
 import { connectMqtt } from '../client/mqtt-connection.ts';
 import { RpcChannel } from '../client/rpc-channel.ts';
+import { isRole, type Caller } from '../protocol/access-roles.ts';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
 import type { Event } from '../protocol/event.ts';
 import type { ForwardedRequest } from '../protocol/rpc.ts';
@@ -10,6 +11,7 @@ import { replyTopic, SCHEDULER_RPC_TOPIC, SCHEDULER_USERNAME } from '../protocol
 export type RequestHandler = (
   method: string,
   params: Record<string, unknown>,
+  caller: Caller,
   requester: { client?: string },
 ) => Promise<unknown>;
 
@@ -85,8 +87,13 @@ export class SchedulerConnection {
     } catch {
       return;
     }
+    if (!isCaller(request.caller)) {
+      const error = new AIFlowError('UNAUTHORIZED', 'the request names no caller');
+      this.#reply(request, { id: request.id, error: error.toJSON() });
+      return;
+    }
     const requester = typeof request.client === 'string' ? { client: request.client } : {};
-    handle(request.method, request.params ?? {}, requester).then(
+    handle(request.method, request.params ?? {}, request.caller, requester).then(
       (result) => this.#reply(request, { id: request.id, result: result ?? null }),
       (error: unknown) => {
         const e = toAIFlowError(error);
@@ -103,4 +110,14 @@ export class SchedulerConnection {
     this.#rpc.rejectAll(new AIFlowError('CLIENT_CLOSED', 'the scheduler is closing'));
     await this.#mqtt.endAsync(true);
   }
+}
+
+/** Only the broker publishes forwarded requests; this guards against an older broker without callers. */
+function isCaller(value: unknown): value is Caller {
+  const caller = value as Caller | undefined;
+  return (
+    typeof caller?.name === 'string' &&
+    Array.isArray(caller.grants) &&
+    caller.grants.every((grant) => isRole(grant.role) && typeof grant.namespace === 'string')
+  );
 }

@@ -11,6 +11,8 @@ import { SchedulerEngine } from './engine/engine.ts';
 import { commitCrashHook } from './executor/crash-points.ts';
 import { LocalTaskExecutor } from './executor/local-executor.ts';
 import { handleSchedulerRequest } from './requests.ts';
+import { runAuthorized } from './request-access.ts';
+import type { Caller } from '../protocol/access-roles.ts';
 import { SchedulerConnection } from './scheduler-connection.ts';
 import { StatusPublisher } from './status-publisher.ts';
 import type { SchedulerMetrics } from './scheduler-metrics.ts';
@@ -116,7 +118,7 @@ export class Scheduler {
     this.#connection = await SchedulerConnection.connect(
       this.#o.server,
       this.#o.token,
-      (method, params, requester) => this.handleRequest(method, params, requester),
+      (method, params, caller, requester) => this.handleRequest(method, params, caller, requester),
       this.#o.tls,
     );
     await this.#statuses.attach(this.#connection);
@@ -148,15 +150,22 @@ export class Scheduler {
     );
   }
 
-  /** Requests forwarded by the broker; implemented in `requests.ts`, each one a unit of work. */
+  /**
+   * Requests forwarded by the broker; implemented in `requests.ts`, each one a unit of work, run only if `caller`
+   * (who the broker says asked) may (`request-access.ts`). `requester`: the asking client's id, recorded as part of
+   * the cause of the task actions a request takes.
+   */
   async handleRequest(
     method: string,
     params: Record<string, unknown>,
+    caller: Caller,
     requester: { client?: string } = {},
   ): Promise<unknown> {
     try {
       return await this.#engine.request(method, (target) =>
-        handleSchedulerRequest(target, method, params, requester),
+        runAuthorized(target, caller, method, params, () =>
+          handleSchedulerRequest(target, method, params, requester),
+        ),
       );
     } finally {
       // An upload, an enable or a new trigger may bring custom conditions: their sandbox starts ahead of need.

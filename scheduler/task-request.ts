@@ -42,6 +42,9 @@ export function taskRequest(
       sequence: run.sequence,
     }),
     [RUNTIME_ENV.server]: server.url,
+    // Tasks log in with the home's admin credential: they run as the server's OS user, who can read it anyway.
+    // Per-task credentials (a token scoped to the execution) would be set here instead.
+    [RUNTIME_ENV.home]: server.dataDir,
     [RUNTIME_ENV.sender]: `${execution.record.id}_${task.name}_${run.sequence}`,
     [RUNTIME_ENV.context]: JSON.stringify({ workflowExecutionId: execution.record.id }),
   };

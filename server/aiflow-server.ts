@@ -11,8 +11,10 @@ import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
 import { SqliteMetadataStore } from '../scheduler/store/sqlite-metadata-store.ts';
 import { readCheckpointFile } from '../scheduler/store/checkpoint-file.ts';
 import { readLeaseFile } from '../scheduler/store/sqlite-lease.ts';
+import { prepareAccess, type ServerAccessOptions } from './access-setup.ts';
 import { serveDashboard } from './dashboard-routes.ts';
-import { metadataFile, schedulerTokenFile, serverTrustFile } from './home-files.ts';
+import { metadataFile, readAdminCredential, schedulerTokenFile, serverTrustFile } from './home-files.ts';
+import { forgetLocalLogin, registerLocalLogin } from '../protocol/local-logins.ts';
 import { HttpEndpoints } from './http-endpoints.ts';
 import { listenHttp, validateHttpPort, type HttpListener } from './http-listener.ts';
 import { readinessBounds, type ReadinessBounds } from './readiness.ts';
@@ -32,8 +34,15 @@ const SCHEDULER_MODES: readonly SchedulerMode[] = ['in-process', 'child-process'
 
 export interface ServerOptions extends Omit<
   BrokerOptions,
-  'dbFile' | 'schedulerToken' | 'schedulerLease' | 'logger' | 'httpHandler'
+  'dbFile' | 'schedulerToken' | 'schedulerLease' | 'logger' | 'httpHandler' | 'access'
 > {
+  /**
+   * Access control (see "Security" in the README). `'open'` turns it off: every client may do everything, as an
+   * embedded broker does (for tests and trusted single-user setups).
+   * @defaultValue users and tokens in `<home>/access.db`, an admin made on first start, anonymous clients
+   * `publisher@default` on a loopback host and refused on any other
+   */
+  access?: ServerAccessOptions | 'open';
   /** Data folder: event log, metadata, snapshots, task logs. */
   home: string;
   /** @defaultValue a logger writing `info` and above to stderr */
@@ -99,6 +108,7 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
     httpPort = null,
     readiness,
     schedulerLogFormat = 'pretty',
+    access = {},
     ...brokerOptions
   } = options;
   if (!SCHEDULER_MODES.includes(schedulerMode)) {
@@ -135,7 +145,11 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
   let endpoints: HttpEndpoints | null = null;
   let broker: BrokerServer;
   try {
+    const host = brokerOptions.host ?? BROKER_DEFAULTS.host;
+    if (access === 'open') logger.warn('access control is off: every client may do everything', { host });
+    const accessOptions = access === 'open' ? null : await prepareAccess(home, host, access, logger);
     broker = await startBroker({
+      access: accessOptions,
       ...brokerOptions,
       dbFile: join(home, 'aiflow.db'),
       schedulerToken: secret,
@@ -150,6 +164,12 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
           ? serveDashboard(request, response, logger) || endpoints.handle(request, response)
           : response.writeHead(503).end(),
     });
+    if (accessOptions?.adminCreated) {
+      logger.info('admin user created', { user: 'admin', credential: accessOptions.adminCreated });
+    }
+    // Clients of this process log in as the admin with no configuration (see `local-logins.ts`).
+    const admin = accessOptions ? readAdminCredential(home) : undefined;
+    if (admin) registerLocalLogin(broker.url, admin);
   } catch (error) {
     await inProcessStore?.close();
     throw error;
@@ -241,6 +261,7 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
         await inProcess?.close(closeOptions);
         await child?.close();
         await broker.close();
+        forgetLocalLogin(broker.url);
       })()),
   };
 }

@@ -1,3 +1,4 @@
+import type { Credentials } from '../protocol/admin-credential.ts';
 import type { Logger } from '../broker/logger.ts';
 import type { ClientTls } from '../client/client-tls.ts';
 import { SchedulerClient } from '../client/scheduler-client.ts';
@@ -7,6 +8,8 @@ export interface RetentionOptions {
   server: string;
   /** Certificates of the server's own `mqtts://` address. */
   tls?: ClientTls | undefined;
+  /** An admin's login (pruning needs admin in every namespace). @defaultValue none: the SDK's own lookup */
+  credentials?: Credentials;
   /** Remove events created longer ago than this (never above the scheduler's checkpoint). */
   eventsMs?: number;
   /** Remove executions that finished longer ago than this, with their task files. */
@@ -31,7 +34,11 @@ export function startRetention(options: RetentionOptions): Retention {
   let running: Promise<void> = Promise.resolve();
   const pass = async (): Promise<void> => {
     const now = Date.now();
-    const client = await SchedulerClient.connect({ server: options.server, tls: options.tls });
+    const client = await SchedulerClient.connect({
+      server: options.server,
+      tls: options.tls,
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+    });
     try {
       if (executionsMs !== undefined) {
         const r = await client.call('workflowExecution.prune', {

@@ -70,6 +70,8 @@ export async function startServerCli(t: TestContext, extra: string[] = []) {
   t.after(() => {
     if (isAlive(schedulerPid)) process.kill(schedulerPid, 'SIGKILL');
   });
-  const aiflow = (...args: string[]) => run(process.execPath, [AIFLOW_BIN, ...args, '-s', url]);
+  // As a user on the server's machine: the CLI logs in with the admin credential of the server's home.
+  const aiflow = (...args: string[]) =>
+    run(process.execPath, [AIFLOW_BIN, ...args, '-s', url], { env: { AIFLOW_HOME: home } });
   return { home, url, server, schedulerPid, aiflow };
 }

@@ -7,7 +7,7 @@ import { FINISHED_WORKFLOW_EXECUTION_STATUSES } from '../protocol/status.ts';
 import type { Clock } from '../scheduler/clock.ts';
 import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
 import { emptyUnitOfWork, type WorkflowExecutionRecord } from '../scheduler/store/records.ts';
-import { startServer, type AIFlowServer } from '../server/index.ts';
+import { startServer, type AIFlowServer, type ServerOptions } from '../server/index.ts';
 import { Collector, connectClient, HANG_GUARD_MS, ROOT, runCliCaptured, tempDir } from './helpers.ts';
 
 export interface TestServer extends AIFlowServer {
@@ -29,6 +29,7 @@ export async function startTestServer(
     store?: MetadataStore;
     /** MQTT over WebSocket (and the dashboard); 0 picks a free port. @defaultValue null (none) */
     wsPort?: number | null;
+    access?: ServerOptions['access'];
   } = {},
 ): Promise<TestServer> {
   const home = options.home ?? tempDir(t);
@@ -39,6 +40,8 @@ export async function startTestServer(
     wsPort: options.wsPort ?? null,
     ...(options.store ? { store: options.store } : {}),
     durability: 'normal',
+    // These tests are about scheduling: access control is tested apart (test/integration/access-*.test.ts).
+    access: options.access ?? 'open',
     logger: createLogger('debug', (record) => records.push(record)),
     scheduler: {
       stopGraceMs: options.stopGraceMs ?? 2_000,

@@ -139,7 +139,11 @@ export function launchServerProcess(options: {
   env?: NodeJS.ProcessEnv;
 }): ServerProcess {
   const args = ['server', 'start', '--port', String(options.port), '--no-ws', '--home', options.home];
-  return launchAiflowProcess([...args, ...(options.args ?? [])], 'listening on', options.env);
+  // These tests drive the server with CLI processes that do not know its home (so not its admin credential):
+  // anonymous clients act as admin unless a test sets --anonymous itself. Access control is tested apart.
+  const extra = options.args ?? [];
+  if (!extra.some((arg) => arg.endsWith('anonymous'))) args.push('--anonymous', 'admin@*');
+  return launchAiflowProcess([...args, ...extra], 'listening on', options.env);
 }
 
 /** Spawns `aiflow scheduler start` (what `server start` runs as its child) against the broker at `url`. */

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import type { AIFlowNotificationClient } from '../../client/index.ts';
 import { cliClientTls, type ServerCliOptions } from '../client-tls-options.ts';
+import { cliLogin } from '../login.ts';
 import type { CliIO } from '../io.ts';
 import {
   collect,
@@ -39,6 +40,7 @@ async function withClient<T>(
     sender: options.sender,
     context: options.context,
     connectTimeoutMs: 5_000,
+    credentials: cliLogin(),
   });
   try {
     return await work(client);

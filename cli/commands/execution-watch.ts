@@ -2,6 +2,7 @@ import { CommanderError } from 'commander';
 import { AIFlowNotificationClient } from '../../client/index.ts';
 import type { Event } from '../../protocol/event.ts';
 import { cliClientTls, type ServerCliOptions } from '../client-tls-options.ts';
+import { cliLogin } from '../login.ts';
 import type { CliIO } from '../io.ts';
 import { renderRecord, table, type OutputFormat } from '../output.ts';
 import { callScheduler } from '../scheduler-call.ts';
@@ -35,6 +36,7 @@ export async function startAndWatch(io: CliIO, workflow: string, o: WatchOptions
     tls: cliClientTls(o),
     namespace: o.namespace,
     connectTimeoutMs: 5_000,
+    credentials: cliLogin(),
   });
   try {
     const view = new ExecutionView(io, workflow, o);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SchedulerClient } from '../../client/scheduler-client.ts';
 import { cliClientTls, type ServerCliOptions } from '../client-tls-options.ts';
+import { cliLogin } from '../login.ts';
 import type { CliIO } from '../io.ts';
 
 /** How often a follower asks for new lines while the task runs. */
@@ -14,7 +15,11 @@ export async function followLog(io: CliIO, target: ServerCliOptions, taskExecuti
   const stopRequested = io.untilStopped();
   let stopped = false;
   void stopRequested.then(() => (stopped = true));
-  const client = await SchedulerClient.connect({ server: target.server, tls: cliClientTls(target) });
+  const client = await SchedulerClient.connect({
+    server: target.server,
+    tls: cliClientTls(target),
+    credentials: cliLogin(),
+  });
   try {
     for (let offset = 0; !stopped;) {
       const chunk = await client.call('taskExecution.readLog', { taskExecutionId, offset });

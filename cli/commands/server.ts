@@ -1,9 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
 import { parseDuration } from '../duration.ts';
-import { BROKER_DEFAULTS } from '../../broker/broker-defaults.ts';
+import { BROKER_DEFAULTS, DEFAULT_MAX_CONNECTIONS_PER_IDENTITY } from '../../broker/broker-defaults.ts';
 import type { ServerTlsOptions } from '../../broker/server-tls.ts';
+import { parseGrant, type Grant } from '../../protocol/access-roles.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
+import { readAdminCredential } from '../../server/home-files.ts';
+import { isLoopbackHost } from '../../server/loopback.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import {
   defaultHome,
@@ -19,6 +22,16 @@ import { collect, DEFAULT_WS_PORT, parseNonNegativeInt, parsePort } from '../opt
 import { leaseDurationOption, parallelismOption, type SchedulerCliOptions } from '../scheduler-options.ts';
 
 const STOP_TIMEOUT_MS = 15_000;
+
+/**
+ * Anonymous clients: `--allow-anonymous` wherever the server listens; else `--anonymous` on a loopback host (default
+ * `publisher@default`), and none on any other host.
+ */
+function anonymousGrants(options: StartOptions): Grant[] | null {
+  if (options.allowAnonymous !== undefined) return [parseGrant(options.allowAnonymous)];
+  if (!isLoopbackHost(options.host) || options.anonymous === 'none') return null;
+  return [parseGrant(options.anonymous)];
+}
 
 interface StartOptions extends SchedulerCliOptions, LogCliOptions {
   port: number;
@@ -41,6 +54,9 @@ interface StartOptions extends SchedulerCliOptions, LogCliOptions {
   tlsCa?: string;
   tlsRequireClientCert?: boolean;
   wsOrigin?: string[];
+  anonymous: string;
+  allowAnonymous?: string;
+  maxConnections: number;
 }
 
 export function serverCommand(io: CliIO): Command {
@@ -141,6 +157,26 @@ export function serverCommand(io: CliIO): Command {
         .argParser(parseDuration),
     )
     .addOption(
+      new Option(
+        '--anonymous <grant|none>',
+        'what clients without a login may do on a loopback host (role@namespace, or none)',
+      )
+        .env('AIFLOW_ANONYMOUS')
+        .default('publisher@default'),
+    )
+    .addOption(
+      new Option(
+        '--allow-anonymous <grant>',
+        'let clients without a login connect to a non-loopback --host, with this grant (refused otherwise)',
+      ).env('AIFLOW_ALLOW_ANONYMOUS'),
+    )
+    .addOption(
+      new Option('--max-connections <n>', 'connections one user, token or anonymous may hold at once')
+        .env('AIFLOW_MAX_CONNECTIONS')
+        .default(DEFAULT_MAX_CONNECTIONS_PER_IDENTITY)
+        .argParser(parseNonNegativeInt),
+    )
+    .addOption(
       new Option('--retention-interval-ms <ms>', 'how often retention runs')
         .default(3_600_000)
         .argParser(parseNonNegativeInt)
@@ -171,6 +207,10 @@ export function serverCommand(io: CliIO): Command {
         maxPayloadBytes: options.maxPayloadBytes,
         maxQueuedMessages: options.maxQueuedMessages,
         maxQueuedBytes: options.maxQueuedBytes,
+        access: {
+          anonymous: anonymousGrants(options),
+          maxConnectionsPerIdentity: options.maxConnections,
+        },
         logger,
         // The scheduler in its own process: its disk syncs and crashes stay out of the loop that serves MQTT.
         schedulerMode: options.scheduler ? 'child-process' : 'none',
@@ -193,12 +233,14 @@ export function serverCommand(io: CliIO): Command {
       io.stdout(
         `aiflow server listening on ${broker.url} (WebSocket ${ws}, data in ${home}${alone})\n${metrics}${dashboard}`,
       );
+      const credentials = readAdminCredential(home);
       const retention =
         options.retainEvents === undefined && options.retainExecutions === undefined
           ? null
           : (await import('../../server/retention.ts')).startRetention({
               server: broker.url,
               tls: server.ownClientTls,
+              ...(credentials ? { credentials } : {}),
               ...(options.retainEvents === undefined ? {} : { eventsMs: options.retainEvents }),
               ...(options.retainExecutions === undefined ? {} : { executionsMs: options.retainExecutions }),
               intervalMs: options.retentionIntervalMs,

@@ -62,7 +62,7 @@ test('each source of the server address overrides the ones below it, and config 
   writeServerRecord(f.aiflowHome, { pid: process.pid, url: 'mqtt://127.0.0.1:1999' });
   await expectServer('mqtt://127.0.0.1:1999', `local server (pid ${process.pid}, ${f.aiflowHome})`);
 
-  writeFileSync(userFile, 'server: mqtt://user-level:1\nusername: alice\n');
+  writeFileSync(userFile, 'server: mqtt://user-level:1\nusername: alice\npassword: secret\n');
   await expectServer('mqtt://user-level:1', userFile);
 
   writeFileSync(

@@ -19,6 +19,8 @@ async function startMetricsServer(
     durability: 'normal',
     logger: createLogger('error'),
     scheduler: { stopGraceMs: 2_000, conditionTimeoutMs: 1_000 },
+    // Plain MQTT clients publish in several namespaces without a login: access control is tested apart.
+    access: 'open',
     ...options,
   });
   t.after(() => server.close({ stopTasks: true }));

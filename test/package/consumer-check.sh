@@ -71,6 +71,8 @@ npx tsc -p tsconfig.json
 
 PORT="$(node -e "const s = require('node:net').createServer().listen(0, '127.0.0.1', () => { console.log(s.address().port); s.close(); })")"
 export AIFLOW_SERVER="mqtt://127.0.0.1:$PORT"
+# The CLI and SDK log in with the admin credential the server writes in its home.
+export AIFLOW_HOME="$WORK/home"
 step "full package: npx aiflow server start --port $PORT --no-ws"
 npx aiflow server start --port "$PORT" --no-ws --home "$WORK/home" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
