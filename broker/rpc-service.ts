@@ -8,6 +8,7 @@ import {
   type RpcMethods,
   type RpcRequest,
   type RpcReply,
+  type SendParams,
 } from '../protocol/rpc.ts';
 import { isReservedKey, replyTopic, SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
 import type { BrokerAccess } from './access.ts';
@@ -85,16 +86,17 @@ export class RpcService {
     switch (request.method) {
       case 'events.send': {
         const p = request.params as RpcMethods['events.send']['params'];
-        if (isReservedKey(p.key) && !privileged) throw reservedKeyError(p.key);
-        // The same limit as a plain publish: the value is the event's payload.
-        const bytes = Buffer.byteLength(p.value, 'utf8');
-        if (bytes > this.#maxPayloadBytes) {
-          throw new AIFlowError(
-            'PAYLOAD_TOO_LARGE',
-            `value is ${bytes} bytes, the limit is ${this.#maxPayloadBytes}`,
-          );
-        }
+        this.#checkSend(p, privileged);
         return this.#log.append({ ...p, sender: p.sender ?? clientId });
+      }
+      case 'events.sendBatch': {
+        const { events } = request.params as RpcMethods['events.sendBatch']['params'];
+        // All checked before any is stored; appended in one turn, they share one commit and keep their order.
+        for (const p of events) this.#checkSend(p, privileged);
+        const stored = await Promise.all(
+          events.map((p) => this.#log.append({ ...p, sender: p.sender ?? clientId })),
+        );
+        return { events: stored };
       }
       case 'events.list': {
         const p = request.params as RpcMethods['events.list']['params'];
@@ -118,6 +120,18 @@ export class RpcService {
         });
         return result;
       }
+    }
+  }
+
+  #checkSend(p: SendParams, privileged: boolean): void {
+    if (isReservedKey(p.key) && !privileged) throw reservedKeyError(p.key);
+    // The same limit as a plain publish: the value is the event's payload.
+    const bytes = Buffer.byteLength(p.value, 'utf8');
+    if (bytes > this.#maxPayloadBytes) {
+      throw new AIFlowError(
+        'PAYLOAD_TOO_LARGE',
+        `value is ${bytes} bytes, the limit is ${this.#maxPayloadBytes}`,
+      );
     }
   }
 

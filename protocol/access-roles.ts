@@ -71,6 +71,7 @@ export function formatGrant(grant: Grant): string {
  */
 export const METHOD_ROLES: Readonly<Record<string, Role>> = {
   'events.send': 'publisher',
+  'events.sendBatch': 'publisher',
   'events.list': 'viewer',
   'events.count': 'viewer',
   'events.timeToOffset': 'viewer',

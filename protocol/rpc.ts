@@ -44,6 +44,14 @@ export interface SenderCount {
 
 export interface RpcMethods {
   'events.send': { params: SendParams; result: { event: Event; duplicate: boolean } };
+  /**
+   * Stores several events in order, in one request (their offsets follow the order given); the result has one
+   * entry per event, in the same order. All are validated before any is stored.
+   */
+  'events.sendBatch': {
+    params: { events: SendParams[] };
+    result: { events: { event: Event; duplicate: boolean }[] };
+  };
   'events.list': { params: ListParams; result: { events: Event[] } };
   'events.count': { params: EventFilter; result: { total: number; bySender: SenderCount[] } };
   /** Largest offset whose createTime <= time (0 if none); without `time`, the latest offset. */
@@ -66,6 +74,7 @@ export interface RpcMethods {
 export type RpcMethod = keyof RpcMethods;
 export const RPC_METHODS: readonly RpcMethod[] = [
   'events.send',
+  'events.sendBatch',
   'events.list',
   'events.count',
   'events.timeToOffset',
@@ -113,20 +122,35 @@ function parseFilter(p: Json): EventFilter {
   return filter;
 }
 
+function parseSend(p: Json): SendParams {
+  const value = p.value ?? '';
+  if (!isString(p.namespace)) fail('namespace must be a string');
+  if (!isString(p.key)) fail('key must be a string');
+  if (!isString(value)) fail('value must be a string');
+  return {
+    namespace: validateNamespace(p.namespace),
+    key: validateKey(p.key),
+    value,
+    sender: optional(p, 'sender', isString, 'a string'),
+    context: optional(p, 'context', isString, 'a string'),
+    idempotencyId: optional(p, 'idempotencyId', isString, 'a string'),
+  };
+}
+
 function parseParams(method: RpcMethod, p: Json): RpcMethods[RpcMethod]['params'] {
   switch (method) {
-    case 'events.send': {
-      const value = p.value ?? '';
-      if (!isString(p.namespace)) fail('namespace must be a string');
-      if (!isString(p.key)) fail('key must be a string');
-      if (!isString(value)) fail('value must be a string');
+    case 'events.send':
+      return parseSend(p);
+    case 'events.sendBatch': {
+      const events = p.events;
+      if (!Array.isArray(events) || events.length === 0 || events.length > LIMITS.maxSendBatch) {
+        fail(`events must be an array of 1-${LIMITS.maxSendBatch} events`);
+      }
       return {
-        namespace: validateNamespace(p.namespace),
-        key: validateKey(p.key),
-        value,
-        sender: optional(p, 'sender', isString, 'a string'),
-        context: optional(p, 'context', isString, 'a string'),
-        idempotencyId: optional(p, 'idempotencyId', isString, 'a string'),
+        events: events.map((e: unknown, i) => {
+          if (typeof e !== 'object' || e === null || Array.isArray(e)) fail(`events[${i}] must be an object`);
+          return parseSend(e as Json);
+        }),
       };
     }
     case 'events.list': {
