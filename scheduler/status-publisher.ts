@@ -8,7 +8,7 @@ import { TransitionLog } from './transition-log.ts';
 
 const RETRY_MS = 1_000;
 /** Requests in flight: the broker stores one client's requests in the order they arrive. */
-const WINDOW = 4;
+const WINDOW = 16;
 /**
  * Bytes of events in one request, at most: below the broker's frame allowance on top of its payload limit, so a
  * request is never refused for its size whatever payload limit the server has.
