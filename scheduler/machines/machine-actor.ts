@@ -1,8 +1,9 @@
 import {
-  initialTransition,
-  transition,
+  createActor,
+  type AnyActorScope,
   type AnyStateMachine,
   type EventFromLogic,
+  type ExecutableActionObject,
   type InputFrom,
   type SnapshotFrom,
 } from 'xstate';
@@ -31,8 +32,8 @@ export class MachineActor<M extends AnyStateMachine> {
       this.#snapshot = options.snapshot;
       this.#initial = null;
     } else {
-      const [snapshot, actions] = initialTransition(machine, options.input);
-      this.#snapshot = snapshot as SnapshotFrom<M>;
+      const actions = collecting(machine);
+      this.#snapshot = machine.getInitialSnapshot(scopeOf(machine), options.input) as SnapshotFrom<M>;
       this.#initial = () => runActions(actions);
     }
   }
@@ -59,7 +60,8 @@ export class MachineActor<M extends AnyStateMachine> {
       for (let next = this.#queue.shift(); next; next = this.#queue.shift()) {
         // A machine that reached a final state takes no more events.
         if ((this.#snapshot as { status: string }).status !== 'active') continue;
-        const [snapshot, actions] = transition(this.#machine, this.#snapshot, next);
+        const actions = collecting(this.#machine);
+        const snapshot = this.#machine.transition(this.#snapshot, next, scopeOf(this.#machine));
         runActions(actions);
         this.#snapshot = snapshot as SnapshotFrom<M>;
       }
@@ -73,8 +75,31 @@ export class MachineActor<M extends AnyStateMachine> {
   }
 }
 
-type Actions = ReturnType<typeof transition>[1];
+/**
+ * One actor scope per machine, shared by all its states. xstate's own pure `transition` builds a throwaway actor
+ * (and its system) for every call, which costs more than the transition itself. Sharing one is safe for these
+ * machines: they spawn, invoke and delay nothing, so a transition uses its scope only to hand out its actions,
+ * and no transition runs inside another (actions run after their transition has returned).
+ */
+const scopes = new WeakMap<AnyStateMachine, AnyActorScope>();
 
-function runActions(actions: Actions): void {
+function scopeOf(machine: AnyStateMachine): AnyActorScope {
+  let scope = scopes.get(machine);
+  if (!scope) {
+    // The scope xstate builds for an actor it never starts: what its `transition` uses, made once.
+    scope = (createActor(machine) as unknown as { _actorScope: AnyActorScope })._actorScope;
+    scopes.set(machine, scope);
+  }
+  return scope;
+}
+
+/** The actions of the next transition of `machine`, collected instead of run. */
+function collecting(machine: AnyStateMachine): ExecutableActionObject[] {
+  const actions: ExecutableActionObject[] = [];
+  scopeOf(machine).actionExecutor = (action) => void actions.push(action);
+  return actions;
+}
+
+function runActions(actions: ExecutableActionObject[]): void {
   for (const action of actions) action.exec?.(action.info, action.params);
 }
