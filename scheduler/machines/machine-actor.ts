@@ -7,6 +7,7 @@ import {
   type InputFrom,
   type SnapshotFrom,
 } from 'xstate';
+import { AIFlowError } from '../../protocol/errors.ts';
 
 /**
  * A state machine's current state, advanced with xstate's pure `transition`: what an xstate actor does for the
@@ -87,7 +88,8 @@ function scopeOf(machine: AnyStateMachine): AnyActorScope {
   let scope = scopes.get(machine);
   if (!scope) {
     // The scope xstate builds for an actor it never starts: what its `transition` uses, made once.
-    scope = (createActor(machine) as unknown as { _actorScope: AnyActorScope })._actorScope;
+    scope = (createActor(machine) as unknown as { _actorScope?: AnyActorScope })._actorScope;
+    if (!scope) throw new AIFlowError('INTERNAL', 'this xstate version gives an actor no actor scope');
     scopes.set(machine, scope);
   }
   return scope;
