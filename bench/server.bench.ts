@@ -3,7 +3,7 @@
  * (broker figures), then the scheduler inside `server start` (one event to N waiting executions, a 40-task chain,
  * memory per live execution). See bench/README.md.
  *
- *   node --import tsx bench/server.bench.ts [--quick] [--only broker|scheduler]
+ *   node --import tsx bench/server.bench.ts [--quick] [--only broker|scheduler] [--fan-out N]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,12 @@ import { SCHEDULER_SETTINGS, schedulerFigures } from './scheduler-figures.ts';
 import { fileSystemOf, machineInfo, progress } from './shared.ts';
 
 const { values: args } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    // The fan-out sizes: N=1 (the reference) and N, one round of N, instead of the mode's list.
+    'fan-out': { type: 'string' },
+  },
 });
 const sections = ['broker', 'scheduler'] as const;
 type Section = (typeof sections)[number];
@@ -25,6 +30,17 @@ if (args.only !== undefined && !sections.includes(args.only as Section)) {
   throw new Error(`--only must be one of ${sections.join(', ')}, got ${JSON.stringify(args.only)}`);
 }
 const mode = args.quick ? 'quick' : 'full';
+const fanOutSize = args['fan-out'] === undefined ? undefined : Number(args['fan-out']);
+if (fanOutSize !== undefined && !(Number.isSafeInteger(fanOutSize) && fanOutSize >= 1)) {
+  throw new Error(`--fan-out must be a positive integer, got ${JSON.stringify(args['fan-out'])}`);
+}
+const schedulerSettings =
+  fanOutSize === undefined
+    ? SCHEDULER_SETTINGS[mode]
+    : {
+        ...SCHEDULER_SETTINGS[mode],
+        fanOut: [SCHEDULER_SETTINGS[mode].fanOut[0]!, { executions: fanOutSize, rounds: 1 }],
+      };
 const wanted = (section: Section) => args.only === undefined || args.only === section;
 const commandFor = (section: Section) => `npm run bench:${section}${args.quick ? ' -- --quick' : ''}`;
 
@@ -62,7 +78,7 @@ async function main(): Promise<number> {
     if (wanted('broker'))
       results.broker = await brokerFigures(BROKER_SETTINGS[mode], dir, commandFor('broker'));
     if (wanted('scheduler'))
-      results.scheduler = await schedulerFigures(SCHEDULER_SETTINGS[mode], dir, commandFor('scheduler'));
+      results.scheduler = await schedulerFigures(schedulerSettings, dir, commandFor('scheduler'));
   } finally {
     removeDir();
   }

@@ -19,6 +19,11 @@ export function authorizeBrokerRequest(caller: Caller, request: RpcRequest): Rpc
     case 'events.send':
       requireRole(caller, role, (request.params as { namespace: string }).namespace, action);
       return request;
+    case 'events.sendBatch':
+      for (const event of (request.params as { events: { namespace: string }[] }).events) {
+        requireRole(caller, role, event.namespace, action);
+      }
+      return request;
     case 'events.list':
     case 'events.count': {
       const filter = request.params as EventFilter;

@@ -30,6 +30,16 @@ export interface BrokerRequestContext {
   identities: IdentityStore | null;
 }
 
+/** What every event sent by request must pass: reserved keys for the scheduler only, the payload limit. */
+function checkSend(p: ParsedParams<'events.send'>, c: BrokerRequestContext): void {
+  if (isReservedKey(p.key) && !c.privileged) throw reservedKeyError(p.key);
+  // The same limit as a plain publish: the value is the event's payload.
+  const bytes = Buffer.byteLength(p.value, 'utf8');
+  if (bytes > c.maxPayloadBytes) {
+    throw new AIFlowError('PAYLOAD_TOO_LARGE', `value is ${bytes} bytes, the limit is ${c.maxPayloadBytes}`);
+  }
+}
+
 /** A user or token method, by the identity store. */
 function identity(method: RpcRequest['method']) {
   return (params: object, c: BrokerRequestContext) =>
@@ -43,16 +53,18 @@ type BrokerHandlers = {
 /** The broker's own methods, one handler each, keyed by the declared method name. */
 export const BROKER_HANDLERS: BrokerHandlers = {
   'events.send': async (p, c) => {
-    if (isReservedKey(p.key) && !c.privileged) throw reservedKeyError(p.key);
-    // The same limit as a plain publish: the value is the event's payload.
-    const bytes = Buffer.byteLength(p.value, 'utf8');
-    if (bytes > c.maxPayloadBytes) {
-      throw new AIFlowError(
-        'PAYLOAD_TOO_LARGE',
-        `value is ${bytes} bytes, the limit is ${c.maxPayloadBytes}`,
-      );
-    }
+    checkSend(p, c);
     return c.log.append({ ...p, sender: stampSender(c.caller, c.clientId, p.sender) });
+  },
+  'events.sendBatch': async (params, c) => {
+    // Defaults of nested params are not filled in by the validation: `value` defaults to the empty string here.
+    const events = params.events.map((p) => ({ ...p, value: p.value ?? '' }));
+    // All checked before any is stored; appended in one turn, they share one commit and keep their order.
+    for (const p of events) checkSend(p, c);
+    const stored = await Promise.all(
+      events.map((p) => c.log.append({ ...p, sender: stampSender(c.caller, c.clientId, p.sender) })),
+    );
+    return { events: stored };
   },
   'events.list': async (p, c) => ({ events: await c.log.list(p, p.limit ?? LIMITS.defaultListLimit) }),
   'events.count': (p, c) => c.log.count(p),

@@ -32,6 +32,16 @@ const filter = {
   beginTime: Type.Optional(Time),
 };
 
+/** One event to store: the params of `events.send`, and each element of `events.sendBatch`. */
+const SendEvent = Params({
+  namespace: NamespaceName,
+  key: EventKey,
+  value: withDefault(AnyString, ''),
+  sender: Type.Optional(AnyString),
+  context: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'a string or null' })),
+  idempotencyId: Type.Optional(AnyString),
+});
+
 /** The event log's methods, answered by the broker. */
 export const EVENT_METHODS = {
   'events.send': declare({
@@ -40,15 +50,23 @@ export const EVENT_METHODS = {
     summary:
       'stores an event and publishes it; a repeated idempotencyId is stored once and answers the stored event ' +
       'with duplicate: true',
-    params: Params({
-      namespace: NamespaceName,
-      key: EventKey,
-      value: withDefault(AnyString, ''),
-      sender: Type.Optional(AnyString),
-      context: Type.Optional(Type.Union([Type.String(), Type.Null()], { description: 'a string or null' })),
-      idempotencyId: Type.Optional(AnyString),
-    }),
+    params: SendEvent,
     result: Type.Object({ event: Event, duplicate: Type.Boolean() }),
+  }),
+  'events.sendBatch': declare({
+    service: 'broker',
+    role: 'publisher',
+    summary:
+      `stores up to ${LIMITS.maxSendBatch} events in the order given, in one request and one commit; all are ` +
+      'checked before any is stored; one result per event, in order',
+    params: Params({
+      events: Type.Array(SendEvent, {
+        minItems: 1,
+        maxItems: LIMITS.maxSendBatch,
+        description: `an array of 1 to ${LIMITS.maxSendBatch} events`,
+      }),
+    }),
+    result: Type.Object({ events: Type.Array(Type.Object({ event: Event, duplicate: Type.Boolean() })) }),
   }),
   'events.list': declare({
     service: 'broker',

@@ -11,4 +11,6 @@ export const LIMITS = {
   /** Largest page of a list query. */
   maxListLimit: 10_000,
   defaultListLimit: 1_000,
+  /** Most events in one `events.sendBatch` request. */
+  maxSendBatch: 1_000,
 } as const;

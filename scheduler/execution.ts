@@ -1,13 +1,13 @@
-import { createActor, type Actor } from 'xstate';
 import { FINISHED_TASK_STATUSES, LIVE_TASK_STATUSES, type TaskStatus } from '../protocol/status.ts';
 import { taskStatusKey } from '../protocol/status-events.ts';
 import { expectedKeys, type TaskSpec, type WorkflowSpec } from '../workflow/spec.ts';
+import type { MachineActor } from './machines/machine-actor.ts';
 import type { taskExecutionMachine } from './machines/task-execution.machine.ts';
 import type { workflowExecutionMachine } from './machines/workflow-execution.machine.ts';
 import type { SnapshotRecord, TaskExecutionRecord, WorkflowExecutionRecord } from './store/records.ts';
 
-export type TaskActor = Actor<typeof taskExecutionMachine>;
-export type ExecutionActor = Actor<typeof workflowExecutionMachine>;
+export type TaskActor = MachineActor<typeof taskExecutionMachine>;
+export type ExecutionActor = MachineActor<typeof workflowExecutionMachine>;
 
 /** The latest execution of one task, with its actor while it is live. */
 export interface TaskSlot {
@@ -94,5 +94,3 @@ export class LiveExecution {
     );
   }
 }
-
-export { createActor };

@@ -4,7 +4,6 @@ import { connectMqtt } from '../client/mqtt-connection.ts';
 import { RpcChannel } from '../client/rpc-channel.ts';
 import { isRole, type Caller } from '../protocol/access-roles.ts';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
-import type { Event } from '../protocol/event.ts';
 import type { ForwardedRequest } from '../protocol/rpc.ts';
 import { replyTopic, SCHEDULER_RPC_TOPIC, SCHEDULER_USERNAME } from '../protocol/topics.ts';
 
@@ -61,23 +60,22 @@ export class SchedulerConnection {
     return connection;
   }
 
-  /** Stores a status event (at least once; the id makes a repeat a no-op). */
-  async sendStatus(event: {
-    namespace: string;
-    key: string;
-    value: string;
-    context: string;
-    id: string;
-  }): Promise<Event> {
-    const { event: stored } = await this.#rpc.call('events.send', {
-      namespace: event.namespace,
-      key: event.key,
-      value: event.value,
-      context: event.context,
-      sender: 'aiflow-scheduler',
-      idempotencyId: event.id,
+  /**
+   * Stores status events in the order given, in one request (at least once; each id makes a repeat a no-op).
+   */
+  async sendStatuses(
+    events: readonly { namespace: string; key: string; value: string; context: string; id: string }[],
+  ): Promise<void> {
+    await this.#rpc.call('events.sendBatch', {
+      events: events.map((event) => ({
+        namespace: event.namespace,
+        key: event.key,
+        value: event.value,
+        context: event.context,
+        sender: 'aiflow-scheduler',
+        idempotencyId: event.id,
+      })),
     });
-    return stored;
   }
 
   #serve(payload: Buffer, handle: RequestHandler): void {

@@ -1,8 +1,8 @@
-import { createActor } from 'xstate';
 import { workflowStatusKey, type WorkflowStatusContext } from '../../protocol/status-events.ts';
 import type { RequestRef, TaskActionCause } from '../../protocol/task-actions.ts';
 import type { Clock } from '../clock.ts';
 import { LiveExecution } from '../execution.ts';
+import { MachineActor } from '../machines/machine-actor.ts';
 import { workflowExecutionMachine, type EnteredStatus } from '../machines/workflow-execution.machine.ts';
 import type { RunType, SnapshotRecord, WorkflowExecutionRecord, WorkflowRecord } from '../store/records.ts';
 import type { EngineState } from './engine-state.ts';
@@ -65,8 +65,8 @@ export class ExecutionLifecycle {
     const input = { workflowExecutionId: record.id };
     const actor =
       record.status === 'running' || record.status === 'init'
-        ? createActor(this.#machine, { input })
-        : createActor(this.#machine, {
+        ? new MachineActor(this.#machine, { input })
+        : new MachineActor(this.#machine, {
             input,
             snapshot: this.#machine.resolveState({ value: record.status, context: input }),
           });

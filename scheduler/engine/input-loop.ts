@@ -90,7 +90,14 @@ export class InputLoop {
     // Never start synchronously: inputs submitted together (one page of events) form one batch.
     await null;
     try {
-      while (this.#queue.length > 0) await this.#runBatch(this.#take());
+      while (this.#queue.length > 0) {
+        await this.#runBatch(this.#take());
+        // A batch runs in promise jobs only (the store is synchronous), and the MQTT client writes its packets on
+        // the next tick, which runs only once no promise job is left: without a turn of the event loop here, the
+        // status events just handed to the publisher (and replies, and socket reads) would wait for every batch
+        // queued meanwhile (after one event to N executions: N task reports).
+        if (this.#queue.length > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     } finally {
       this.#running = null;
     }

@@ -1,4 +1,3 @@
-import { createActor } from 'xstate';
 import { toAIFlowError } from '../../protocol/errors.ts';
 import { FINISHED_TASK_STATUSES, type TaskStatus } from '../../protocol/status.ts';
 import { taskStatusKey, type TaskStatusContext } from '../../protocol/status-events.ts';
@@ -13,6 +12,7 @@ import type { TaskSpec } from '../../workflow/spec.ts';
 import type { Clock } from '../clock.ts';
 import type { LiveExecution, TaskSlot } from '../execution.ts';
 import { taskExecutionMachine, type TaskExecutionEvent } from '../machines/task-execution.machine.ts';
+import { MachineActor } from '../machines/machine-actor.ts';
 import { timeoutReason } from '../executor/outcome.ts';
 import type { TaskExecutionRecord } from '../store/records.ts';
 import { fromRunId, runId, taskRequest } from '../task-request.ts';
@@ -194,7 +194,7 @@ export class TaskLifecycle {
         value: restoreFrom.status,
         context: { ...input, attempt: restoreFrom.attempt, reason: restoreFrom.reason },
       });
-    return createActor(this.#machine, snapshot ? { snapshot, input } : { input }).start();
+    return new MachineActor(this.#machine, snapshot ? { snapshot, input } : { input }).start();
   }
 
   /** Hands a try to the executor once the unit of work is committed. */

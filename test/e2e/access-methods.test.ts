@@ -81,6 +81,7 @@ test('each method is refused exactly to the roles METHOD_ROLES does not allow in
     'user.passwd': { name: 'nobody', password: 'nobody-password' },
     'token.create': { grants: ['viewer@plant-1'] },
     'token.revoke': { id: '000000000000' },
+    'events.sendBatch': { events: [{ namespace: 'plant-1', key: 'batch', value: 'v' }] },
   };
   // What deletes or stops runs last, so that every id still resolves when the others are called; the workflow and
   // its namespace go last of all.
