@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import { removeChaosHome, runChainChaos } from '../chaos/chain-chaos.ts';
 import { chaosSeed } from '../chaos/seeded-random.ts';
 
@@ -27,4 +27,10 @@ test('SIGKILL of the server at random moments under a chain: every task starts e
     `seed ${seed} (rerun with AIFLOW_CHAOS_SEED=${seed}); files kept in ${report.home}`,
   );
   removeChaosHome(report);
+});
+
+// What still holds this process once the run is over (the file ends anyway: `--test-force-exit`).
+after(() => {
+  const open = process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap');
+  if (open.length > 0) process.stderr.write(`chaos: still open after the run: ${open.join(', ')}\n`);
 });
