@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Client } from 'aedes';
 import { ANY_NAMESPACE, type Caller, type Grant } from '../protocol/access-roles.ts';
 import { parseSchedulerPassword } from '../protocol/scheduler-credential.ts';
+import { parseTaskUsername, taskCaller, taskPasswordMatches } from '../protocol/task-credential.ts';
 import { SCHEDULER_USERNAME } from '../protocol/topics.ts';
 import type { IdentityStore } from './identity-store.ts';
 
@@ -141,6 +142,13 @@ export class BrokerAccess {
       return { name: ANONYMOUS_NAME, grants: policy.anonymous };
     }
     if (password === undefined) return { refused: `no password given for ${username}` };
+    const task = parseTaskUsername(username);
+    if (task) {
+      // A task's login is derived from the server secret (see task-credential.ts): checked by deriving it again.
+      const valid =
+        this.#secret !== null && taskPasswordMatches(this.#secret.toString(), username, password.toString());
+      return valid ? taskCaller(task) : { refused: `wrong task credential for ${username}` };
+    }
     const caller = await policy.identities.verify(username, password.toString());
     return caller ?? { refused: `wrong user name or password for ${username}` };
   }

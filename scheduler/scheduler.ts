@@ -3,6 +3,7 @@ import type { ClientTls } from '../client/client-tls.ts';
 import type { Logger } from '../broker/logger.ts';
 import { toAIFlowError } from '../protocol/errors.ts';
 import { DEFAULT_SERVER_URL } from '../protocol/runtime-env.ts';
+import { schedulerSecret } from '../protocol/scheduler-credential.ts';
 import { SCHEDULER_USERNAME } from '../protocol/topics.ts';
 import { SYSTEM_CLOCK, type Clock } from './clock.ts';
 import { ConditionSandbox } from './condition-sandbox.ts';
@@ -84,6 +85,7 @@ export class Scheduler {
       logger: this.#o.logger,
       dataDir: this.#o.dataDir,
       server: this.#o.server,
+      taskSecret: schedulerSecret(this.#o.token),
       publish: (outbox) => void this.#statuses.publish(outbox),
       ...(onCommitted ? { onCommitted } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
