@@ -39,6 +39,7 @@ const SCHEDULER_CALLER: Caller = { name: SCHEDULER_USERNAME, grants: EVERYTHING 
  */
 export class BrokerAccess {
   readonly #secret: Buffer | null;
+  readonly #taskKey: string | null;
   readonly #lease: SchedulerLeaseSource | null;
   readonly #policy: AccessPolicy | null;
   readonly #privileged = new WeakSet<Client>();
@@ -52,8 +53,10 @@ export class BrokerAccess {
     schedulerToken: string | null,
     lease: SchedulerLeaseSource | null = null,
     policy: AccessPolicy | null = null,
+    taskKey: string | null = schedulerToken,
   ) {
     this.#secret = schedulerToken === null ? null : Buffer.from(schedulerToken);
+    this.#taskKey = taskKey;
     this.#lease = lease;
     this.#policy = policy;
   }
@@ -144,9 +147,9 @@ export class BrokerAccess {
     if (password === undefined) return { refused: `no password given for ${username}` };
     const task = parseTaskUsername(username);
     if (task) {
-      // A task's login is derived from the server secret (see task-credential.ts): checked by deriving it again.
+      // A task's login is derived from the task key (see task-credential.ts): checked by deriving it again.
       const valid =
-        this.#secret !== null && taskPasswordMatches(this.#secret.toString(), username, password.toString());
+        this.#taskKey !== null && taskPasswordMatches(this.#taskKey, username, password.toString());
       return valid ? taskCaller(task) : { refused: `wrong task credential for ${username}` };
     }
     const caller = await policy.identities.verify(username, password.toString());

@@ -5,8 +5,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { SchedulerClient } from '../../client/index.ts';
+import mqtt from 'mqtt';
 import { parseCredentialFile } from '../../protocol/admin-credential.ts';
-import { AIFLOW_BIN } from '../helpers.ts';
+import { taskPassword, taskUsername } from '../../protocol/task-credential.ts';
+import { taskKeyFile } from '../../server/home-files.ts';
+import { AIFLOW_BIN, tempDir } from '../helpers.ts';
 import { startTestServer, watchExecutions } from '../server-harness.ts';
 
 const SOURCE = `
@@ -75,4 +78,20 @@ test('bash and function tasks send events with their own credential, in their ow
   // Nothing a refused request asked for happened: one execution only.
   const { total } = await root.call('events.count', { keys: ['x'] });
   assert.equal(total, 0);
+});
+
+test('a task login stays valid across a server restart (a task adopted by the next scheduler keeps working)', async (t) => {
+  const home = tempDir(t);
+  const first = await startTestServer(t, { home, access: {} });
+  const key = readFileSync(taskKeyFile(home), 'utf8').trim();
+  await first.close();
+  const second = await startTestServer(t, { home, access: {} });
+  assert.equal(readFileSync(taskKeyFile(home), 'utf8').trim(), key);
+  const username = taskUsername({ namespace: 'default', workflowExecutionId: 1, taskExecutionId: 1 });
+  const client = await mqtt.connectAsync(second.url, {
+    username,
+    password: taskPassword(key, username),
+    reconnectPeriod: 0,
+  });
+  await client.endAsync(true);
 });
