@@ -3,9 +3,9 @@ import type { Caller } from './access-roles.ts';
 
 /**
  * The login of one task execution: user name `task:<namespace>:<workflowExecutionId>:<taskExecutionId>`, password
- * HMAC-SHA256 of that name under the server secret (the one the scheduler logs in with). Stateless: the scheduler
- * derives it when it starts the task, the broker checks it by deriving it again, and nothing is stored. Node only
- * (not exported to the browser SDK).
+ * HMAC-SHA256 of that name under the home's task key (`task-credential.key`; a broker without one uses its scheduler
+ * token). Stateless: the scheduler derives it when it starts the task, the broker checks it by deriving it again, and
+ * nothing is stored per task. Node only (not exported to the browser SDK).
  */
 export interface TaskIdentity {
   namespace: string;
