@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Client } from 'aedes';
 import { ANY_NAMESPACE, type Caller, type Grant } from '../protocol/access-roles.ts';
 import { parseSchedulerPassword } from '../protocol/scheduler-credential.ts';
+import { parseTaskUsername, taskCaller, taskPasswordMatches } from '../protocol/task-credential.ts';
 import { SCHEDULER_USERNAME } from '../protocol/topics.ts';
 import type { IdentityStore } from './identity-store.ts';
 
@@ -38,6 +39,7 @@ const SCHEDULER_CALLER: Caller = { name: SCHEDULER_USERNAME, grants: EVERYTHING 
  */
 export class BrokerAccess {
   readonly #secret: Buffer | null;
+  readonly #taskKey: string | null;
   readonly #lease: SchedulerLeaseSource | null;
   readonly #policy: AccessPolicy | null;
   readonly #privileged = new WeakSet<Client>();
@@ -51,8 +53,10 @@ export class BrokerAccess {
     schedulerToken: string | null,
     lease: SchedulerLeaseSource | null = null,
     policy: AccessPolicy | null = null,
+    taskKey: string | null = schedulerToken,
   ) {
     this.#secret = schedulerToken === null ? null : Buffer.from(schedulerToken);
+    this.#taskKey = taskKey;
     this.#lease = lease;
     this.#policy = policy;
   }
@@ -141,6 +145,13 @@ export class BrokerAccess {
       return { name: ANONYMOUS_NAME, grants: policy.anonymous };
     }
     if (password === undefined) return { refused: `no password given for ${username}` };
+    const task = parseTaskUsername(username);
+    if (task) {
+      // A task's login is derived from the task key (see task-credential.ts): checked by deriving it again.
+      const valid =
+        this.#taskKey !== null && taskPasswordMatches(this.#taskKey, username, password.toString());
+      return valid ? taskCaller(task) : { refused: `wrong task credential for ${username}` };
+    }
     const caller = await policy.identities.verify(username, password.toString());
     return caller ?? { refused: `wrong user name or password for ${username}` };
   }

@@ -8,6 +8,7 @@ export const BROKER_DEFAULTS = {
   maxPayloadBytes: LIMITS.defaultMaxPayloadBytes,
   durability: 'full',
   schedulerToken: null,
+  taskKey: null,
   schedulerLease: null,
   schedulerCheckpoint: null,
   maxQueuedMessages: 10_000,

@@ -54,6 +54,8 @@ export interface BrokerOptions {
   logger?: Logger;
   /** Password of the scheduler's MQTT user `aiflow-scheduler`; null: no scheduler may connect. @defaultValue null */
   schedulerToken?: string | null;
+  /** The key task logins are derived from (`protocol/task-credential.ts`). @defaultValue the scheduler token */
+  taskKey?: string | null;
   /**
    * The scheduler lease's current fencing token: when set, the scheduler's password is `<token>:<secret>` and only
    * the current token is accepted. @defaultValue null (the password is the scheduler token alone)
@@ -170,6 +172,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
       anonymous: o.access?.anonymous ?? null,
       maxConnectionsPerIdentity: maxConnections,
     },
+    o.taskKey ?? o.schedulerToken,
   );
   if (!identities) logger.debug('access control off: every client may do everything');
   const resends = new ResendFilter();

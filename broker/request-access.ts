@@ -1,6 +1,7 @@
 import { ANY_NAMESPACE, mayAct, METHOD_ROLES, requireRole, type Caller } from '../protocol/access-roles.ts';
 import { AIFlowError } from '../protocol/errors.ts';
 import type { EventFilter, RpcRequest } from '../protocol/rpc.ts';
+import { contextWorkflowExecutionId } from '../protocol/status-events.ts';
 
 /**
  * Checks a request the broker serves itself against `METHOD_ROLES`, in the namespace its params name; returns it,
@@ -16,12 +17,17 @@ export function authorizeBrokerRequest(caller: Caller, request: RpcRequest): Rpc
   if (role === undefined) throw new AIFlowError('FORBIDDEN', `${method} is not open to clients`);
   const action = `call ${method}`;
   switch (method) {
-    case 'events.send':
-      requireRole(caller, role, (request.params as { namespace: string }).namespace, action);
+    case 'events.send': {
+      const params = request.params as { namespace: string; context?: string | null };
+      requireRole(caller, role, params.namespace, action);
+      requireContextRight(caller, params.namespace, params.context ?? null);
       return request;
+    }
     case 'events.sendBatch':
-      for (const event of (request.params as { events: { namespace: string }[] }).events) {
+      for (const event of (request.params as { events: { namespace: string; context?: string | null }[] })
+        .events) {
         requireRole(caller, role, event.namespace, action);
+        requireContextRight(caller, event.namespace, event.context ?? null);
       }
       return request;
     case 'events.list':
@@ -50,4 +56,18 @@ export function authorizeBrokerRequest(caller: Caller, request: RpcRequest): Rpc
       requireRole(caller, role, null, action);
       return request;
   }
+}
+
+/**
+ * The scheduler routes an event whose context names a workflow execution to that execution only, so naming one is
+ * acting on it: only that execution's own task login, or an operator of the namespace (the scheduler included), may.
+ */
+export function requireContextRight(caller: Caller, namespace: string, context: string | null): void {
+  const execution = contextWorkflowExecutionId(context);
+  if (execution === undefined || caller.workflowExecutionId === execution) return;
+  if (mayAct(caller, 'operator', namespace)) return;
+  throw new AIFlowError(
+    'FORBIDDEN',
+    `${caller.name} may not send events in the context of workflow execution ${execution}`,
+  );
 }

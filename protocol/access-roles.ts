@@ -24,6 +24,8 @@ export interface Caller {
   /** The user, token or task name: what `sender` and the audit trail show. */
   name: string;
   grants: readonly Grant[];
+  /** A task's login: the one workflow execution whose context it may name in the events it sends. */
+  workflowExecutionId?: number;
 }
 
 export function isRole(value: unknown): value is Role {

@@ -12,6 +12,11 @@ export function formatSchedulerPassword(credential: SchedulerCredential): string
   return `${credential.fencingToken}:${credential.secret}`;
 }
 
+/** The server secret inside a scheduler password, fenced or not. */
+export function schedulerSecret(password: string): string {
+  return parseSchedulerPassword(password)?.secret ?? password;
+}
+
 /** Undefined when the password is not of the fenced form. */
 export function parseSchedulerPassword(password: string): SchedulerCredential | undefined {
   const match = /^(\d{1,15}):(.+)$/s.exec(password);

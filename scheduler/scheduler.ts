@@ -3,6 +3,7 @@ import type { ClientTls } from '../client/client-tls.ts';
 import type { Logger } from '../broker/logger.ts';
 import { toAIFlowError } from '../protocol/errors.ts';
 import { DEFAULT_SERVER_URL } from '../protocol/runtime-env.ts';
+import { schedulerSecret } from '../protocol/scheduler-credential.ts';
 import { SCHEDULER_USERNAME } from '../protocol/topics.ts';
 import { SYSTEM_CLOCK, type Clock } from './clock.ts';
 import { ConditionSandbox } from './condition-sandbox.ts';
@@ -23,6 +24,8 @@ export interface SchedulerOptions {
   server?: string;
   /** The broker's scheduler token (password of the MQTT user `aiflow-scheduler`). */
   token: string;
+  /** The key task logins are derived from; the broker must hold the same. @defaultValue the secret in `token` */
+  taskKey?: string;
   store: MetadataStore;
   /** Snapshots and task logs go here. */
   dataDir: string;
@@ -47,7 +50,7 @@ export interface SchedulerOptions {
  * processes through the local executor and publishes committed status events.
  */
 export class Scheduler {
-  readonly #o: Required<Omit<SchedulerOptions, 'server' | 'metrics' | 'tls'>> & {
+  readonly #o: Required<Omit<SchedulerOptions, 'server' | 'metrics' | 'tls' | 'taskKey'>> & {
     server: string;
     tls?: ClientTls | undefined;
   };
@@ -84,6 +87,7 @@ export class Scheduler {
       logger: this.#o.logger,
       dataDir: this.#o.dataDir,
       server: this.#o.server,
+      taskSecret: options.taskKey ?? schedulerSecret(options.token),
       publish: (outbox) => void this.#statuses.publish(outbox),
       ...(onCommitted ? { onCommitted } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),

@@ -1,4 +1,5 @@
 import { RUNTIME_ENV } from '../protocol/runtime-env.ts';
+import { taskPassword, taskUsername } from '../protocol/task-credential.ts';
 import type { TaskSpec } from '../workflow/spec.ts';
 import type { LiveExecution } from './execution.ts';
 import { taskRuntimeEnv } from './executor/runtime.ts';
@@ -14,6 +15,13 @@ export const fromRunId = (id: number) => ({
   attempt: id % ATTEMPTS_PER_ID,
 });
 
+/** Where task processes connect, and the secret their logins are derived from (none: tasks get no login). */
+export interface TaskServer {
+  url: string;
+  dataDir: string;
+  taskSecret?: string;
+}
+
 /**
  * What the executor runs for one try of a task execution: the command or the function (found again in the
  * execution's snapshot module), and the environment through which the task's SDK client knows its server,
@@ -23,7 +31,7 @@ export function taskRequest(
   execution: LiveExecution,
   task: TaskSpec,
   run: { taskExecutionId: number; sequence: number; attempt: number },
-  server: { url: string; dataDir: string },
+  server: TaskServer,
 ): SubmitRequest {
   const operator =
     task.operator.type === 'bash'
@@ -34,17 +42,16 @@ export function taskRequest(
           workflow: execution.spec.name,
           task: task.name,
         };
+  const identity = {
+    namespace: execution.record.namespace,
+    workflowExecutionId: execution.record.id,
+    taskExecutionId: run.taskExecutionId,
+  };
   const env = {
-    ...taskRuntimeEnv({
-      namespace: execution.record.namespace,
-      workflowExecutionId: execution.record.id,
-      taskExecutionId: run.taskExecutionId,
-      sequence: run.sequence,
-    }),
+    ...taskRuntimeEnv({ ...identity, sequence: run.sequence }),
     [RUNTIME_ENV.server]: server.url,
-    // Tasks log in with the home's admin credential: they run as the server's OS user, who can read it anyway.
-    // Per-task credentials (a token scoped to the execution) would be set here instead.
-    [RUNTIME_ENV.home]: server.dataDir,
+    // The task's own login, scoped to its namespace and execution: it needs nothing from the server's home.
+    ...(server.taskSecret === undefined ? {} : taskLoginEnv(server.taskSecret, taskUsername(identity))),
     [RUNTIME_ENV.sender]: `${execution.record.id}_${task.name}_${run.sequence}`,
     [RUNTIME_ENV.context]: JSON.stringify({ workflowExecutionId: execution.record.id }),
   };
@@ -54,4 +61,8 @@ export function taskRequest(
     env,
     timeoutMs: task.timeoutMs,
   };
+}
+
+function taskLoginEnv(secret: string, username: string): Record<string, string> {
+  return { [RUNTIME_ENV.username]: username, [RUNTIME_ENV.password]: taskPassword(secret, username) };
 }

@@ -13,7 +13,13 @@ import { readCheckpointFile } from '../scheduler/store/checkpoint-file.ts';
 import { readLeaseFile } from '../scheduler/store/sqlite-lease.ts';
 import { prepareAccess, type ServerAccessOptions } from './access-setup.ts';
 import { serveDashboard } from './dashboard-routes.ts';
-import { metadataFile, readAdminCredential, schedulerTokenFile, serverTrustFile } from './home-files.ts';
+import {
+  metadataFile,
+  readAdminCredential,
+  readTaskKey,
+  schedulerTokenFile,
+  serverTrustFile,
+} from './home-files.ts';
 import { forgetLocalLogin, registerLocalLogin } from '../protocol/local-logins.ts';
 import { HttpEndpoints } from './http-endpoints.ts';
 import { listenHttp, validateHttpPort, type HttpListener } from './http-listener.ts';
@@ -34,7 +40,7 @@ const SCHEDULER_MODES: readonly SchedulerMode[] = ['in-process', 'child-process'
 
 export interface ServerOptions extends Omit<
   BrokerOptions,
-  'dbFile' | 'schedulerToken' | 'schedulerLease' | 'logger' | 'httpHandler' | 'access'
+  'dbFile' | 'schedulerToken' | 'taskKey' | 'schedulerLease' | 'logger' | 'httpHandler' | 'access'
 > {
   /**
    * Access control (see "Security" in the README). `'open'` turns it off: every client may do everything, as an
@@ -131,6 +137,7 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
   // A secret made at each start proves the scheduler can read this home; a scheduler run apart reads it there.
   const secret = randomUUID();
   writeFileSync(schedulerTokenFile(home), secret + '\n', { mode: 0o600 });
+  const taskKey = readTaskKey(home);
   if (tls) writeFileSync(serverTrustFile(home), tls.trusted);
   const inProcessStore =
     schedulerMode === 'in-process'
@@ -153,6 +160,7 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
       ...brokerOptions,
       dbFile: join(home, 'aiflow.db'),
       schedulerToken: secret,
+      taskKey,
       schedulerLease: currentToken,
       // Read from the file whichever process runs the scheduler; an injected store has no file.
       schedulerCheckpoint: async () =>
@@ -183,6 +191,7 @@ export async function startServer(options: ServerOptions): Promise<AIFlowServer>
         home,
         server: broker.url,
         secret,
+        taskKey,
         store: inProcessStore,
         logger,
         tls: ownClientTls,

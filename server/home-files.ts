@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   ADMIN_CREDENTIAL_FILE,
@@ -36,4 +37,23 @@ export function readAdminCredential(home: string): Credentials | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The key task logins are derived from (`protocol/task-credential.ts`), made at the first start and kept (mode
+ * 0600): unlike the scheduler token it survives a restart, so tasks adopted across one keep a valid login.
+ */
+export function taskKeyFile(home: string): string {
+  return join(home, 'task-credential.key');
+}
+
+/** The home's task key, made now if the home has none yet (exclusively: two processes end with the same key). */
+export function readTaskKey(home: string): string {
+  const file = taskKeyFile(home);
+  try {
+    writeFileSync(file, randomBytes(32).toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  return readFileSync(file, 'utf8').trim();
 }

@@ -9,7 +9,7 @@ import { SchedulerMetrics } from '../scheduler/scheduler-metrics.ts';
 import { meteredStore } from '../scheduler/store/metered-store.ts';
 import type { MetadataStore } from '../scheduler/store/metadata-store.ts';
 import { SqliteMetadataStore } from '../scheduler/store/sqlite-metadata-store.ts';
-import { metadataFile, schedulerTokenFile } from './home-files.ts';
+import { metadataFile, readTaskKey, schedulerTokenFile } from './home-files.ts';
 
 /** What a user may tune of the scheduler, wherever it runs. */
 export type SchedulerSettings = Partial<
@@ -27,6 +27,8 @@ export interface StartSchedulerOptions extends SchedulerSettings {
   tls?: ClientTls | undefined;
   /** The server's scheduler secret. @defaultValue read from the home (`scheduler.token`) */
   secret?: string;
+  /** The key task logins are derived from. @defaultValue read from the home (`task-credential.key`) */
+  taskKey?: string;
   /** @defaultValue SQLite at `<home>/metadata.db`; closed by `close()` either way */
   store?: MetadataStore;
   logger?: Logger;
@@ -58,6 +60,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Ru
   const {
     home,
     secret = readSecret(home),
+    taskKey = readTaskKey(home),
     logger = createLogger(),
     leaseDurationMs,
     waitForLeaseMs = 0,
@@ -85,6 +88,7 @@ export async function startScheduler(options: StartSchedulerOptions): Promise<Ru
     scheduler = await Scheduler.start({
       ...rest,
       token: formatSchedulerPassword({ fencingToken: lease.token, secret }),
+      taskKey,
       store: meteredStore(store, metrics),
       metrics,
       dataDir: home,

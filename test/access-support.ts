@@ -15,7 +15,7 @@ export const passwordOf = (name: string) => `${name}-password`;
 export async function startSecuredBroker(
   t: TestContext,
   identities: { users?: Record<string, string[]>; tokens?: Record<string, string[]> },
-  options: { maxConnectionsPerIdentity?: number } = {},
+  options: { maxConnectionsPerIdentity?: number; schedulerToken?: string } = {},
 ): Promise<{ broker: TestBroker; tokens: Map<string, string> }> {
   const file = join(tempDir(t), 'access.db');
   const store = IdentityStore.open(file);
@@ -30,8 +30,10 @@ export async function startSecuredBroker(
   } finally {
     store.close();
   }
+  const { schedulerToken = null, ...limits } = options;
   const broker = await startTestBroker(t, {
-    access: { file, anonymous: [parseGrant('publisher@default')], ...options },
+    schedulerToken,
+    access: { file, anonymous: [parseGrant('publisher@default')], ...limits },
   });
   return { broker, tokens };
 }

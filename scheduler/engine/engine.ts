@@ -55,7 +55,11 @@ export class SchedulerEngine implements RequestTarget {
       timers: this.#timers,
       runner: deps.runner,
       clock: deps.clock,
-      server: { url: deps.server, dataDir: deps.dataDir },
+      server: {
+        url: deps.server,
+        dataDir: deps.dataDir,
+        ...(deps.taskSecret === undefined ? {} : { taskSecret: deps.taskSecret }),
+      },
       failedToStart: (end) => void this.taskFinished(end).catch(() => undefined),
       ended: (execution) => this.#executions.taskEnded(execution),
     });

@@ -34,6 +34,8 @@ export interface EngineDeps {
   dataDir: string;
   /** The server URL task processes connect to. */
   server: string;
+  /** The key each task's login is derived from (`task-credential.ts`); without it tasks get no login. */
+  taskSecret?: string;
   /** Called with each batch's committed status events, in commit order (the shell publishes them). */
   publish: (outbox: OutboxRecord[]) => void;
   /** Called after each batch is committed and before its effects run (crash-point tests hook in here). */

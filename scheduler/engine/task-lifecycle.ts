@@ -18,6 +18,7 @@ import type { TaskExecutionRecord } from '../store/records.ts';
 import { fromRunId, runId, taskRequest } from '../task-request.ts';
 import type { EngineState } from './engine-state.ts';
 import type { TaskRunner } from './ports.ts';
+import type { TaskServer } from '../task-request.ts';
 import type { EngineTimers } from './timers.ts';
 
 /** How a task process ended, as the executor reports it. */
@@ -32,7 +33,7 @@ export interface TaskLifecycleDeps {
   timers: EngineTimers;
   runner: TaskRunner;
   clock: Clock;
-  server: { url: string; dataDir: string };
+  server: TaskServer;
   /** A task that cannot start fails like any task: its end is fed back as an input. */
   failedToStart: (end: TaskEnd) => void;
   /** A task execution of `execution` reached a final status. */

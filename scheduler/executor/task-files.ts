@@ -99,7 +99,8 @@ export const ALREADY_STARTED_EXIT_CODE = 75;
  */
 export function createJsonExclusive(file: string, value: unknown): boolean {
   const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, JSON.stringify(value));
+  // Owner only: a spec holds the task's environment, its login (AIFLOW_PASSWORD) included.
+  writeFileSync(temp, JSON.stringify(value), { mode: 0o600 });
   try {
     linkSync(temp, file);
     return true;
