@@ -95,9 +95,7 @@ export const ACCESS_METHODS = {
   'audit.list': declare({
     service: 'broker',
     role: 'admin',
-    summary:
-      'the newest audit entries (changes, refused logins, FORBIDDEN refusals), oldest first; filters by user, ' +
-      `action, namespace and since (limit 1 to ${LIMITS.maxListLimit}, default ${LIMITS.defaultListLimit})`,
+    summary: `the newest audit entries, oldest first (limit 1 to ${LIMITS.maxListLimit}, default ${LIMITS.defaultListLimit})`,
     params: Params({
       user: Type.Optional(NonEmptyString),
       action: Type.Optional(NonEmptyString),
