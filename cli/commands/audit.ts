@@ -8,7 +8,7 @@ import { callScheduler } from '../scheduler-call.ts';
 interface Options {
   server: string;
   output: OutputFormat;
-  user?: string;
+  identity?: string;
   action?: string;
   namespace?: string;
   since?: number;
@@ -31,7 +31,7 @@ export function auditCommand(io: CliIO): Command {
   audit
     .command('list')
     .description('the newest entries, oldest first')
-    .option('--user <name>', 'only what this identity did')
+    .option('--identity <name>', 'only what this user or token did (--user is the login)')
     .option('--action <method>', 'only this method (e.g. workflow.delete), or login')
     .option('--namespace <namespace>', 'only requests that named this namespace')
     .addOption(
@@ -45,7 +45,7 @@ export function auditCommand(io: CliIO): Command {
     .addOption(outputOption())
     .action(async (o: Options) => {
       const filter = {
-        ...(o.user === undefined ? {} : { user: o.user }),
+        ...(o.identity === undefined ? {} : { user: o.identity }),
         ...(o.action === undefined ? {} : { action: o.action }),
         ...(o.namespace === undefined ? {} : { namespace: o.namespace }),
         ...(o.since === undefined ? {} : { since: o.since }),
