@@ -161,13 +161,15 @@ export class AuditTrail {
 
   #entry(requester: Requester, method: string, params: unknown): Omit<NewAuditEntry, 'outcome'> {
     const p = (typeof params === 'object' && params !== null ? params : {}) as Record<string, unknown>;
+    // `namespace.add` and `namespace.delete` name theirs `name`.
+    const namespace = method.startsWith('namespace.') ? p.name : p.namespace;
     return {
       time: Date.now(),
       identity: requester.caller.name,
       client: requester.client.id,
       remote: remoteAddress(requester.client),
       action: method,
-      namespace: typeof p.namespace === 'string' ? p.namespace.slice(0, MAX_TARGET_CHARS) : null,
+      namespace: typeof namespace === 'string' ? namespace.slice(0, MAX_TARGET_CHARS) : null,
       target: targetOf(p),
       detail: null,
     };
