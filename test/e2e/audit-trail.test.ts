@@ -158,3 +158,15 @@ test('audit.list filters by identity, action, namespace, time and limit; the CLI
     ['namespace.delete FORBIDDEN', 'namespace.delete ok'],
   );
 });
+
+test('a server keeps the newest auditMaxEntries entries', async (t) => {
+  const server = await startTestServer(t, { access: { auditMaxEntries: 2 } });
+  const admin = parseCredentialFile(readFileSync(join(server.home, 'admin.credential'), 'utf8'))!;
+  const root = await SchedulerClient.connect({ server: server.url, credentials: admin });
+  t.after(() => root.close());
+  for (const name of ['a', 'b', 'c']) await root.call('namespace.add', { name });
+  assert.deepEqual(
+    (await root.listAudit()).map((e) => e.namespace),
+    ['b', 'c'],
+  );
+});
