@@ -71,8 +71,8 @@ export interface Requester {
 /**
  * Records changes and refusals in the audit log. The broker sees every request: its own methods it answers itself,
  * scheduler methods it forwards, and the scheduler's answer comes back through it on the requester's reply topic
- * (`replied`), so the outcome of both is known here without the scheduler reporting anything. Read methods are
- * recorded only when refused with FORBIDDEN.
+ * (`replied`), so the outcome of both is known here without the scheduler reporting anything. Read methods, and
+ * publishes and subscriptions, are recorded only when refused with FORBIDDEN.
  */
 export class AuditTrail {
   readonly #log: AuditLog;
@@ -142,6 +142,16 @@ export class AuditTrail {
     const left = (this.#changeTargets.get(replyTo) ?? 1) - 1;
     if (left > 0) this.#changeTargets.set(replyTo, left);
     else this.#changeTargets.delete(replyTo);
+  }
+
+  /** A publish or subscription refused with FORBIDDEN: `action` is `publish` or `subscribe`. */
+  topicRefused(requester: Requester, action: 'publish' | 'subscribe', topic: string): void {
+    const namespace = /^ns\/([^/+#]+)\//.exec(topic)?.[1] ?? null;
+    this.#log.record({
+      ...this.#entry(requester, action, namespace === null ? {} : { namespace }),
+      target: { topic: topic.slice(0, MAX_TARGET_CHARS) },
+      outcome: 'FORBIDDEN',
+    });
   }
 
   /** A refused CONNECT: `identity` is the user name it gave. */

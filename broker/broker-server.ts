@@ -244,7 +244,13 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
       );
     switch (routePublish(packet.topic, privileged)) {
       case 'event':
-        return gateway.accept(client, packet, callback);
+        if (!audit) return gateway.accept(client, packet, callback);
+        return gateway.accept(client, packet, (error) => {
+          if (error instanceof AIFlowError && error.code === 'FORBIDDEN') {
+            audit.trail.topicRefused({ caller: access.callerOf(client), client }, 'publish', packet.topic);
+          }
+          callback(error);
+        });
       case 'rpc':
         packet.retain = false;
         rpc.handle(client, packet);
@@ -286,6 +292,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
       if (privileged && subscription.topic === SCHEDULER_RPC_TOPIC) access.schedulerSubscribed(client);
       return callback(null, subscription);
     }
+    audit?.trail.topicRefused({ caller: access.callerOf(client), client }, 'subscribe', subscription.topic);
     logger.warn('subscription refused', {
       client: client.id,
       topic: subscription.topic,

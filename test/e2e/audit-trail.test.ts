@@ -1,5 +1,5 @@
 // The audit trail on a real server with access control on: changes by two users in order with who, what and
-// outcome; refused logins and FORBIDDEN refusals; no secret in any entry; admin-only reads; filters.
+// outcome; refused logins and FORBIDDEN refusals (requests, subscriptions, publishes); no secret in any entry; admin-only reads; filters.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import mqtt from 'mqtt';
 import { SchedulerClient, type AuditEntry } from '../../client/index.ts';
 import { parseCredentialFile } from '../../protocol/admin-credential.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
+import { withinHangGuard } from '../helpers.ts';
 import { startTestServer } from '../server-harness.ts';
 
 const SOURCE = `import { Workflow } from 'aiflow-mqtt/workflow';
@@ -57,6 +58,18 @@ test('changes, refused logins and FORBIDDEN refusals are recorded in order, with
   assert.equal(await refused(bob.call('events.prune', { createdBefore: 0 })), 'FORBIDDEN');
   assert.equal(await refused(bob.listAudit()), 'FORBIDDEN');
   assert.equal(await refused(bob.call('workflow.list', { namespace: 'plant-2' })), 'FORBIDDEN');
+  const raw = await mqtt.connectAsync(server.url, {
+    username: 'bob',
+    password: 'bob-password',
+    reconnectPeriod: 0,
+  });
+  t.after(() => raw.end(true));
+  // SUBACK 0x80, which MQTT.js reports as an error.
+  await assert.rejects(raw.subscribeAsync('ns/plant-2/#', { qos: 1 }));
+  // A refused publish cuts the connection (MQTT 3.1.1 has no negative PUBACK).
+  const closed = new Promise<void>((resolve) => raw.once('close', () => resolve()));
+  raw.publish('ns/plant-1/temp', '21', { qos: 1 });
+  await withinHangGuard(closed, 'the refused publisher is disconnected');
   await assert.rejects(
     mqtt.connectAsync(server.url, { username: 'alice', password: 'not-her-password', reconnectPeriod: 0 }),
   );
@@ -81,6 +94,8 @@ test('changes, refused logins and FORBIDDEN refusals are recorded in order, with
     'bob events.prune FORBIDDEN',
     'bob audit.list FORBIDDEN',
     'bob workflow.list FORBIDDEN',
+    'bob subscribe FORBIDDEN',
+    'bob publish FORBIDDEN',
     'alice login UNAUTHORIZED',
     `${admin.username} workflow.delete NOT_FOUND`,
     `${admin.username} user.passwd ok`,
@@ -102,6 +117,8 @@ test('changes, refused logins and FORBIDDEN refusals are recorded in order, with
     grants: ['operator@plant-1'],
   });
   assert.match(entries.find((e) => e.action === 'login')!.detail!, /wrong user name or password for alice/);
+  const publish = entries.find((e) => e.action === 'publish')!;
+  assert.deepEqual([publish.namespace, publish.target], ['plant-1', { topic: 'ns/plant-1/temp' }]);
 
   const text = JSON.stringify(entries);
   for (const secret of ['alice-password', 'bob-password', 'alice-new-password', 'not-her-password', token]) {
