@@ -1,6 +1,6 @@
 import type { Client } from 'aedes';
 import type { Caller } from '../protocol/access-roles.ts';
-import type { RequestMethod } from '../protocol/request-methods.ts';
+import { isRequestMethod, REQUEST_METHODS, type RequestMethod } from '../protocol/request-methods.ts';
 import type { AuditLog, NewAuditEntry } from './audit-log.ts';
 
 /** The methods that change something: every call is recorded, whatever its outcome. */
@@ -171,8 +171,8 @@ export class AuditTrail {
 
   #entry(requester: Requester, method: string, params: unknown): Omit<NewAuditEntry, 'outcome'> {
     const p = (typeof params === 'object' && params !== null ? params : {}) as Record<string, unknown>;
-    // `namespace.add` and `namespace.delete` name theirs `name`.
-    const namespace = method.startsWith('namespace.') ? p.name : p.namespace;
+    // `namespace.add` and `namespace.delete` name theirs `name`; a workflow's defaults to the declared one.
+    const namespace = method.startsWith('namespace.') ? p.name : (p.namespace ?? declaredNamespace(method));
     return {
       time: Date.now(),
       identity: requester.caller.name,
@@ -184,6 +184,13 @@ export class AuditTrail {
       detail: null,
     };
   }
+}
+
+/** The default of a method's `namespace` param, if it declares one. */
+function declaredNamespace(method: string): unknown {
+  if (!isRequestMethod(method)) return undefined;
+  const properties = REQUEST_METHODS[method].params.properties as Record<string, { default?: unknown }>;
+  return properties.namespace?.default;
 }
 
 function targetOf(params: Record<string, unknown>): Record<string, unknown> {

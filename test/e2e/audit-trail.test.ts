@@ -174,6 +174,12 @@ test('audit.list filters by identity, action, namespace, time and limit; the CLI
     (JSON.parse(cli.stdout) as AuditEntry[]).map((e) => `${e.action} ${e.outcome}`),
     ['namespace.delete FORBIDDEN', 'namespace.delete ok'],
   );
+
+  // A request that leaves its namespace to the declared default is recorded under it.
+  assert.equal(await refused(root.call('workflow.delete', { workflow: 'nope' })), 'NOT_FOUND');
+  assert.deepEqual(summary(await root.listAudit({ namespace: 'default' })), [
+    `${admin.username} workflow.delete NOT_FOUND`,
+  ]);
 });
 
 test('a server keeps the newest auditMaxEntries entries', async (t) => {
