@@ -107,6 +107,12 @@ export class AuditTrail {
       this.#settle(oldestKey);
       this.#log.record({ ...oldest, outcome: 'UNANSWERED' });
     }
+    // A request id used again before its answer: the first is settled as unanswered, so counts stay right.
+    const previous = this.#changes.get(key);
+    if (previous) {
+      this.#settle(key);
+      this.#log.record({ ...previous, outcome: 'UNANSWERED' });
+    }
     this.#changes.set(key, entry);
     this.#changeTargets.set(replyTo, (this.#changeTargets.get(replyTo) ?? 0) + 1);
   }
