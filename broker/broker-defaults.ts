@@ -19,3 +19,5 @@ export const BROKER_DEFAULTS = {
 
 /** Connections one identity may hold when `access.maxConnectionsPerIdentity` is not given. */
 export const DEFAULT_MAX_CONNECTIONS_PER_IDENTITY = 1000;
+/** Rows the audit trail keeps; older ones are deleted as new ones come. */
+export const DEFAULT_AUDIT_MAX_ENTRIES = 100_000;

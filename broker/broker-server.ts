@@ -16,9 +16,15 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
-import { SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
-import { BROKER_DEFAULTS, DEFAULT_MAX_CONNECTIONS_PER_IDENTITY } from './broker-defaults.ts';
-import { BrokerAccess, type SchedulerLeaseSource } from './access.ts';
+import { replyTopicOwner, SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
+import {
+  BROKER_DEFAULTS,
+  DEFAULT_AUDIT_MAX_ENTRIES,
+  DEFAULT_MAX_CONNECTIONS_PER_IDENTITY,
+} from './broker-defaults.ts';
+import { AuditLog } from './audit-log.ts';
+import { AuditTrail } from './audit-trail.ts';
+import { ANONYMOUS_NAME, BrokerAccess, type SchedulerLeaseSource } from './access.ts';
 import { IdentityStore } from './identity-store.ts';
 import { subscribeRefusal } from './topic-access.ts';
 import type { Grant } from '../protocol/access-roles.ts';
@@ -110,6 +116,8 @@ export interface BrokerAccessOptions {
   anonymous?: readonly Grant[] | null;
   /** Most connections one identity (user, token or anonymous) may hold at once. @defaultValue 1000 */
   maxConnectionsPerIdentity?: number;
+  /** Entries the audit trail keeps (in the same file); the oldest go first. @defaultValue 100000 */
+  auditMaxEntries?: number;
 }
 
 // Room for the topic (at most 65,535 bytes) and headers beyond the payload limit, so that a payload slightly over
@@ -154,13 +162,19 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   const maxConnections = o.access?.maxConnectionsPerIdentity ?? DEFAULT_MAX_CONNECTIONS_PER_IDENTITY;
   validatePositive('maxConnectionsPerIdentity', maxConnections);
   const log = await EventLog.open(o.dbFile, { durability: o.durability, logger });
+  const auditMaxEntries = o.access?.auditMaxEntries ?? DEFAULT_AUDIT_MAX_ENTRIES;
+  validatePositive('auditMaxEntries', auditMaxEntries);
   let identities: IdentityStore | null = null;
+  let auditLog: AuditLog | null = null;
   try {
     identities = o.access ? IdentityStore.open(o.access.file) : null;
+    auditLog = o.access ? new AuditLog(o.access.file, auditMaxEntries) : null;
   } catch (error) {
+    identities?.close();
     await log.close();
     throw error;
   }
+  const audit = auditLog && { log: auditLog, trail: new AuditTrail(auditLog) };
   const refusedClients = new WeakSet<Client>();
   // Connections cut by the frame guard: the broker may still parse the chunk that tripped it, and must not act on it.
   const cutConnections = new WeakSet<object>();
@@ -193,6 +207,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
     o.maxPayloadBytes,
     o.schedulerCheckpoint ?? (async () => 0),
     identities,
+    audit,
   );
 
   aedes.preConnect = (client, packet, callback) => {
@@ -209,6 +224,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
       (result) => {
         if (result.accepted) return callback(null, true);
         logger.warn('connection refused', { client: client.id, code: 'UNAUTHORIZED', reason: result.reason });
+        audit?.trail.loginRefused(client, username || ANONYMOUS_NAME, result.reason);
         const message = result.returnCode === 4 ? 'bad user name or password' : 'not authorized';
         callback(Object.assign(new Error(message), { returnCode: result.returnCode }), false);
       },
@@ -221,9 +237,23 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   aedes.authorizePublish = (client, packet, callback) => {
     if (client === null) return callback(null);
     if (cutConnections.has(client.conn)) return callback(new Error('connection cut'));
-    switch (routePublish(packet.topic, access.isPrivileged(client))) {
+    const privileged = access.isPrivileged(client);
+    // The scheduler's answers to forwarded requests: their outcomes complete the audit trail.
+    const answered = privileged && audit ? replyTopicOwner(packet.topic) : undefined;
+    if (answered !== undefined)
+      audit?.trail.replied(
+        answered,
+        typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
+      );
+    switch (routePublish(packet.topic, privileged)) {
       case 'event':
-        return gateway.accept(client, packet, callback);
+        if (!audit) return gateway.accept(client, packet, callback);
+        return gateway.accept(client, packet, (error) => {
+          if (error instanceof AIFlowError && error.code === 'FORBIDDEN') {
+            audit.trail.topicRefused({ caller: access.callerOf(client), client }, 'publish', packet.topic);
+          }
+          callback(error);
+        });
       case 'rpc':
         packet.retain = false;
         rpc.handle(client, packet);
@@ -265,6 +295,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
       if (privileged && subscription.topic === SCHEDULER_RPC_TOPIC) access.schedulerSubscribed(client);
       return callback(null, subscription);
     }
+    audit?.trail.topicRefused({ caller: access.callerOf(client), client }, 'subscribe', subscription.topic);
     logger.warn('subscription refused', {
       client: client.id,
       topic: subscription.topic,
@@ -359,6 +390,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
       () => web && closeServer(web),
       () => log.close(),
       () => identities?.close(),
+      () => auditLog?.close(),
     ]);
     throw error;
   }
@@ -384,6 +416,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
       },
       () => log.close(),
       () => identities?.close(),
+      () => auditLog?.close(),
     ]);
     return closing;
   };

@@ -3,6 +3,7 @@ import { LIMITS } from '../protocol/limits.ts';
 import type { BrokerMethod, ParsedParams, RequestResult } from '../protocol/request-methods.ts';
 import { isReservedKey } from '../protocol/topics.ts';
 import type { Caller } from '../protocol/access-roles.ts';
+import type { AuditLog } from './audit-log.ts';
 import { reservedKeyError } from './event-gateway.ts';
 import type { EventLog } from './event-log.ts';
 import { handleIdentityRequest } from './identity-requests.ts';
@@ -28,6 +29,8 @@ export interface BrokerRequestContext {
   whoami: Caller;
   /** Users and tokens; null when access control is off. */
   identities: IdentityStore | null;
+  /** The audit trail; null when access control is off. */
+  audit: AuditLog | null;
 }
 
 /** What every event sent by request must pass: reserved keys for the scheduler only, the payload limit. */
@@ -87,5 +90,11 @@ export const BROKER_HANDLERS: BrokerHandlers = {
   'token.create': identity('token.create') as BrokerHandlers['token.create'],
   'token.list': identity('token.list') as BrokerHandlers['token.list'],
   'token.revoke': identity('token.revoke') as BrokerHandlers['token.revoke'],
+  'audit.list': async (p, c) => {
+    if (c.audit === null) {
+      throw new AIFlowError('CONFLICT', 'access control is off on this broker: there is no audit trail');
+    }
+    return { entries: c.audit.list({ ...p, limit: p.limit ?? LIMITS.defaultListLimit }) };
+  },
   'access.whoami': async (_p, c) => ({ ...c.whoami, grants: [...c.whoami.grants], clientId: c.clientId }),
 };

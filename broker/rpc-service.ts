@@ -4,6 +4,8 @@ import { parseRpcRequest, peekRequestId } from '../protocol/rpc-request.ts';
 import type { ForwardedRequest, RpcRequest, RpcReply } from '../protocol/rpc.ts';
 import { replyTopic, SCHEDULER_RPC_TOPIC } from '../protocol/topics.ts';
 import type { BrokerAccess } from './access.ts';
+import type { AuditLog } from './audit-log.ts';
+import type { AuditTrail } from './audit-trail.ts';
 import type { IdentityStore } from './identity-store.ts';
 import { BROKER_HANDLERS, type BrokerRequestContext } from './rpc-handlers.ts';
 import { authorizeBrokerRequest } from './request-access.ts';
@@ -22,6 +24,7 @@ export class RpcService {
   readonly #maxPayloadBytes: number;
   readonly #schedulerCheckpoint: () => Promise<number>;
   readonly #identities: IdentityStore | null;
+  readonly #audit: { log: AuditLog; trail: AuditTrail } | null;
 
   constructor(
     broker: Aedes,
@@ -31,8 +34,10 @@ export class RpcService {
     maxPayloadBytes: number,
     schedulerCheckpoint: () => Promise<number> = async () => 0,
     identities: IdentityStore | null = null,
+    audit: { log: AuditLog; trail: AuditTrail } | null = null,
   ) {
     this.#identities = identities;
+    this.#audit = audit;
     this.#maxPayloadBytes = maxPayloadBytes;
     this.#schedulerCheckpoint = schedulerCheckpoint;
     this.#broker = broker;
@@ -56,21 +61,36 @@ export class RpcService {
     const target = request.replyTo ?? client.id;
     // The broker builds the envelope: the caller comes from the connection's login, never from the payload.
     const caller = this.#access.callerOf(client);
+    const trail = this.#audit?.trail;
+    const requester = { caller, client };
     if ('forward' in request) {
       const { id, method, params } = request;
+      if (!this.#access.schedulerOnline) {
+        trail?.answered(requester, method, params, 'SCHEDULER_NOT_RUNNING');
+      } else trail?.forwarded(requester, id, target, method, params);
       this.#forward({ id, method, params, replyTo: target, client: client.id, caller });
       return;
     }
+    const { method, params } = request;
     let allowed: RpcRequest;
     try {
       allowed = this.#access.enforced ? authorizeBrokerRequest(caller, request) : request;
     } catch (error) {
-      this.#fail(target, request.id, toAIFlowError(error));
+      const refusal = toAIFlowError(error);
+      trail?.answered(requester, method, params, refusal.code);
+      this.#fail(target, request.id, refusal);
       return;
     }
     this.#execute(allowed, client).then(
-      (result) => this.#reply(target, { id: request.id, result }),
-      (error: unknown) => this.#fail(target, request.id, toAIFlowError(error)),
+      (result) => {
+        trail?.answered(requester, method, params, 'ok');
+        this.#reply(target, { id: request.id, result });
+      },
+      (error: unknown) => {
+        const failure = toAIFlowError(error);
+        trail?.answered(requester, method, params, failure.code);
+        this.#fail(target, request.id, failure);
+      },
     );
   }
 
@@ -103,6 +123,7 @@ export class RpcService {
       caller: this.#access.enforced ? whoami : null,
       whoami,
       identities: this.#identities,
+      audit: this.#audit?.log ?? null,
     });
   }
 

@@ -19,6 +19,7 @@ import {
 } from './client-config.ts';
 import { addClientTlsOptions } from './client-tls-options.ts';
 import { tokenCommand, userCommand, whoamiCommand } from './commands/access.ts';
+import { auditCommand } from './commands/audit.ts';
 import type { CliIO } from './io.ts';
 import { passwordOption, setCliLogin, userOption } from './login.ts';
 
@@ -50,6 +51,7 @@ export function createProgram(io: CliIO, config?: ClientConfig): Command {
   program.addCommand(dbCommand(io));
   program.addCommand(userCommand(io));
   program.addCommand(tokenCommand(io));
+  program.addCommand(auditCommand(io));
   program.addCommand(whoamiCommand(io));
   applyToAll(program, (command) => {
     addClientTlsOptions(command);

@@ -26,4 +26,4 @@ export type {
   TaskActionName,
 } from '../protocol/task-actions.ts';
 export type { Caller, Grant, Role } from '../protocol/access-roles.ts';
-export type { TokenInfo, UserInfo } from '../protocol/rpc.ts';
+export type { AuditEntry, AuditFilter, TokenInfo, UserInfo } from '../protocol/rpc.ts';

@@ -10,7 +10,7 @@ import type {
   WorkflowTriggerInfo,
 } from '../protocol/scheduler-api.ts';
 import type { Credentials } from '../protocol/admin-credential.ts';
-import type { TokenInfo, UserInfo } from '../protocol/rpc.ts';
+import type { AuditEntry, AuditFilter, TokenInfo, UserInfo } from '../protocol/rpc.ts';
 import { clientTlsFromEnv, type ClientTls } from './client-tls.ts';
 import { connectWithLogin } from './credentials.ts';
 import { RpcChannel } from './rpc-channel.ts';
@@ -166,6 +166,11 @@ export class SchedulerClient {
 
   async revokeToken(id: string): Promise<void> {
     await this.call('token.revoke', { id });
+  }
+
+  /** The newest audit entries of a filter, oldest first (admin only). */
+  async listAudit(filter: AuditFilter = {}): Promise<AuditEntry[]> {
+    return (await this.call('audit.list', filter)).entries;
   }
 
   close(): Promise<void> {

@@ -4,7 +4,8 @@ import type { OptionalKind } from '@sinclair/typebox';
 import { Type } from '@sinclair/typebox';
 import { ROLES } from './roles.ts';
 import { declare } from './request-declaration.ts';
-import { NonEmptyString, Params } from './request-schema.ts';
+import { LIMITS } from './limits.ts';
+import { NonEmptyString, NonNegative, Params } from './request-schema.ts';
 
 /** `role@namespace`, e.g. `operator@plant-1` or `viewer@*` (parsed by `parseGrant`). */
 const Grants = Type.Array(Type.String({ pattern: `^(${ROLES.join('|')})@[^@]+$` }), {
@@ -20,12 +21,27 @@ const TokenInfo = Type.Object(
   { id: Type.String(), name: Type.String(), grants: Type.Array(Type.String()), createTime: Time },
   { title: 'TokenInfo' },
 );
+const AuditEntry = Type.Object(
+  {
+    seq: Type.Integer(),
+    time: Time,
+    identity: Type.String(),
+    client: Type.String(),
+    remote: Type.Union([Type.String(), Type.Null()]),
+    action: Type.String(),
+    namespace: Type.Union([Type.String(), Type.Null()]),
+    target: Type.Record(Type.String(), Type.Unknown()),
+    outcome: Type.String(),
+    detail: Type.Union([Type.String(), Type.Null()]),
+  },
+  { title: 'AuditEntry' },
+);
 const Grant = Type.Object({
   role: Type.Union(ROLES.map((role) => Type.Literal(role))),
   namespace: Type.String(),
 });
 
-/** Users and tokens (admin only) and `access.whoami`: answered by the broker, which keeps them. */
+/** Users and tokens and the audit trail (admin only) and `access.whoami`: answered by the broker, which keeps them. */
 export const ACCESS_METHODS = {
   'user.add': declare({
     service: 'broker',
@@ -75,6 +91,25 @@ export const ACCESS_METHODS = {
     summary: 'revokes a token at once',
     params: Params({ id: NonEmptyString }),
     result: Type.Object({ id: Type.String() }),
+  }),
+  'audit.list': declare({
+    service: 'broker',
+    role: 'admin',
+    summary: `the newest audit entries, oldest first (limit 1 to ${LIMITS.maxListLimit}, default ${LIMITS.defaultListLimit})`,
+    params: Params({
+      user: Type.Optional(NonEmptyString),
+      action: Type.Optional(NonEmptyString),
+      namespace: Type.Optional(NonEmptyString),
+      since: Type.Optional(NonNegative('a non-negative integer (ms since the epoch)')),
+      limit: Type.Optional(
+        Type.Integer({
+          minimum: 1,
+          maximum: LIMITS.maxListLimit,
+          description: `an integer from 1 to ${LIMITS.maxListLimit}`,
+        }),
+      ),
+    }),
+    result: Type.Object({ entries: Type.Array(AuditEntry) }),
   }),
   'access.whoami': declare({
     service: 'broker',

@@ -15,6 +15,10 @@ export type ListParams = RequestParams<'events.list'>;
 export type SenderCount = RequestResult<'events.count'>['bySender'][number];
 /** A user as `user.*` answer it (never its password). */
 export type UserInfo = RequestResult<'user.add'>;
+/** One entry of the audit trail (`audit.list`). */
+export type AuditEntry = RequestResult<'audit.list'>['entries'][number];
+/** What `audit.list` narrows by. */
+export type AuditFilter = RequestParams<'audit.list'>;
 /** A token as `token.*` answer it (its text only in `token.create`'s answer). */
 export type TokenInfo = RequestResult<'token.list'>['tokens'][number];
 

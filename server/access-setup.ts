@@ -17,6 +17,8 @@ export interface ServerAccessOptions {
   anonymous?: readonly Grant[] | null;
   /** Most connections one identity may hold at once. @defaultValue 1000 */
   maxConnectionsPerIdentity?: number;
+  /** Entries the audit trail keeps; the oldest go first. @defaultValue 100000 */
+  auditMaxEntries?: number;
 }
 
 /** What anonymous clients of a loopback listener may do by default: send and read events of `default`. */
@@ -78,5 +80,6 @@ export async function prepareAccess(
     ...(options.maxConnectionsPerIdentity === undefined
       ? {}
       : { maxConnectionsPerIdentity: options.maxConnectionsPerIdentity }),
+    ...(options.auditMaxEntries === undefined ? {} : { auditMaxEntries: options.auditMaxEntries }),
   };
 }

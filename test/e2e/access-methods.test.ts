@@ -19,7 +19,7 @@ export default workflow;
 
 /** Methods whose namespace is not known before they run, or that span namespaces: they need the role in `*`. */
 const SPANNING = new Set(['workflow.upload', 'workflowExecution.prune', 'events.prune']);
-const spans = (method: string) => SPANNING.has(method) || /^(user|token)\./.test(method);
+const spans = (method: string) => SPANNING.has(method) || /^(user|token|audit)\./.test(method);
 /** Answered for anyone, with only what the caller may see. */
 const OPEN = new Set(['namespace.list', 'events.timeToOffset', 'access.whoami']);
 
