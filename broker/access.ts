@@ -5,6 +5,7 @@ import { parseSchedulerPassword } from '../protocol/scheduler-credential.ts';
 import { parseTaskUsername, taskCaller, taskPasswordMatches } from '../protocol/task-credential.ts';
 import { SCHEDULER_USERNAME } from '../protocol/topics.ts';
 import type { IdentityStore } from './identity-store.ts';
+import { clientCertificateName } from './client-certificate.ts';
 
 /** The current fencing token of the scheduler lease; null when no scheduler holds it. */
 export type SchedulerLeaseSource = () => Promise<number | null>;
@@ -141,6 +142,11 @@ export class BrokerAccess {
     const policy = this.#policy;
     if (policy === null) return { name: client.id, grants: EVERYTHING };
     if (username === undefined || username === '') {
+      // A client certificate the TLS listener verified names its user: no password needed.
+      // One whose name is not a user's connects as anonymous clients do.
+      const certified = clientCertificateName(client);
+      const user = certified === null ? null : policy.identities.certifiedUser(certified);
+      if (user) return user;
       if (policy.anonymous === null) return { refused: 'anonymous connections are not allowed' };
       return { name: ANONYMOUS_NAME, grants: policy.anonymous };
     }

@@ -95,6 +95,16 @@ export class IdentityStore {
     return caller;
   }
 
+  /**
+   * The user named by a verified client certificate (its common name): its grants, with no password, since the TLS
+   * handshake proved who it is. Null when no such user exists.
+   */
+  certifiedUser(name: string): Caller | null {
+    const row = this.#db.prepare('SELECT grants FROM users WHERE name = ?').get(name) as
+      { grants: string } | undefined;
+    return row ? { name, grants: parseGrants(row.grants) } : null;
+  }
+
   hasUsers(): boolean {
     return this.#db.prepare('SELECT 1 FROM users LIMIT 1').get() !== undefined;
   }

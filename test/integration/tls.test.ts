@@ -4,6 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect as netConnect } from 'node:net';
 import { test, type TestContext } from 'node:test';
+import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { clientCertificateName, createLogger, type LogRecord } from '../../broker/index.ts';
 import { AIFlowNotificationClient, SchedulerClient, type ClientTls } from '../../client/index.ts';
@@ -211,4 +212,47 @@ test('with --tls-ca alone a client certificate is optional; only a verified one 
     ['anonymous', 'alice', 'mallory'].map((id) => names.get(id)),
     [null, 'alice', null],
   );
+});
+
+test('a verified client certificate logs in as the user its CN names, with no password', async (t) => {
+  const certs = makeTestCerts(t);
+  const server = await startTlsServer(t, certs, { caFile: certs.caCert, requireClientCert: true });
+  const tls = {
+    ca: readFileSync(certs.caCert),
+    cert: readFileSync(certs.clientCert),
+    key: readFileSync(certs.clientKey),
+  };
+  // A device with alice's certificate and no user name asks who it is.
+  const whoami = async () => {
+    const device = await mqtt.connectAsync(server.url, {
+      clientId: 'alice-device',
+      ...tls,
+      reconnectPeriod: 0,
+    });
+    try {
+      const reply = new Promise<Buffer>((resolve) =>
+        device.once('message', (_topic, payload) => resolve(payload)),
+      );
+      await device.subscribeAsync('$aiflow/reply/alice-device', { qos: 1 });
+      await device.publishAsync(
+        '$aiflow/rpc',
+        JSON.stringify({ id: '1', method: 'access.whoami', params: {} }),
+      );
+      return (JSON.parse((await withinHangGuard(reply, 'no whoami reply')).toString()) as { result: unknown })
+        .result as { name: string; grants: { role: string; namespace: string }[] };
+    } finally {
+      await device.endAsync(true);
+    }
+  };
+  // No user alice yet: the certificate's holder is an anonymous client.
+  assert.equal((await whoami()).name, 'anonymous');
+
+  const admin = await SchedulerClient.connect({ server: server.url, tls });
+  t.after(() => admin.close());
+  await admin.addUser('alice', 'unused-password', ['operator@plant-1']);
+  assert.deepEqual(await whoami(), {
+    name: 'alice',
+    grants: [{ role: 'operator', namespace: 'plant-1' }],
+    clientId: 'alice-device',
+  });
 });
