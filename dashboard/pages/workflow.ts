@@ -31,7 +31,7 @@ const FILTER_STATUSES: Record<Filter, string[]> = {
  * One workflow: its task graph, schedules and triggers, and its executions (pages of 50 from the server, newest
  * first, with an id cursor; rows on the page follow their status events).
  */
-export function workflowPage({ connection, params, query }: PageContext): Page {
+export function workflowPage({ connection, permissions, params, query }: PageContext): Page {
   const [namespace = 'default', name = ''] = params;
   const ref = { namespace, workflow: name };
   const message = h('p', { class: 'message error', role: 'alert', hidden: true });
@@ -72,7 +72,9 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
     cursor = undefined;
     loadExecutions();
   });
-  const button = (label: string, run: () => Promise<unknown>) => {
+  // Left out when the caller may not call the method it runs.
+  const button = (label: string, method: string, run: () => Promise<unknown>) => {
+    if (!permissions.allows(method, namespace)) return null;
     const b = h('button', { type: 'button', 'data-action': label.toLowerCase().replace(/ /g, '-') }, label);
     b.addEventListener('click', () => void run().catch((error) => reportError(message, error)));
     return b;
@@ -80,13 +82,13 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
   const actions = h(
     'div',
     { class: 'actions' },
-    button('Start', async () => {
+    button('Start', 'workflowExecution.start', async () => {
       const { id } = await connection.call<{ id: number }>('workflowExecution.start', ref);
       location.hash = href('execution', id);
     }),
-    button('Enable', () => connection.call('workflow.enable', ref).then(loadWorkflow)),
-    button('Disable', () => connection.call('workflow.disable', ref).then(loadWorkflow)),
-    button('Stop selected', async () => {
+    button('Enable', 'workflow.enable', () => connection.call('workflow.enable', ref).then(loadWorkflow)),
+    button('Disable', 'workflow.disable', () => connection.call('workflow.disable', ref).then(loadWorkflow)),
+    button('Stop selected', 'workflowExecution.stop', async () => {
       const ids = [...selected].sort((a, b) => a - b);
       if (ids.length === 0 || !confirm(`Stop executions ${ids.map((id) => `#${id}`).join(', ')} of ${name}?`))
         return;
@@ -95,7 +97,7 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
       );
       selected.clear();
     }),
-    button('Stop all', async () => {
+    button('Stop all', 'workflowExecution.stopAll', async () => {
       if (confirm(`Stop every running execution of ${namespace}/${name}?`)) {
         await connection.call('workflowExecution.stopAll', ref);
       }
