@@ -1,4 +1,4 @@
-import { mayAct, METHOD_ROLES, type Caller } from '../protocol/access-roles.ts';
+import { mayAct, type Caller, type Role } from '../protocol/roles.ts';
 
 /** What `access.whoami` answers: who the connection acts as, with its grants. */
 export interface WhoAmI extends Caller {
@@ -6,8 +6,9 @@ export interface WhoAmI extends Caller {
 }
 
 /**
- * What the caller may do, from `access.whoami`: pages hide the actions it may not take. The server decides in the
- * end (a refusal is shown as FORBIDDEN); this only spares a click that cannot succeed.
+ * What the caller may do, from `access.whoami`: pages leave out the actions it may not take (every action they offer
+ * needs `operator` in the workflow's namespace; README "Security"). The server decides in the end (a refusal is
+ * shown as FORBIDDEN); this only spares a click that cannot succeed.
  */
 export class Permissions {
   readonly whoami: WhoAmI | null;
@@ -16,10 +17,9 @@ export class Permissions {
     this.whoami = whoami;
   }
 
-  /** Whether `method` is open to the caller in `namespace`; true when not known (an older server). */
-  allows(method: string, namespace: string): boolean {
-    const role = METHOD_ROLES[method];
-    return this.whoami === null || role === undefined || mayAct(this.whoami, role, namespace);
+  /** Whether the caller holds `role` in `namespace`; true when not known (an older server). */
+  allows(role: Role, namespace: string): boolean {
+    return this.whoami === null || mayAct(this.whoami, role, namespace);
   }
 
   /** The name to show, or null when access control is off (the server names the caller after its client id). */

@@ -90,7 +90,8 @@ export function executionPage({ connection, permissions, params, query }: PageCo
   const render = frameThrottle(() => {
     if (!execution) return;
     const e = execution;
-    const may = (method: string) => permissions.allows(method, e.namespace);
+    // Stop, Run again and the task actions need operator: left out for a caller without it.
+    const operator = permissions.allows('operator', e.namespace);
     const now = Date.now();
     element.dataset.status = e.status;
     replace(
@@ -113,14 +114,14 @@ export function executionPage({ connection, permissions, params, query }: PageCo
       h(
         'div',
         { class: 'actions' },
-        LIVE_STATUSES.has(e.status) && may('workflowExecution.stop')
+        LIVE_STATUSES.has(e.status) && operator
           ? act('Stop', async () => {
               if (confirm(`Stop execution #${e.id} of ${e.workflow}?`)) {
                 await connection.call('workflowExecution.stop', { workflowExecutionId: e.id });
               }
             })
           : null,
-        may('workflowExecution.start')
+        operator
           ? act('Run again', async () => {
               const started = await connection.call<{ id: number }>('workflowExecution.start', {
                 namespace: e.namespace,
@@ -159,13 +160,13 @@ export function executionPage({ connection, permissions, params, query }: PageCo
             'td',
             { class: 'actions' },
             t ? act('Log', async () => openLog(t), { 'data-task-execution': String(t.id) }) : null,
-            live && may('taskExecution.stop')
+            live && operator
               ? act('Stop', async () => {
                   if (confirm(`Stop task ${name} of execution #${e.id}?`)) {
                     await connection.call('taskExecution.stop', { workflowExecutionId: e.id, task: name });
                   }
                 })
-              : LIVE_STATUSES.has(e.status) && !live && may('taskExecution.start')
+              : LIVE_STATUSES.has(e.status) && !live && operator
                 ? act('Start', () =>
                     connection.call('taskExecution.start', { workflowExecutionId: e.id, task: name }),
                   )

@@ -72,9 +72,9 @@ export function workflowPage({ connection, permissions, params, query }: PageCon
     cursor = undefined;
     loadExecutions();
   });
-  // Left out when the caller may not call the method it runs.
-  const button = (label: string, method: string, run: () => Promise<unknown>) => {
-    if (!permissions.allows(method, namespace)) return null;
+  // Every action here needs operator: left out for a caller without it.
+  const button = (label: string, run: () => Promise<unknown>) => {
+    if (!permissions.allows('operator', namespace)) return null;
     const b = h('button', { type: 'button', 'data-action': label.toLowerCase().replace(/ /g, '-') }, label);
     b.addEventListener('click', () => void run().catch((error) => reportError(message, error)));
     return b;
@@ -82,13 +82,13 @@ export function workflowPage({ connection, permissions, params, query }: PageCon
   const actions = h(
     'div',
     { class: 'actions' },
-    button('Start', 'workflowExecution.start', async () => {
+    button('Start', async () => {
       const { id } = await connection.call<{ id: number }>('workflowExecution.start', ref);
       location.hash = href('execution', id);
     }),
-    button('Enable', 'workflow.enable', () => connection.call('workflow.enable', ref).then(loadWorkflow)),
-    button('Disable', 'workflow.disable', () => connection.call('workflow.disable', ref).then(loadWorkflow)),
-    button('Stop selected', 'workflowExecution.stop', async () => {
+    button('Enable', () => connection.call('workflow.enable', ref).then(loadWorkflow)),
+    button('Disable', () => connection.call('workflow.disable', ref).then(loadWorkflow)),
+    button('Stop selected', async () => {
       const ids = [...selected].sort((a, b) => a - b);
       if (ids.length === 0 || !confirm(`Stop executions ${ids.map((id) => `#${id}`).join(', ')} of ${name}?`))
         return;
@@ -97,7 +97,7 @@ export function workflowPage({ connection, permissions, params, query }: PageCon
       );
       selected.clear();
     }),
-    button('Stop all', 'workflowExecution.stopAll', async () => {
+    button('Stop all', async () => {
       if (confirm(`Stop every running execution of ${namespace}/${name}?`)) {
         await connection.call('workflowExecution.stopAll', ref);
       }

@@ -84,7 +84,7 @@ export function workflowsPage({ connection, permissions }: PageContext): Page {
       });
       return button;
     };
-    const may = (method: string) => permissions.allows(method, workflow.namespace);
+    const operator = permissions.allows('operator', workflow.namespace);
     const start = act('Start', async () => {
       const { id } = await connection.call<{ id: number }>('workflowExecution.start', ref);
       location.hash = href('execution', id);
@@ -163,12 +163,7 @@ export function workflowsPage({ connection, permissions }: PageContext): Page {
       recent,
       schedules,
       triggers,
-      h(
-        'td',
-        { class: 'actions' },
-        may('workflowExecution.start') ? start : null,
-        may(workflow.enabled ? 'workflow.disable' : 'workflow.enable') ? toggle : null,
-      ),
+      h('td', { class: 'actions' }, operator ? start : null, operator ? toggle : null),
     );
   };
 
