@@ -60,6 +60,8 @@ function showIdentity(): void {
     location.hash = '#/';
     location.reload();
   });
+  // Access control off and no login given: nobody to name, nothing to log into.
+  if (name === null && !loggedIn) return replace(identity);
   replace(
     identity,
     name === null ? '' : [h('span', { 'data-user': name }, name), ' · '],
