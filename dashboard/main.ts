@@ -1,9 +1,10 @@
 import './styles.css';
 import { Connection, LoginRequired, type ConnectionState } from './connection.ts';
 import { rememberCredentials, storedCredentials } from './credential-store.ts';
-import { credentialsFromFragment } from './credentials.ts';
+import { credentialsFromFragment, loginOf } from './credentials.ts';
 import { h, replace } from './dom.ts';
 import type { Page, PageContext } from './page.ts';
+import { Permissions, type WhoAmI } from './permissions.ts';
 import { parseRoute } from './route.ts';
 import { eventsPage } from './pages/events.ts';
 import { executionPage } from './pages/execution.ts';
@@ -19,9 +20,11 @@ const ROUTES: Record<string, (context: PageContext) => Page> = {
 };
 
 const indicator = h('span', { class: 'connection', role: 'status', 'aria-live': 'polite' }, 'connecting');
+const identity = h('span', { class: 'identity' });
 const main = h('main', { id: 'page' });
 let current: Page | null = null;
 let connection: Connection | null = null;
+let permissions = new Permissions(null);
 
 function shell(): void {
   const theme = h('button', { type: 'button', class: 'theme', title: 'light / dark / system' }, 'theme');
@@ -33,6 +36,7 @@ function shell(): void {
       h('a', { href: '#/', class: 'brand' }, 'aiflow'),
       h('nav', {}, h('a', { href: '#/workflows' }, 'Workflows'), h('a', { href: '#/events' }, 'Events')),
       indicator,
+      identity,
       theme,
     ),
     main,
@@ -46,30 +50,54 @@ function showState(state: ConnectionState): void {
   indicator.dataset.state = state;
 }
 
+/** Who the page acts as, with a way to log in (as someone else) or out; nothing when access control is off. */
+function showIdentity(): void {
+  const name = permissions.name;
+  const loggedIn = storedCredentials() !== null;
+  const logOut = h('button', { type: 'button', class: 'link' }, 'log out');
+  logOut.addEventListener('click', () => {
+    rememberCredentials(null);
+    location.hash = '#/';
+    location.reload();
+  });
+  // Access control off and no login given: nobody to name, nothing to log into.
+  if (name === null && !loggedIn) return replace(identity);
+  replace(
+    identity,
+    name === null ? '' : [h('span', { 'data-user': name }, name), ' · '],
+    loggedIn ? logOut : h('a', { href: '#/login' }, 'log in'),
+  );
+}
+
 function route(): void {
   if (!connection) return;
   current?.dispose();
+  current = null;
   const { parts, query } = parseRoute(location.hash);
+  if (parts[0] === 'login') return loginForm('Log in with a user name and password, or paste a token.');
   const page = ROUTES[parts[0] ?? ''] ?? workflowsPage;
-  current = page({ connection, params: parts.slice(1), query });
+  current = page({ connection, permissions, params: parts.slice(1), query });
   replace(main, current.element);
 }
 
 function loginForm(reason: string): void {
-  const user = h('input', { name: 'user', autocomplete: 'username', required: true });
+  const user = h('input', { name: 'user', autocomplete: 'username' });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password' });
   const form = h(
     'form',
     { class: 'login', 'aria-label': 'login' },
     h('h1', {}, 'Log in'),
     h('p', { class: 'message' }, reason),
-    h('label', {}, 'User (or "token")', user),
+    h('label', {}, 'User (empty with a token)', user),
     h('label', {}, 'Password or token', password),
     h('button', { type: 'submit' }, 'Log in'),
   );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
-    rememberCredentials({ username: user.value, password: password.value });
+    rememberCredentials(loginOf(user.value.trim(), password.value));
+    connection?.close();
+    connection = null;
+    if (parseRoute(location.hash).parts[0] === 'login') history.replaceState(null, '', '#/');
     void start();
   });
   replace(main, form);
@@ -78,8 +106,14 @@ function loginForm(reason: string): void {
 
 async function start(): Promise<void> {
   showState('connecting');
+  const credentials = storedCredentials();
+  // A password needs a user name: none here means the token given was not of the token form.
+  if (credentials?.username === '') {
+    showState('offline');
+    return loginForm('That is not a token (aft_…): give a user name, or paste the whole token.');
+  }
   try {
-    connection = await Connection.connect(storedCredentials());
+    connection = await Connection.connect(credentials);
   } catch (error) {
     showState('offline');
     if (error instanceof LoginRequired) return loginForm(`The server refused the login (${error.message}).`);
@@ -88,7 +122,11 @@ async function start(): Promise<void> {
     setTimeout(() => void start(), 2000 + Math.random() * 2000);
     return;
   }
-  connection.onState(showState);
+  const opened = connection;
+  // A connection closed by a new login may still report its end: only the current one shows its state.
+  opened.onState((state) => opened === connection && showState(state));
+  permissions = new Permissions(await connection.call<WhoAmI>('access.whoami').catch(() => null));
+  showIdentity();
   route();
 }
 

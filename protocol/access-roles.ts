@@ -1,5 +1,5 @@
 import { AIFlowError } from './errors.ts';
-import { ROLES, type Role } from './roles.ts';
+import { ANY_NAMESPACE, mayAct, ROLES, type Caller, type Grant, type Role } from './roles.ts';
 import { REQUEST_METHODS } from './request-methods.ts';
 
 /**
@@ -8,41 +8,10 @@ import { REQUEST_METHODS } from './request-methods.ts';
  * executions and tasks and manages schedules and triggers; `admin` also uploads and deletes workflows and namespaces
  * and manages users, tokens and the server.
  */
-export { ROLES, type Role } from './roles.ts';
-
-/** Every namespace. */
-export const ANY_NAMESPACE = '*';
-
-export interface Grant {
-  role: Role;
-  /** A namespace, or `*` for every namespace. */
-  namespace: string;
-}
-
-/** An authenticated identity and what it may do. */
-export interface Caller {
-  /** The user, token or task name: what `sender` and the audit trail show. */
-  name: string;
-  grants: readonly Grant[];
-  /** A task's login: the one workflow execution whose context it may name in the events it sends. */
-  workflowExecutionId?: number;
-}
+export { ANY_NAMESPACE, mayAct, ROLES, type Caller, type Grant, type Role } from './roles.ts';
 
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
-}
-
-function rank(role: Role): number {
-  return ROLES.indexOf(role);
-}
-
-/** Whether `caller` holds `needed` (or a higher role) in `namespace`; `null` asks for every namespace. */
-export function mayAct(caller: Caller, needed: Role, namespace: string | null): boolean {
-  return caller.grants.some(
-    (grant) =>
-      rank(grant.role) >= rank(needed) &&
-      (grant.namespace === ANY_NAMESPACE || (namespace !== null && grant.namespace === namespace)),
-  );
 }
 
 /** Throws `FORBIDDEN: <who> may not <action> in <namespace>` unless `caller` holds `needed` there. */

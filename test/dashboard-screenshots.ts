@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../broker/logger.ts';
 import { AIFlowNotificationClient, SchedulerClient } from '../client/index.ts';
+import { readAdminCredential } from '../server/home-files.ts';
 import { startServer } from '../server/index.ts';
 import { launchChromium } from './chromium.ts';
 import { ROOT } from './support.ts';
@@ -13,6 +14,8 @@ import { ROOT } from './support.ts';
 const home = mkdtempSync(join(tmpdir(), 'aiflow-screenshots-'));
 const server = await startServer({ home, port: 0, wsPort: 0, logger: createLogger('warn') });
 const browser = await launchChromium();
+// Access control is on (the default): everything is done as the admin made on the first start.
+const admin = readAdminCredential(home)!;
 try {
   const source = `import { TaskAction, Workflow } from 'aiflow-mqtt/workflow';
 const etl = new Workflow('etl');
@@ -28,16 +31,17 @@ load.actionOnEventReceived(TaskAction.RESTART, 'reload');
 load.actionOnEventReceived(TaskAction.STOP, 'halt');
 export default etl;
 `;
-  const scheduler = await SchedulerClient.connect({ server: server.url });
+  const scheduler = await SchedulerClient.connect({ server: server.url, credentials: admin });
   await scheduler.call('workflow.upload', { fileName: 'etl.ts', source });
   await scheduler.addWorkflowSchedule({ workflow: 'etl' }, 'cron@0 2 * * *');
   await scheduler.addWorkflowTrigger({ workflow: 'etl' }, { key: 'data-arrived' });
-  const events = await AIFlowNotificationClient.connect({ server: server.url });
+  const events = await AIFlowNotificationClient.connect({ server: server.url, credentials: admin });
 
   const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   page.setDefaultTimeout(60_000);
   page.on('dialog', (dialog) => void dialog.accept());
-  await page.goto(server.dashboardUrl!);
+  const login = new URLSearchParams({ user: admin.username, password: admin.password });
+  await page.goto(`${server.dashboardUrl!}#${login}`);
   await page.locator('tr[data-workflow="etl"]').getByRole('button', { name: 'Start' }).click();
   await page.locator('tr[data-task="load"][data-status="success"]').waitFor();
   await events.sendEvent('reload', 'late rows');

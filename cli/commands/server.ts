@@ -5,7 +5,7 @@ import { BROKER_DEFAULTS, DEFAULT_MAX_CONNECTIONS_PER_IDENTITY } from '../../bro
 import type { ServerTlsOptions } from '../../broker/server-tls.ts';
 import { parseGrant, type Grant } from '../../protocol/access-roles.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
-import { readAdminCredential } from '../../server/home-files.ts';
+import { adminCredentialFile, readAdminCredential } from '../../server/home-files.ts';
 import { isLoopbackHost } from '../../server/loopback.ts';
 import { LIMITS } from '../../protocol/limits.ts';
 import {
@@ -229,11 +229,15 @@ export function serverCommand(io: CliIO): Command {
       const alone = options.scheduler ? `, scheduler pid ${pid}` : ', without scheduler';
       const metrics =
         server.httpUrl === null ? '' : `metrics on ${server.httpUrl}/metrics, readiness on /readyz\n`;
-      const dashboard = server.dashboardUrl === null ? '' : `dashboard on ${server.dashboardUrl}\n`;
+      const credentials = readAdminCredential(home);
+      // How to log in, never the password itself: the file is readable by the server's OS user alone.
+      const login = credentials
+        ? `  log in as ${credentials.username}: password in ${adminCredentialFile(home)}\n`
+        : '';
+      const dashboard = server.dashboardUrl === null ? '' : `dashboard on ${server.dashboardUrl}\n${login}`;
       io.stdout(
         `aiflow server listening on ${broker.url} (WebSocket ${ws}, data in ${home}${alone})\n${metrics}${dashboard}`,
       );
-      const credentials = readAdminCredential(home);
       const retention =
         options.retainEvents === undefined && options.retainExecutions === undefined
           ? null

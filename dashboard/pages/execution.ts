@@ -23,7 +23,7 @@ const REFRESH_MS = 300;
  * the graph coloured by status, a Gantt timeline of every task execution, and a task's log streaming live.
  * Status events (`$task/…`, `$workflow/…`) update the page at once; the record is then refetched for times.
  */
-export function executionPage({ connection, params, query }: PageContext): Page {
+export function executionPage({ connection, permissions, params, query }: PageContext): Page {
   const id = Number(params[0]);
   const message = h('p', { class: 'message error', role: 'alert', hidden: true });
   const header = h('div', { class: 'exec-header' });
@@ -90,6 +90,8 @@ export function executionPage({ connection, params, query }: PageContext): Page 
   const render = frameThrottle(() => {
     if (!execution) return;
     const e = execution;
+    // Stop, Run again and the task actions need operator: left out for a caller without it.
+    const operator = permissions.allows('operator', e.namespace);
     const now = Date.now();
     element.dataset.status = e.status;
     replace(
@@ -112,20 +114,22 @@ export function executionPage({ connection, params, query }: PageContext): Page 
       h(
         'div',
         { class: 'actions' },
-        LIVE_STATUSES.has(e.status)
+        LIVE_STATUSES.has(e.status) && operator
           ? act('Stop', async () => {
               if (confirm(`Stop execution #${e.id} of ${e.workflow}?`)) {
                 await connection.call('workflowExecution.stop', { workflowExecutionId: e.id });
               }
             })
           : null,
-        act('Run again', async () => {
-          const started = await connection.call<{ id: number }>('workflowExecution.start', {
-            namespace: e.namespace,
-            workflow: e.workflow,
-          });
-          location.hash = href('execution', started.id);
-        }),
+        operator
+          ? act('Run again', async () => {
+              const started = await connection.call<{ id: number }>('workflowExecution.start', {
+                namespace: e.namespace,
+                workflow: e.workflow,
+              });
+              location.hash = href('execution', started.id);
+            })
+          : null,
       ),
     );
     const latest = latestByTask();
@@ -156,13 +160,13 @@ export function executionPage({ connection, params, query }: PageContext): Page 
             'td',
             { class: 'actions' },
             t ? act('Log', async () => openLog(t), { 'data-task-execution': String(t.id) }) : null,
-            live
+            live && operator
               ? act('Stop', async () => {
                   if (confirm(`Stop task ${name} of execution #${e.id}?`)) {
                     await connection.call('taskExecution.stop', { workflowExecutionId: e.id, task: name });
                   }
                 })
-              : LIVE_STATUSES.has(e.status)
+              : LIVE_STATUSES.has(e.status) && !live && operator
                 ? act('Start', () =>
                     connection.call('taskExecution.start', { workflowExecutionId: e.id, task: name }),
                   )

@@ -31,7 +31,7 @@ const FILTER_STATUSES: Record<Filter, string[]> = {
  * One workflow: its task graph, schedules and triggers, and its executions (pages of 50 from the server, newest
  * first, with an id cursor; rows on the page follow their status events).
  */
-export function workflowPage({ connection, params, query }: PageContext): Page {
+export function workflowPage({ connection, permissions, params, query }: PageContext): Page {
   const [namespace = 'default', name = ''] = params;
   const ref = { namespace, workflow: name };
   const message = h('p', { class: 'message error', role: 'alert', hidden: true });
@@ -72,7 +72,9 @@ export function workflowPage({ connection, params, query }: PageContext): Page {
     cursor = undefined;
     loadExecutions();
   });
+  // Every action here needs operator: left out for a caller without it.
   const button = (label: string, run: () => Promise<unknown>) => {
+    if (!permissions.allows('operator', namespace)) return null;
     const b = h('button', { type: 'button', 'data-action': label.toLowerCase().replace(/ /g, '-') }, label);
     b.addEventListener('click', () => void run().catch((error) => reportError(message, error)));
     return b;

@@ -16,7 +16,7 @@ import { statusBadge, statusLegend, statusShape } from '../status.ts';
  * Every workflow of every namespace: enabled, schedules with their next run, triggers, the last execution's status
  * (live, from the retained `$workflow/<name>` status topics: no request), and start / enable / disable.
  */
-export function workflowsPage({ connection }: PageContext): Page {
+export function workflowsPage({ connection, permissions }: PageContext): Page {
   const message = h('p', { class: 'message error', role: 'alert', hidden: true });
   const body = h('tbody');
   const lastRun = new Map<string, HTMLElement>();
@@ -84,6 +84,7 @@ export function workflowsPage({ connection }: PageContext): Page {
       });
       return button;
     };
+    const operator = permissions.allows('operator', workflow.namespace);
     const start = act('Start', async () => {
       const { id } = await connection.call<{ id: number }>('workflowExecution.start', ref);
       location.hash = href('execution', id);
@@ -162,7 +163,7 @@ export function workflowsPage({ connection }: PageContext): Page {
       recent,
       schedules,
       triggers,
-      h('td', { class: 'actions' }, start, toggle),
+      h('td', { class: 'actions' }, operator ? start : null, operator ? toggle : null),
     );
   };
 

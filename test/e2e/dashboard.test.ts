@@ -2,25 +2,12 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import type { Page } from 'playwright-core';
-import { CHROMIUM_PATH, launchChromium } from '../chromium.ts';
+import { CHROMIUM_PATH, openPage } from '../chromium.ts';
 import { requireProgram, tempDir } from '../helpers.ts';
+import { readAdminCredential } from '../../server/home-files.ts';
 import { SqliteMetadataStore } from '../../scheduler/store/sqlite-metadata-store.ts';
 import { addFinishedExecutions, startExecution, startTestServer } from '../server-harness.ts';
-import { freePort, HANG_GUARD_MS, launchAiflowProcess, run } from '../support.ts';
-
-/** A Chromium page on `url`; the page's uncaught errors are collected; confirmations are accepted. */
-async function openPage(t: TestContext, url: string): Promise<{ page: Page; pageErrors: string[] }> {
-  const browser = await launchChromium();
-  t.after(() => browser.close());
-  const page = await browser.newPage();
-  page.setDefaultTimeout(HANG_GUARD_MS);
-  const pageErrors: string[] = [];
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('dialog', (dialog) => void dialog.accept());
-  await page.goto(url);
-  return { page, pageErrors };
-}
+import { freePort, launchAiflowProcess, run } from '../support.ts';
 
 function requirePrograms(t: TestContext): boolean {
   return (
@@ -184,6 +171,10 @@ test('aiflow server start prints the dashboard URL, and the page served there ta
   await server.ready;
   const url = /dashboard on (http:\/\/\S+)/.exec(stdout)?.[1];
   assert.ok(url, stdout);
+  // How to log in is printed, the password itself never.
+  assert.ok(stdout.includes(`log in as admin: password in ${join(home, 'admin.credential')}`), stdout);
+  const admin = readAdminCredential(home);
+  assert.ok(admin && !stdout.includes(admin.password), stdout);
   const script = await fetch(new URL('dashboard.js', url));
   assert.equal(script.status, 200);
   assert.match(script.headers.get('content-type') ?? '', /javascript/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { credentialsFromFragment, TOKEN_USERNAME } from '../../dashboard/credentials.ts';
+import { credentialsFromFragment, loginOf } from '../../dashboard/credentials.ts';
 import { href, parseRoute } from '../../dashboard/route.ts';
 import { topicMatches } from '../../dashboard/topic-filter.ts';
 
@@ -16,10 +16,11 @@ test('topic filters match as MQTT defines them', () => {
 });
 
 test('credentials come from a token or a user and password in the fragment, never from a route', () => {
-  assert.deepEqual(credentialsFromFragment('#token=abc%2Fdef'), {
-    username: TOKEN_USERNAME,
-    password: 'abc/def',
-  });
+  const token = 'aft_0123456789ab_' + 'S'.repeat(32);
+  // The server takes a token's id (or name) as user name.
+  assert.deepEqual(credentialsFromFragment(`#token=${token}`), { username: '0123456789ab', password: token });
+  // Not of the token form: no user name, which the page refuses before connecting.
+  assert.deepEqual(credentialsFromFragment('#token=abc%2Fdef'), { username: '', password: 'abc/def' });
   assert.deepEqual(credentialsFromFragment('#user=ann&password=s%26cret'), {
     username: 'ann',
     password: 's&cret',
@@ -27,6 +28,13 @@ test('credentials come from a token or a user and password in the fragment, neve
   assert.deepEqual(credentialsFromFragment('#user=ann'), { username: 'ann', password: '' });
   assert.equal(credentialsFromFragment('#/execution/12?task=3'), null);
   assert.equal(credentialsFromFragment(''), null);
+});
+
+test('a token typed as password without a user name logs in under its id; a user name given is kept', () => {
+  const token = 'aft_0123456789ab_' + 'S'.repeat(32);
+  assert.deepEqual(loginOf('', token), { username: '0123456789ab', password: token });
+  assert.deepEqual(loginOf('sensor-1', token), { username: 'sensor-1', password: token });
+  assert.deepEqual(loginOf('ann', 'secret'), { username: 'ann', password: 'secret' });
 });
 
 test('routes round-trip names with slashes and spaces', () => {
