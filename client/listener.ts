@@ -33,7 +33,12 @@ export class Listener {
   readonly #processor: ListenerProcessor;
   readonly #deps: ListenerDeps;
   #cursor: number;
-  #syncing = false;
+  /**
+   * Live events are held back until a catch-up has read the log: from creation (the subscription is acknowledged,
+   * and may deliver, before the first catch-up starts) and from every {@link hold} (a reconnect). A live event
+   * handed over before the log read would move the cursor past the events still to be read, skipping them.
+   */
+  #syncing = true;
   #generation = 0;
   #buffer: Event[] = [];
   #queue: Event[] = [];
@@ -78,6 +83,11 @@ export class Listener {
     if (this.#stopped || !this.matches(event)) return;
     if (this.#syncing) this.#buffer.push(event);
     else this.#enqueue([event]);
+  }
+
+  /** Holds live events back until the next catch-up completes; call before subscribing again (a reconnect). */
+  hold(): void {
+    this.#syncing = true;
   }
 
   /**

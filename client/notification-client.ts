@@ -116,6 +116,8 @@ export class AIFlowNotificationClient extends EventEmitter<NotificationClientEve
   }
 
   async #onReconnect(): Promise<void> {
+    // Live events of the new subscriptions wait for the catch-up: delivered first, they would open a gap.
+    for (const listener of this.#listeners.values()) listener.hold();
     try {
       await this.#mqtt.subscribeAsync(this.#rpc.replyTopic, { qos: 1 });
       const topics = this.#topics();

@@ -60,6 +60,37 @@ test('live events during catch-up are held back, then delivered once, in order',
   assert.deepEqual(collector.offsets, [1, 2, 3, 4, 5]);
 });
 
+test('a live event that comes before the first catch-up waits for it: the events before it are not skipped', async () => {
+  // The subscription is acknowledged, and may deliver, before the catch-up starts (a scheduler restarting while
+  // its committed status events are being published).
+  const collector = new Collector();
+  const log = fakeLog([ev(1), ev(2), ev(3)]);
+  const listener = new Listener('l', { namespace: 'default', keys: null, afterOffset: 0 }, collector, log);
+  listener.onLiveEvent(ev(3));
+  await listener.catchUp();
+  await collector.waitFor(3);
+  assert.deepEqual(collector.offsets, [1, 2, 3]);
+});
+
+test('after hold (a reconnect), live events wait for the next catch-up: no gap', async () => {
+  const collector = new Collector();
+  const events = [ev(1)];
+  const listener = new Listener(
+    'l',
+    { namespace: 'default', keys: null, afterOffset: 0 },
+    collector,
+    fakeLog(events),
+  );
+  await listener.catchUp();
+  await collector.waitFor(1);
+  listener.hold();
+  events.push(ev(2), ev(3)); // stored while the connection was down
+  listener.onLiveEvent(ev(3)); // delivered by the new subscription before the catch-up starts
+  await listener.catchUp();
+  await collector.waitFor(3);
+  assert.deepEqual(collector.offsets, [1, 2, 3]);
+});
+
 test('events of another namespace or key are ignored', async () => {
   const collector = new Collector();
   const listener = new Listener('l', { namespace: 'a', keys: ['k'], afterOffset: 0 }, collector, fakeLog([]));
