@@ -73,8 +73,9 @@ PORT="$(node -e "const s = require('node:net').createServer().listen(0, '127.0.0
 export AIFLOW_SERVER="mqtt://127.0.0.1:$PORT"
 # The CLI and SDK log in with the admin credential the server writes in its home.
 export AIFLOW_HOME="$WORK/home"
-step "full package: npx aiflow server start --port $PORT --no-ws"
-npx aiflow server start --port "$PORT" --no-ws --home "$WORK/home" >"$WORK/server.log" 2>&1 &
+step "full package: aiflow server start --port $PORT --no-ws"
+# The installed bin itself, not through npx: SERVER_PID is then the server, which the clean-up stops.
+node_modules/.bin/aiflow server start --port "$PORT" --no-ws --home "$WORK/home" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 600); do
   grep -q 'aiflow server listening' "$WORK/server.log" && break
