@@ -15,9 +15,6 @@ export type { TaskStatusContext, WorkflowStatusContext } from '../protocol/statu
 /** The execution with its task executions (`workflowExecution.show`). */
 export interface ExecutionDetail extends WorkflowExecutionRecord {
   taskExecutions: TaskExecutionRecord[];
-  /** Why the execution started: shown when the server records it. */
-  cause?: unknown;
-  causes?: unknown[];
 }
 
 /** Parses a status event's JSON context; null when it is not one. */

@@ -1,27 +1,19 @@
+import { describeTaskAction } from '../protocol/task-action-text.ts';
+import type { TaskActionInfo } from '../protocol/task-actions.ts';
 import { h } from './dom.ts';
 
 /**
- * The "why" slot: the cause records the server attaches to an execution or a task execution (`cause`, `causes`),
- * shown as they come. A string is shown as is; a record by its summary fields, else as compact JSON.
+ * The "why" of a task execution: every START, STOP and RESTART taken on it, in order, each with its cause in the
+ * words `aiflow task-execution show` prints (`started by rule 0 actionOnEventReceived(START, "go") on event 12 go
+ * from sensor-7 at …`).
  */
-export function causeSlot(record: { cause?: unknown; causes?: unknown }): HTMLElement {
-  const causes = [
-    ...(record.cause === undefined || record.cause === null ? [] : [record.cause]),
-    ...(Array.isArray(record.causes) ? record.causes : []),
-  ];
+export function actionsSlot(actions: readonly TaskActionInfo[] | undefined): HTMLElement {
+  const list = actions ?? [];
   return h(
     'div',
-    { class: 'why', 'data-slot': 'cause', 'data-count': causes.length },
-    causes.length === 0 ? h('span', { class: 'muted' }, '—') : causes.map((c) => h('div', {}, causeText(c))),
+    { class: 'why', 'data-slot': 'cause', 'data-count': list.length },
+    list.length === 0
+      ? h('span', { class: 'muted' }, '—')
+      : list.map((action) => h('div', { class: 'why-action' }, describeTaskAction(action))),
   );
-}
-
-export function causeText(cause: unknown): string {
-  if (typeof cause === 'string') return cause;
-  if (typeof cause !== 'object' || cause === null) return String(cause);
-  const c = cause as Record<string, unknown>;
-  for (const field of ['summary', 'text', 'description', 'message']) {
-    if (typeof c[field] === 'string') return c[field];
-  }
-  return JSON.stringify(cause);
 }

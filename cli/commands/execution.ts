@@ -4,7 +4,7 @@ import type { CliIO } from '../io.ts';
 import { namespaceOption, outputOption, serverOption } from '../options.ts';
 import { renderRecord, renderRecords, time, type Column, type OutputFormat } from '../output.ts';
 import { callScheduler } from '../scheduler-call.ts';
-import { describeTaskAction } from '../task-action-text.ts';
+import { describeTaskAction } from '../../protocol/task-action-text.ts';
 import { startAndWatch } from './execution-watch.ts';
 import { followLog } from './log-follow.ts';
 

@@ -5,8 +5,9 @@ import type {
   WorkflowSpec,
   WorkflowStatusContext,
 } from '../api.ts';
+import type { TaskActionInfo } from '../../protocol/task-actions.ts';
 import { statusContext } from '../api.ts';
-import { causeSlot } from '../cause.ts';
+import { actionsSlot } from '../cause.ts';
 import { formatDuration, formatTime, frameThrottle, h, replace } from '../dom.ts';
 import { gantt } from '../gantt.ts';
 import { LogTail } from '../log-tail.ts';
@@ -55,7 +56,7 @@ export function executionPage({ connection, permissions, params, query }: PageCo
         h(
           'tr',
           {},
-          ['Task', 'Status', 'Run', 'Try', 'Begin', 'Duration', 'Reason', 'Why', 'Actions'].map((t) =>
+          ['Task', 'Status', 'Run', 'Try', 'Begin', 'Duration', 'Reason', 'Actions'].map((t) =>
             h('th', { scope: 'col' }, t),
           ),
         ),
@@ -110,7 +111,6 @@ export function executionPage({ connection, permissions, params, query }: PageCo
         liveDuration(e.beginTime, e.endTime, now),
         e.endTime ? '' : ' so far',
       ),
-      h('div', { class: 'why-row' }, h('strong', {}, 'Why: '), causeSlot(e)),
       h(
         'div',
         { class: 'actions' },
@@ -155,7 +155,6 @@ export function executionPage({ connection, permissions, params, query }: PageCo
           h('td', {}, t ? formatTime(t.beginTime) : ''),
           h('td', {}, t ? liveDuration(t.beginTime, t.endTime, now) : ''),
           h('td', { class: 'reason' }, t?.reason ?? ''),
-          h('td', {}, t ? causeSlot(t as TaskExecutionRecord & { cause?: unknown; causes?: unknown }) : ''),
           h(
             'td',
             { class: 'actions' },
@@ -221,20 +220,14 @@ export function executionPage({ connection, permissions, params, query }: PageCo
   async function openLog(t: TaskExecutionRecord): Promise<void> {
     log?.close();
     log = new LogTail(connection, t.id, `${t.task} #${t.sequence} (task execution ${t.id})`);
-    const detail = h(
-      'div',
-      { class: 'why-row' },
-      h('strong', {}, 'Why: '),
-      causeSlot(t as { cause?: unknown }),
-    );
+    const detail = h('div', { class: 'why-row' }, h('strong', {}, 'Why: '), actionsSlot(undefined));
     replace(logSlot, log.element, detail);
     setRouteQuery('task', String(t.id));
-    // The record of one task execution carries its cause records, when the server has them.
-    const record = await connection.call<TaskExecutionRecord & { cause?: unknown; causes?: unknown }>(
-      'taskExecution.show',
-      { taskExecutionId: t.id },
-    );
-    replace(detail, h('strong', {}, 'Why: '), causeSlot(record));
+    // The record of one task execution carries every action taken on it, with its cause.
+    const record = await connection.call<{ actions?: TaskActionInfo[] }>('taskExecution.show', {
+      taskExecutionId: t.id,
+    });
+    replace(detail, h('strong', {}, 'Why: '), actionsSlot(record.actions));
   }
 
   let refresh: ReturnType<typeof setTimeout> | undefined;

@@ -90,6 +90,42 @@ export default dash;
   assert.deepEqual(pageErrors, []);
 });
 
+test('the execution page says why a task ran: the rule and the event a plain MQTT client sent', async (t) => {
+  if (!requirePrograms(t)) return;
+  const server = await startTestServer(t, { wsPort: 0 });
+  const file = join(tempDir(t), 'why.ts');
+  writeFileSync(
+    file,
+    `import { TaskAction, Workflow } from 'aiflow-mqtt/workflow';
+const why = new Workflow('why');
+why.bash('w', 'echo woken').actionOnEventReceived(TaskAction.START, 'go');
+export default why;
+`,
+  );
+  assert.equal((await server.cli('workflow', 'upload', file)).code, 0);
+  const started = await server.cli('workflow-execution', 'start', 'why', '-o', 'json');
+  assert.equal(started.code, 0, started.stderr);
+  const { id } = JSON.parse(started.stdout) as { id: number };
+  const { page, pageErrors } = await openPage(t, `${server.dashboardUrl}#/execution/${id}`);
+  await page.locator('[data-page="execution"][data-loaded="true"]').waitFor();
+
+  const sent = await run('mosquitto_pub', [
+    ...['-h', '127.0.0.1', '-p', String(server.port), '-q', '1', '-i', 'sensor-7'],
+    ...['-t', 'ns/default/go', '-m', 'now'],
+  ]);
+  assert.equal(sent.code, 0, sent.stderr);
+  await page.locator('tr[data-task="w"][data-status="success"]').waitFor();
+  await page.locator('tr[data-task="w"]').getByRole('button', { name: 'Log' }).click();
+  const why = page.locator('[data-slot="cause"] .why-action');
+  await why.first().waitFor();
+  const text = (await why.first().textContent()) ?? '';
+  assert.match(
+    text,
+    /^started by rule 0 actionOnEventReceived\(START, "go"\) on event \d+ go from sensor-7 at /,
+  );
+  assert.deepEqual(pageErrors, []);
+});
+
 test('the dashboard asks for a login when the server refuses one, and takes credentials from the link', async (t) => {
   if (!requirePrograms(t)) return;
   const server = await startTestServer(t, { wsPort: 0 });

@@ -1,7 +1,7 @@
 // Rules as the DSL calls that declare them, and task actions in words (`task-execution show`).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { describeTaskAction } from '../../cli/task-action-text.ts';
+import { describeTaskAction } from '../../protocol/task-action-text.ts';
 import type { TaskActionCause, TaskActionInfo } from '../../protocol/task-actions.ts';
 import { ruleText } from '../../workflow/rule-text.ts';
 

@@ -1,5 +1,7 @@
-import type { CauseEvent, RequestRef, TaskActionCause, TaskActionInfo } from '../protocol/task-actions.ts';
-import { time } from './output.ts';
+import type { CauseEvent, RequestRef, TaskActionCause, TaskActionInfo } from './task-actions.ts';
+
+/** Times in ISO 8601, as everywhere in the CLI; no dependency, so the dashboard shows the same words. */
+const time = (ms: number) => new Date(ms).toISOString();
 
 const VERBS = { start: 'started', stop: 'stopped', restart: 'restarted' } as const;
 
