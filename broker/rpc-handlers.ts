@@ -6,10 +6,9 @@ import type { Caller } from '../protocol/access-roles.ts';
 import type { AuditLog } from './audit-log.ts';
 import { reservedKeyError } from './event-gateway.ts';
 import type { EventLog } from './event-log.ts';
-import { handleIdentityRequest } from './identity-requests.ts';
+import { IDENTITY_HANDLERS } from './identity-requests.ts';
 import type { IdentityStore } from './identity-store.ts';
 import type { Logger } from './logger.ts';
-import type { RpcRequest } from '../protocol/rpc.ts';
 import { stampSender } from './sender-stamp.ts';
 
 /** What a broker method may use, and who asked. */
@@ -41,12 +40,6 @@ function checkSend(p: ParsedParams<'events.send'>, c: BrokerRequestContext): voi
   if (bytes > c.maxPayloadBytes) {
     throw new AIFlowError('PAYLOAD_TOO_LARGE', `value is ${bytes} bytes, the limit is ${c.maxPayloadBytes}`);
   }
-}
-
-/** A user or token method, by the identity store. */
-function identity(method: RpcRequest['method']) {
-  return (params: object, c: BrokerRequestContext) =>
-    handleIdentityRequest(c.identities, { id: '', method, params } as RpcRequest, c.whoami.name, c.logger);
 }
 
 type BrokerHandlers = {
@@ -83,13 +76,7 @@ export const BROKER_HANDLERS: BrokerHandlers = {
     });
     return result;
   },
-  'user.add': identity('user.add') as BrokerHandlers['user.add'],
-  'user.list': identity('user.list') as BrokerHandlers['user.list'],
-  'user.delete': identity('user.delete') as BrokerHandlers['user.delete'],
-  'user.passwd': identity('user.passwd') as BrokerHandlers['user.passwd'],
-  'token.create': identity('token.create') as BrokerHandlers['token.create'],
-  'token.list': identity('token.list') as BrokerHandlers['token.list'],
-  'token.revoke': identity('token.revoke') as BrokerHandlers['token.revoke'],
+  ...IDENTITY_HANDLERS,
   'audit.list': async (p, c) => {
     if (c.audit === null) {
       throw new AIFlowError('CONFLICT', 'access control is off on this broker: there is no audit trail');

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { AIFlowError } from '../protocol/errors.ts';
 import { DEFAULT_SERVER_URL } from '../protocol/runtime-env.ts';
 import { defaultHome, runningServer } from './home.ts';
@@ -123,7 +123,7 @@ async function readConfigFile(path: string): Promise<ConfigFile> {
     return value as FileSettings;
   };
   return {
-    path: isAbsolute(path) ? path : resolve(path),
+    path: resolve(path),
     top: settingsOf(top, 'the top level'),
     profiles: Object.fromEntries(
       Object.entries(profiles).map(([name, settings]) => [name, settingsOf(settings, `profiles.${name}`)]),

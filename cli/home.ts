@@ -40,8 +40,5 @@ export function runningServer(home: string): ServerRecord | undefined {
   } catch {
     return undefined;
   }
-  return isAlive(record.pid) ? record : undefined;
+  return isProcessRunning(record.pid) ? record : undefined;
 }
-
-/** A zombie counts as gone (see isProcessRunning). */
-export const isAlive = isProcessRunning;

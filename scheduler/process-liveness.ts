@@ -11,15 +11,20 @@ export function isProcessRunning(pid: number): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false; // EPERM: another user's process
   }
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch (error) {
-    // No /proc (macOS and others): kill(0) is all there is. Gone between the two checks: not running.
-    return (error as NodeJS.ErrnoException).code !== 'ENOENT' || !hasProc();
-  }
-  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  const state = processState(pid);
+  // No /proc (macOS and others): kill(0) is all there is. Gone between the two checks: not running.
+  if (state === undefined) return !hasProc();
   return state !== 'Z' && state !== 'X';
+}
+
+/** The state letter of `pid` in /proc (`R`, `S`, `Z`…); undefined when it has none (gone, or no /proc). */
+export function processState(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.charAt(stat.lastIndexOf(')') + 2);
+  } catch {
+    return undefined;
+  }
 }
 
 let procMounted: boolean | undefined;

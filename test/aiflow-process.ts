@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { TestContext } from 'node:test';
-import { isAlive } from '../cli/home.ts';
+import { isProcessRunning } from '../scheduler/process-liveness.ts';
 import { AIFLOW_BIN, deferred, freePort, ROOT, run, tempDir } from './helpers.ts';
 
 export interface AiflowProcess {
@@ -68,7 +68,7 @@ export async function startServerCli(t: TestContext, extra: string[] = []) {
   await server.printed('listening on');
   const schedulerPid = Number(/scheduler pid (\d+)/.exec(server.stdout())?.[1]);
   t.after(() => {
-    if (isAlive(schedulerPid)) process.kill(schedulerPid, 'SIGKILL');
+    if (isProcessRunning(schedulerPid)) process.kill(schedulerPid, 'SIGKILL');
   });
   // As a user on the server's machine: the CLI logs in with the admin credential of the server's home.
   const aiflow = (...args: string[]) =>

@@ -8,14 +8,8 @@ import { AIFlowError } from '../../protocol/errors.ts';
 import { adminCredentialFile, readAdminCredential } from '../../server/home-files.ts';
 import { isLoopbackHost } from '../../server/loopback.ts';
 import { LIMITS } from '../../protocol/limits.ts';
-import {
-  defaultHome,
-  ensureHome,
-  isAlive,
-  removeServerRecord,
-  runningServer,
-  writeServerRecord,
-} from '../home.ts';
+import { isProcessRunning } from '../../scheduler/process-liveness.ts';
+import { defaultHome, ensureHome, removeServerRecord, runningServer, writeServerRecord } from '../home.ts';
 import type { CliIO } from '../io.ts';
 import { loggerOf, withLogOptions, type LogCliOptions } from '../log-options.ts';
 import { collect, DEFAULT_WS_PORT, parseNonNegativeInt, parsePort } from '../options.ts';
@@ -267,7 +261,7 @@ export function serverCommand(io: CliIO): Command {
       if (!record) throw new AIFlowError('SERVER_NOT_RUNNING', `no server is running for ${home}`);
       process.kill(record.pid, 'SIGTERM');
       const deadline = Date.now() + STOP_TIMEOUT_MS;
-      while (isAlive(record.pid)) {
+      while (isProcessRunning(record.pid)) {
         if (Date.now() > deadline) {
           throw new AIFlowError(
             'TIMEOUT',

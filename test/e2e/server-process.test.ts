@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { isAlive } from '../../cli/home.ts';
+import { isProcessRunning } from '../../scheduler/process-liveness.ts';
 import { readLeaseFile } from '../../scheduler/store/sqlite-lease.ts';
 import { metadataFile } from '../../server/index.ts';
 import { startServerCli } from '../aiflow-process.ts';
@@ -11,7 +11,7 @@ import { watchExecutions } from '../server-harness.ts';
 test('server start runs a workflow with the scheduler in its own process; server stop stops both', async (t) => {
   const { home, url, server, schedulerPid, aiflow } = await startServerCli(t, ['--parallelism', '3']);
   assert.notEqual(schedulerPid, server.child.pid);
-  assert.ok(isAlive(schedulerPid));
+  assert.ok(isProcessRunning(schedulerPid));
   assert.match(
     server.stderr(),
     /aiflow scheduler running against .* parallelism 3\)/,
@@ -28,7 +28,7 @@ test('server start runs a workflow with the scheduler in its own process; server
   const stop = await run(process.execPath, [AIFLOW_BIN, 'server', 'stop', '--home', home]);
   assert.equal(stop.code, 0, stop.stderr);
   assert.deepEqual(await server.exited, [0, null]);
-  assert.equal(isAlive(schedulerPid), false, 'no scheduler process left behind');
+  assert.equal(isProcessRunning(schedulerPid), false, 'no scheduler process left behind');
   assert.match(server.stderr(), /aiflow scheduler stopped/, 'the child stopped gracefully');
   assert.equal(readLeaseFile(metadataFile(home))?.expiresAt, 0, 'the lease was released');
 });
@@ -38,7 +38,7 @@ test('the scheduler process does not outlive a server killed with SIGKILL', asyn
   server.child.kill('SIGKILL');
   await server.exited;
   // No event tells the end of a process that is not our child: poll, with a deadline.
-  for (let waited = 0; isAlive(schedulerPid); waited += 50) {
+  for (let waited = 0; isProcessRunning(schedulerPid); waited += 50) {
     assert.ok(waited < 30_000, `scheduler ${schedulerPid} still running 30 s after its server died`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
