@@ -8,6 +8,7 @@ import type { BrokerAccess } from './access.ts';
 import type { BrokerMetrics } from './broker-metrics.ts';
 import type { EventLog } from './event-log.ts';
 import type { Logger } from './logger.ts';
+import { feedPackets } from './event-feed.ts';
 import type { ResendFilter } from './resend-filter.ts';
 import { stampSender } from './sender-stamp.ts';
 
@@ -41,6 +42,7 @@ export class EventGateway {
     this.#resends = resends;
     this.#metrics = metrics;
     log.onCommitted((events) => {
+      const envelopes: Buffer[] = [];
       for (const event of events) {
         this.#logger.debug('event routed', {
           offset: event.offset,
@@ -48,7 +50,12 @@ export class EventGateway {
           key: event.key,
           sender: event.sender,
         });
-        broker.publish(envelopePacket(event), (error) => this.#fanOutFailed(event, error));
+        const envelope = encodeEvent(event);
+        envelopes.push(envelope);
+        broker.publish(envelopePacket(event, envelope), (error) => this.#fanOutFailed(event, error));
+      }
+      for (const packet of feedPackets(envelopes)) {
+        broker.publish(packet, (error) => this.#fanOutFailed(events[0]!, error));
       }
     });
   }
@@ -126,11 +133,11 @@ export class EventGateway {
   }
 }
 
-function envelopePacket(event: Event): PublishPacket {
+function envelopePacket(event: Event, envelope: Buffer): PublishPacket {
   return {
     cmd: 'publish',
     topic: eventTopic(event.namespace, event.key),
-    payload: encodeEvent(event),
+    payload: envelope,
     // Events are durable, so subscribers get them at up to QoS 1, whatever QoS the producer used.
     qos: 1,
     // Status events are retained: one per workflow and task, so a new subscriber sees the last status at once.

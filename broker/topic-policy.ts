@@ -1,6 +1,7 @@
 import {
   isReservedTopic,
   replyTopicOwner,
+  EVENT_FEED_TOPIC,
   RPC_REQUEST_TOPIC,
   SCHEDULER_RPC_TOPIC,
   SERVER_INFO_TOPIC,
@@ -26,11 +27,12 @@ export function routePublish(topic: string, privileged = false): PublishRoute {
 
 /**
  * Reserved topics may be read only where the contract says so: anyone reads the server's announcement, a client
- * reads reply topics (`$aiflow/reply/<id>`), the scheduler its request topic; consumed publishes are never delivered to anyone.
+ * reads reply topics (`$aiflow/reply/<id>`), the scheduler its request topic, a reader of every namespace the event
+ * feed (its rights are checked as for `ns/#`); consumed publishes are never delivered to anyone.
  */
 export function maySubscribe(filter: string, privileged = false): boolean {
   if (!isReservedTopic(filter) && !filter.startsWith('$aiflow')) return true;
-  if (filter === SERVER_INFO_TOPIC) return true;
+  if (filter === SERVER_INFO_TOPIC || filter === EVENT_FEED_TOPIC) return true;
   if (filter === SCHEDULER_RPC_TOPIC) return privileged;
   const owner = replyTopicOwner(filter);
   return owner !== undefined && owner.length > 0 && !/[+#/]/.test(owner);

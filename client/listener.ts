@@ -1,6 +1,6 @@
 import type { Event } from '../protocol/event.ts';
 import type { EventFilter } from '../protocol/rpc.ts';
-import { EVENT_TOPIC_ROOT, eventTopic, namespaceFilter } from '../protocol/topics.ts';
+import { EVENT_FEED_TOPIC, eventTopic, namespaceFilter } from '../protocol/topics.ts';
 
 /** What users implement to receive events (the counterpart of the original `ListenerProcessor`). */
 export interface ListenerProcessor {
@@ -60,9 +60,17 @@ export class Listener {
     this.#deps = deps;
   }
 
+  /**
+   * Where its live events come from: a listener of every namespace reads the event feed (a commit per message),
+   * any other the events' own topics (a message per event).
+   */
+  get readsFeed(): boolean {
+    return this.namespace === null;
+  }
+
   /** The MQTT topic filters this listener needs. */
   topics(): string[] {
-    if (this.namespace === null) return [`${EVENT_TOPIC_ROOT}/#`];
+    if (this.namespace === null) return [EVENT_FEED_TOPIC];
     const namespace = this.namespace;
     return this.keys ? [...this.keys].map((key) => eventTopic(namespace, key)) : [namespaceFilter(namespace)];
   }
@@ -79,10 +87,12 @@ export class Listener {
     );
   }
 
-  onLiveEvent(event: Event): void {
-    if (this.#stopped || !this.matches(event)) return;
-    if (this.#syncing) this.#buffer.push(event);
-    else this.#enqueue([event]);
+  /** Live events in offset order, from the topics this listener subscribed to (see {@link readsFeed}). */
+  onLiveEvents(events: readonly Event[]): void {
+    if (this.#stopped) return;
+    const matching = events.filter((event) => this.matches(event));
+    if (this.#syncing) this.#buffer.push(...matching);
+    else this.#enqueue(matching);
   }
 
   /** Holds live events back until the next catch-up completes; call before subscribing again (a reconnect). */

@@ -3,11 +3,17 @@ import { EventEmitter } from 'events';
 import type { MqttClient } from 'mqtt';
 import { randomId } from '../protocol/random-id.ts';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
-import { decodeEvent, type Event } from '../protocol/event.ts';
+import { decodeEvent, decodeEventBatch, type Event } from '../protocol/event.ts';
 import { LIMITS } from '../protocol/limits.ts';
 import type { EventFilter, SenderCount } from '../protocol/rpc.ts';
 import { DEFAULT_SERVER_URL, fromEnv } from '../protocol/runtime-env.ts';
-import { DEFAULT_NAMESPACE, isEventTopic, validateKey, validateNamespace } from '../protocol/topics.ts';
+import {
+  DEFAULT_NAMESPACE,
+  EVENT_FEED_TOPIC,
+  isEventTopic,
+  validateKey,
+  validateNamespace,
+} from '../protocol/topics.ts';
 import { Listener, type ListenerProcessor } from './listener.ts';
 import { clientTlsFromEnv, type ClientTls } from './client-tls.ts';
 import { connectWithLogin } from './credentials.ts';
@@ -131,14 +137,20 @@ export class AIFlowNotificationClient extends EventEmitter<NotificationClientEve
   }
 
   #onMessage(topic: string, payload: Buffer): void {
-    if (this.#rpc.handleMessage(topic, payload) || !isEventTopic(topic)) return;
-    let event: Event;
+    if (this.#rpc.handleMessage(topic, payload)) return;
+    const fromFeed = topic === EVENT_FEED_TOPIC;
+    if (!fromFeed && !isEventTopic(topic)) return;
+    let events: Event[];
     try {
-      event = decodeEvent(payload);
+      events = fromFeed ? decodeEventBatch(payload) : [decodeEvent(payload)];
     } catch {
       return; // not an envelope: nothing a listener could use
     }
-    for (const listener of this.#listeners.values()) listener.onLiveEvent(event);
+    // Each listener takes its events from one source only: the feed and the event topics are separate streams,
+    // and an event of one arriving before an earlier one of the other would move the cursor past it.
+    for (const listener of this.#listeners.values()) {
+      if (listener.readsFeed === fromFeed) listener.onLiveEvents(events);
+    }
   }
 
   /** Sends one event; resolves with it as stored (offset, createTime) once it is durable. */

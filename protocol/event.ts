@@ -22,14 +22,26 @@ export function encodeEvent(event: Event): Buffer {
 }
 
 export function decodeEvent(payload: Buffer | string): Event {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(payload.toString());
-  } catch (error) {
-    throw new AIFlowError('INVALID_PAYLOAD', 'event envelope is not JSON', { cause: error });
-  }
+  const parsed = parseJson(payload, 'event envelope');
   if (!isEvent(parsed)) throw new AIFlowError('INVALID_PAYLOAD', 'event envelope lacks offset, key or value');
   return parsed;
+}
+
+/** Reads a message of the event feed (`EVENT_FEED_TOPIC`): a JSON array of envelopes, in offset order. */
+export function decodeEventBatch(payload: Buffer | string): Event[] {
+  const parsed = parseJson(payload, 'event batch');
+  if (!Array.isArray(parsed) || !parsed.every(isEvent)) {
+    throw new AIFlowError('INVALID_PAYLOAD', 'event batch is not an array of envelopes');
+  }
+  return parsed;
+}
+
+function parseJson(payload: Buffer | string, what: string): unknown {
+  try {
+    return JSON.parse(payload.toString());
+  } catch (error) {
+    throw new AIFlowError('INVALID_PAYLOAD', `${what} is not JSON`, { cause: error });
+  }
 }
 
 function isEvent(value: unknown): value is Event {

@@ -16,6 +16,12 @@ export const SCHEDULER_USERNAME = 'aiflow-scheduler';
 export const SERVER_INFO_TOPIC = '$aiflow/server';
 /** Where the server routes the publishes it has already turned into events; nobody may subscribe to it. */
 export const CONSUMED_TOPIC = '$aiflow/consumed';
+/**
+ * Every stored event of every namespace, in offset order, a commit's events per message (a JSON array of
+ * envelopes): how a reader of all namespaces (the scheduler) receives them at a fraction of the per-message cost.
+ * Reading it needs `viewer` in every namespace, as `ns/#` does; nobody may publish on it.
+ */
+export const EVENT_FEED_TOPIC = '$aiflow/feed';
 
 export const DEFAULT_NAMESPACE = 'default';
 

@@ -50,7 +50,16 @@ test('a publisher sends events to its namespace only; a cross-namespace publish 
 test('a subscription is granted in namespaces the caller may view; filters across namespaces are refused', async (t) => {
   const { broker } = await startSecuredBroker(t, { users: USERS });
   const bob = await connectAs(t, broker, 'bob');
-  const filters = ['ns/plant-2/#', 'ns/plant-1/#', 'ns/+/temp', 'ns/#', '#', '+/plant-2/x', 'plain/topic'];
+  const filters = [
+    'ns/plant-2/#',
+    'ns/plant-1/#',
+    'ns/+/temp',
+    'ns/#',
+    '$aiflow/feed',
+    '#',
+    '+/plant-2/x',
+    'plain/topic',
+  ];
   const granted = [];
   for (const filter of filters) granted.push([filter, await grantedQos(bob, filter)]);
   assert.deepEqual(granted, [
@@ -58,12 +67,14 @@ test('a subscription is granted in namespaces the caller may view; filters acros
     ['ns/plant-1/#', 128],
     ['ns/+/temp', 128],
     ['ns/#', 128],
+    ['$aiflow/feed', 128],
     ['#', 128],
     ['+/plant-2/x', 128],
     ['plain/topic', 1],
   ]);
   const root = await connectAs(t, broker, 'root');
   assert.equal(await grantedQos(root, '#'), 1);
+  assert.equal(await grantedQos(root, '$aiflow/feed'), 1);
 });
 
 test('$SYS is readable by admins only and writable by nobody', async (t) => {

@@ -4,7 +4,7 @@ import { connect as netConnect } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
-import { decodeEvent } from '../../protocol/event.ts';
+import { decodeEvent, decodeEventBatch } from '../../protocol/event.ts';
 import { deferred, startTestBroker, type TestBroker } from '../helpers.ts';
 
 async function rawClient(
@@ -173,6 +173,39 @@ test('[MQTT-3.1.3-8] an empty client id with a persistent session is refused wit
   socket.write(Buffer.from([0x10, protocol.length + 2, ...protocol, 0x00, 0x00 /* empty client id */]));
   assert.equal((await connack.promise).returnCode, 2);
   await once(socket, 'close');
+});
+
+test('the event feed carries every namespace in offset order; nobody may publish on it', async (t) => {
+  const broker = await startTestBroker(t);
+  const reader = await rawClient(t, broker.url);
+  await reader.subscribeAsync('$aiflow/feed', { qos: 1 });
+  const offsets: number[] = [];
+  const namespaces = new Set<string>();
+  const all = deferred();
+  reader.on('message', (topic, payload) => {
+    assert.equal(topic, '$aiflow/feed');
+    for (const event of decodeEventBatch(payload)) {
+      offsets.push(event.offset);
+      namespaces.add(event.namespace);
+    }
+    if (offsets.length === 600) all.resolve();
+  });
+  const publishers = await Promise.all([1, 2, 3].map(() => rawClient(t, broker.url)));
+  await Promise.all(
+    publishers.flatMap((p, i) =>
+      Array.from({ length: 200 }, (_, j) => p.publishAsync(`ns/plant-${i}/k`, String(j), { qos: 1 })),
+    ),
+  );
+  await all.promise;
+  assert.deepEqual(
+    offsets,
+    Array.from({ length: 600 }, (_, i) => i + 1),
+  );
+  assert.deepEqual([...namespaces].sort(), ['plant-0', 'plant-1', 'plant-2']);
+  const closed = next(reader, 'close');
+  reader.publish('$aiflow/feed', '[]', { qos: 1 });
+  await closed;
+  assert.equal((await broker.log.list({})).length, 600, 'stored events are untouched');
 });
 
 test('reserved topics cannot be subscribed to, except a reply topic', async (t) => {

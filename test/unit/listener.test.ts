@@ -50,12 +50,12 @@ test('live events during catch-up are held back, then delivered once, in order',
   };
   const listener = new Listener('l', { namespace: 'default', keys: null, afterOffset: 0 }, collector, log);
   const catchingUp = listener.catchUp();
-  listener.onLiveEvent(ev(4));
-  listener.onLiveEvent(ev(3)); // also in the log: a duplicate
+  listener.onLiveEvents([ev(4)]);
+  listener.onLiveEvents([ev(3)]); // also in the log: a duplicate
   gate.resolve();
   await catchingUp;
-  listener.onLiveEvent(ev(4)); // repeated delivery
-  listener.onLiveEvent(ev(5));
+  listener.onLiveEvents([ev(4)]); // repeated delivery
+  listener.onLiveEvents([ev(5)]);
   await collector.waitFor(5);
   assert.deepEqual(collector.offsets, [1, 2, 3, 4, 5]);
 });
@@ -66,7 +66,7 @@ test('a live event that comes before the first catch-up waits for it: the events
   const collector = new Collector();
   const log = fakeLog([ev(1), ev(2), ev(3)]);
   const listener = new Listener('l', { namespace: 'default', keys: null, afterOffset: 0 }, collector, log);
-  listener.onLiveEvent(ev(3));
+  listener.onLiveEvents([ev(3)]);
   await listener.catchUp();
   await collector.waitFor(3);
   assert.deepEqual(collector.offsets, [1, 2, 3]);
@@ -85,7 +85,7 @@ test('after hold (a reconnect), live events wait for the next catch-up: no gap',
   await collector.waitFor(1);
   listener.hold();
   events.push(ev(2), ev(3)); // stored while the connection was down
-  listener.onLiveEvent(ev(3)); // delivered by the new subscription before the catch-up starts
+  listener.onLiveEvents([ev(3)]); // delivered by the new subscription before the catch-up starts
   await listener.catchUp();
   await collector.waitFor(3);
   assert.deepEqual(collector.offsets, [1, 2, 3]);
@@ -95,9 +95,9 @@ test('events of another namespace or key are ignored', async () => {
   const collector = new Collector();
   const listener = new Listener('l', { namespace: 'a', keys: ['k'], afterOffset: 0 }, collector, fakeLog([]));
   await listener.catchUp();
-  listener.onLiveEvent(ev(1, 'k', 'b'));
-  listener.onLiveEvent(ev(2, 'x', 'a'));
-  listener.onLiveEvent(ev(3, 'k', 'a'));
+  listener.onLiveEvents([ev(1, 'k', 'b')]);
+  listener.onLiveEvents([ev(2, 'x', 'a')]);
+  listener.onLiveEvents([ev(3, 'k', 'a')]);
   await collector.waitFor(1);
   assert.deepEqual(collector.offsets, [3]);
 });
@@ -117,9 +117,9 @@ test('a processor that throws is reported and the next events still arrive', asy
     log,
   );
   await listener.catchUp();
-  listener.onLiveEvent(ev(1));
+  listener.onLiveEvents([ev(1)]);
   await collector.waitFor(1);
-  listener.onLiveEvent(ev(2));
+  listener.onLiveEvents([ev(2)]);
   await collector.waitFor(2);
   assert.deepEqual(collector.offsets, [1, 2]);
   assert.equal((log.errors[0] as Error).message, 'boom');
@@ -137,7 +137,7 @@ test('a failed catch-up is reported and retried without opening a gap', async (t
   };
   const listener = new Listener('l', { namespace: 'default', keys: null, afterOffset: 0 }, collector, log);
   await listener.catchUp();
-  listener.onLiveEvent(ev(3)); // held back: the log read has not succeeded yet
+  listener.onLiveEvents([ev(3)]); // held back: the log read has not succeeded yet
   assert.deepEqual(collector.offsets, []);
   t.mock.timers.tick(1_000);
   await collector.waitFor(3);
