@@ -9,7 +9,7 @@ import type { SchedulerClient } from '../client/scheduler-client.ts';
 import { eventTopic } from '../protocol/topics.ts';
 import { treeRss, waitUntilIdle } from './process-tree.ts';
 import { Changes, progress, RawClients, sleep } from './shared.ts';
-import { watchStatuses } from './status-watch.ts';
+import { watchStatuses, type Status } from './status-watch.ts';
 import { pubackProbe, type ProbeResult } from './workloads.ts';
 import waitWorkflow, { WAKE_KEY } from './workflows/wait.ts';
 
@@ -31,6 +31,11 @@ export interface FanOutResult {
   /** `wake` published → the last execution's reaction received (client clock). */
   reactMs: number;
   reacted: number;
+  /**
+   * Where the reaction's time went, from the status events' `createTime` (server clock; this machine's clock is
+   * the same): `wake` published → first reaction stored, first → last reaction stored, last stored → received.
+   */
+  phasesMs: { firstStored: number; allStored: number; lastReceived: number };
   /**
    * Server RSS growth per waiting execution (bytes), between the reads after a tenth and after all of the starts
    * (the server idle both times); NaN below 10 executions.
@@ -60,18 +65,23 @@ export async function fanOut(
   const ours = new Set<number>();
   const waiting = new Set<number>();
   const reacted = new Map<number, number>(); // execution → when its reaction arrived
-  const early = new Map<number, string[]>(); // statuses of executions whose start reply has not come yet
+  const storedAt = { first: Infinity, last: -Infinity }; // createTime of the reactions (server clock)
+  const early = new Map<number, Status[]>(); // statuses of executions whose start reply has not come yet
   const changes = new Changes();
-  const apply = (executionId: number, value: string, at: number) => {
+  const apply = (executionId: number, value: string, at: number, createTime: number) => {
     if (WAITING.has(value)) waiting.add(executionId);
-    else if (!reacted.has(executionId)) reacted.set(executionId, at);
+    else if (!reacted.has(executionId)) {
+      reacted.set(executionId, at);
+      storedAt.first = Math.min(storedAt.first, createTime);
+      storedAt.last = Math.max(storedAt.last, createTime);
+    }
   };
   try {
     const watcher = await clients.connect(url, 'status');
     await watchStatuses(watcher, NS, waitWorkflow.name, (status) => {
       if (status.task !== 's') return;
-      if (ours.has(status.executionId)) apply(status.executionId, status.value, status.at);
-      else early.set(status.executionId, [...(early.get(status.executionId) ?? []), status.value]);
+      if (ours.has(status.executionId)) apply(status.executionId, status.value, status.at, status.createTime);
+      else early.set(status.executionId, [...(early.get(status.executionId) ?? []), status]);
       changes.notify();
     });
     const prober = await clients.connect(url, 'probe');
@@ -90,7 +100,7 @@ export async function fanOut(
             workflow: waitWorkflow.name,
           });
           ours.add(id);
-          for (const value of early.get(id) ?? []) apply(id, value, performance.now());
+          for (const status of early.get(id) ?? []) apply(id, status.value, status.at, status.createTime);
           early.delete(id);
           if (ours.size % 1000 === 0) progress(`fan-out N=${n}: ${ours.size} started`);
         }
@@ -125,6 +135,7 @@ export async function fanOut(
     progress(`fan-out N=${n}: publishing ${WAKE_KEY}`);
     const probe = pubackProbe(prober, PROBE_TOPIC, settings.probeRate, Infinity, String);
     const wokeAt = performance.now();
+    const wokeAtWall = Date.now();
     waker.publish(eventTopic(NS, WAKE_KEY), 'now', { qos: 1 });
     const timeoutMs = Math.min(settings.maxReactMs, 60_000 + n * settings.reactMsPerExecution);
     let error: string | undefined;
@@ -143,7 +154,13 @@ export async function fanOut(
       clearInterval(report);
     }
     const pubackDuring = probe.stop();
-    const reactMs = Math.max(...reacted.values()) - wokeAt;
+    const lastReceived = Math.max(...reacted.values());
+    const reactMs = lastReceived - wokeAt;
+    const phasesMs = {
+      firstStored: storedAt.first - wokeAtWall,
+      allStored: storedAt.last - storedAt.first,
+      lastReceived: reactMs - (storedAt.last - wokeAtWall),
+    };
     progress(
       `fan-out N=${n}: ${reacted.size} of ${n} reacted in ${(reactMs / 1000).toFixed(2)} s; PUBACK p99 ` +
         `${pubackDuring.latency.p99.toFixed(2)} ms (idle ${pubackIdle.latency.p99.toFixed(2)} ms)`,
@@ -153,6 +170,7 @@ export async function fanOut(
       startMs,
       reactMs: error ? Number.NaN : reactMs,
       reacted: reacted.size,
+      phasesMs,
       rssPerExecution,
       rssFirst,
       rssAll,

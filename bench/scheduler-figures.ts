@@ -65,8 +65,12 @@ export const SCHEDULER_SETTINGS: Record<'full' | 'quick', SchedulerSettings> = {
 const WORKFLOW_FILES = ['chain.ts', 'wait.ts'];
 
 /** The SDK, once the server's scheduler answers (it may still be starting when the port opens). */
-async function connectScheduler(url: string): Promise<SchedulerClient> {
-  const rpc = await SchedulerClient.connect({ server: url, requestTimeoutMs: 600_000 });
+async function connectScheduler(server: Target): Promise<SchedulerClient> {
+  const rpc = await SchedulerClient.connect({
+    server: server.url,
+    requestTimeoutMs: 600_000,
+    ...(server.admin ? { credentials: server.admin } : {}),
+  });
   const deadline = performance.now() + 60_000;
   for (;;) {
     try {
@@ -107,7 +111,7 @@ export async function schedulerFigures(
   );
   if (server) {
     try {
-      const rpc = await attempt('SDK connection', () => connectScheduler(server.url));
+      const rpc = await attempt('SDK connection', () => connectScheduler(server));
       try {
         if (rpc) {
           for (const file of WORKFLOW_FILES) {
@@ -258,6 +262,9 @@ function schedulerSummary(r: {
       'start s',
       'reacted',
       'react s',
+      'wake → first stored ms',
+      'first → last stored ms',
+      'last stored → received ms',
       'PUBACK p99 idle ms',
       'PUBACK p99 during ms',
       'RSS KB/exec',
@@ -267,6 +274,9 @@ function schedulerSummary(r: {
       fixed(f.startMs / 1000),
       `${f.reacted} of ${f.executions}`,
       fixed(f.reactMs / 1000),
+      amount(f.phasesMs.firstStored),
+      amount(f.phasesMs.allStored),
+      amount(f.phasesMs.lastReceived),
       fixed(f.pubackIdle.latency.p99),
       `${fixed(f.pubackDuring.latency.p99)}${f.pubackDuring.unacked > 0 ? ` (${f.pubackDuring.unacked} unacked)` : ''}`,
       amount(f.rssPerExecution / 1024),

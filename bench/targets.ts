@@ -4,10 +4,15 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  ADMIN_CREDENTIAL_FILE,
+  parseCredentialFile,
+  type Credentials,
+} from '../protocol/admin-credential.ts';
 import { killProcesses, processTree } from './process-tree.ts';
 import { progress, sleep } from './shared.ts';
 
@@ -24,6 +29,8 @@ export interface Target {
   format: PayloadFormat;
   /** The process the benchmark started; the ones it starts are found under it (`process-tree.ts`). */
   pid: number;
+  /** The admin login of an aiflow server (made at its first start, in its home); the baselines have none. */
+  admin?: Credentials;
   close(): Promise<void>;
 }
 
@@ -156,8 +163,16 @@ export async function startAiflowServer(
     url: `mqtt://127.0.0.1:${port}`,
     format: 'envelope',
     pid: started.pid,
+    ...adminOf(home),
     close: started.stop,
   };
+}
+
+/** The home's admin login, if the server made one (a checkout from before access control did not). */
+function adminOf(home: string): { admin?: Credentials } {
+  const file = join(home, ADMIN_CREDENTIAL_FILE);
+  const admin = existsSync(file) ? parseCredentialFile(readFileSync(file, 'utf8')) : undefined;
+  return admin ? { admin } : {};
 }
 
 const MOSQUITTO_PATHS = ['/usr/sbin/mosquitto', '/usr/local/sbin/mosquitto'];

@@ -2,20 +2,19 @@ import { isUtf8 } from 'node:buffer';
 import type { Aedes, Client, PublishPacket } from 'aedes';
 import { requireRole } from '../protocol/access-roles.ts';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
-import { encodeEvent, type Event } from '../protocol/event.ts';
-import { CONSUMED_TOPIC, eventTopic, isReservedKey, parseEventTopic } from '../protocol/topics.ts';
+import { CONSUMED_TOPIC, isReservedKey, parseEventTopic } from '../protocol/topics.ts';
 import type { BrokerAccess } from './access.ts';
 import type { BrokerMetrics } from './broker-metrics.ts';
 import type { EventLog } from './event-log.ts';
 import type { Logger } from './logger.ts';
-import { feedPackets } from './event-feed.ts';
+import { EventFanOut } from './event-fan-out.ts';
 import type { ResendFilter } from './resend-filter.ts';
 import { stampSender } from './sender-stamp.ts';
 
 /**
  * Turns publishes on `ns/<namespace>/<key>` into events: validates topic and payload, appends to the log, and only
  * then lets Aedes send the PUBACK (Aedes acks right after `authorizePublish`, before its own storage).
- * Stored events are fanned out from one place, in offset order, as JSON envelopes; the raw publish itself is
+ * Stored events are fanned out from one place, in offset order (`EventFanOut`); the raw publish itself is
  * diverted to a topic nobody can subscribe to.
  */
 export class EventGateway {
@@ -41,23 +40,8 @@ export class EventGateway {
     this.#access = access;
     this.#resends = resends;
     this.#metrics = metrics;
-    log.onCommitted((events) => {
-      const envelopes: Buffer[] = [];
-      for (const event of events) {
-        this.#logger.debug('event routed', {
-          offset: event.offset,
-          namespace: event.namespace,
-          key: event.key,
-          sender: event.sender,
-        });
-        const envelope = encodeEvent(event);
-        envelopes.push(envelope);
-        broker.publish(envelopePacket(event, envelope), (error) => this.#fanOutFailed(event, error));
-      }
-      for (const packet of feedPackets(envelopes)) {
-        broker.publish(packet, (error) => this.#fanOutFailed(events[0]!, error));
-      }
-    });
+    const fanOut = new EventFanOut(broker, logger);
+    log.onCommitted((events) => fanOut.add(events));
   }
 
   /**
@@ -127,23 +111,6 @@ export class EventGateway {
     const sender = stampSender(caller, client.id, undefined);
     return { namespace, key, value: payload.toString('utf8'), sender, context: null };
   }
-
-  #fanOutFailed(event: Event, error: Error | undefined): void {
-    if (error) this.#logger.error('fan-out failed', { offset: event.offset, reason: error.message });
-  }
-}
-
-function envelopePacket(event: Event, envelope: Buffer): PublishPacket {
-  return {
-    cmd: 'publish',
-    topic: eventTopic(event.namespace, event.key),
-    payload: envelope,
-    // Events are durable, so subscribers get them at up to QoS 1, whatever QoS the producer used.
-    qos: 1,
-    // Status events are retained: one per workflow and task, so a new subscriber sees the last status at once.
-    retain: isReservedKey(event.key),
-    dup: false,
-  };
 }
 
 export function reservedKeyError(key: string): AIFlowError {

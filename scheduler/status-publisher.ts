@@ -7,13 +7,19 @@ import type { OutboxRecord } from './store/records.ts';
 import { TransitionLog } from './transition-log.ts';
 
 const RETRY_MS = 1_000;
-/** Requests in flight: the broker stores one client's requests in the order they arrive. */
-const WINDOW = 16;
+/**
+ * Requests in flight: the broker stores one client's requests in the order they arrive. Few, so that a burst of
+ * status events (one event to 10,000 executions) reaches the event log a few commits at a time and other clients'
+ * publishes are stored between them; a new request leaves as soon as the oldest is answered.
+ */
+const WINDOW = 4;
 /**
  * Bytes of events in one request, at most: below the broker's frame allowance on top of its payload limit, so a
  * request is never refused for its size whatever payload limit the server has.
  */
 const BATCH_BYTES = 48 * 1024;
+/** Stored events leave the outbox when no request is in flight, or once this many are waiting to. */
+const FORGET_EVERY = 2_000;
 
 /**
  * Publishes committed status events (the outbox) in commit order, so that subscribers see a task's statuses in
@@ -63,54 +69,77 @@ export class StatusPublisher {
     return this.#running;
   }
 
+  /**
+   * A sliding window: up to WINDOW requests in flight, the next one sent as soon as the oldest is answered (no
+   * round waits for its slowest request). Answered batches leave the outbox together, after the next requests are
+   * on their way. A failed request stops the sending; once the rest have settled, what follows the last batch
+   * stored in order is tried again.
+   */
   async #drain(connection: SchedulerConnection): Promise<void> {
-    while (this.#pending.length > 0 && !this.#closed) {
-      const batches = nextBatches(this.#pending, WINDOW);
-      const results = await Promise.allSettled(
-        batches.map((batch) =>
-          connection.sendStatuses(batch.map((record) => ({ ...record, id: record.eventId }))),
-        ),
-      );
-      const failed = results.findIndex((r) => r.status === 'rejected');
-      const stored = batches.slice(0, failed === -1 ? batches.length : failed).flat();
-      if (stored.length > 0) {
-        await this.#store.deleteOutbox(stored.map((r) => r.id));
-        this.#pending.splice(0, stored.length);
+    const inFlight: { batch: OutboxRecord[]; sent: Promise<void> }[] = [];
+    let queued = 0; // records at the head of #pending already in a request
+    let answered: OutboxRecord[] = [];
+    let failure: unknown;
+    const fill = () => {
+      while (failure === undefined && inFlight.length < WINDOW && queued < this.#pending.length) {
+        const batch = nextBatch(this.#pending, queued);
+        queued += batch.length;
+        const sent = connection.sendStatuses(batch.map((record) => ({ ...record, id: record.eventId })));
+        sent.catch(() => undefined); // observed below, in order
+        inFlight.push({ batch, sent });
       }
-      if (failed !== -1) {
-        if (this.#closed) return;
-        const failure = results[failed] as PromiseRejectedResult;
-        this.#logger.warn('status events not published yet, will retry', {
-          key: batches[failed]![0]!.key,
-          events: batches[failed]!.length,
-          reason: toAIFlowError(failure.reason).message,
-        });
-        clearTimeout(this.#retry);
-        this.#retry = setTimeout(() => void this.#flush(), RETRY_MS);
-        return;
+    };
+    while (!this.#closed) {
+      fill();
+      const oldest = inFlight.shift();
+      if (!oldest) break;
+      try {
+        await oldest.sent;
+        if (failure === undefined) answered.push(...oldest.batch);
+      } catch (error) {
+        if (failure === undefined) this.#reportFailure(oldest.batch, error);
+        failure ??= error;
+      }
+      fill(); // the next requests leave before the outbox delete
+      if (answered.length > 0 && (inFlight.length === 0 || answered.length >= FORGET_EVERY)) {
+        await this.#forget(answered);
+        queued -= answered.length;
+        answered = [];
       }
     }
+    if (failure !== undefined && !this.#closed) {
+      clearTimeout(this.#retry);
+      this.#retry = setTimeout(() => void this.#flush(), RETRY_MS);
+    }
+  }
+
+  /** Stored batches (the head of #pending, in order) leave the outbox. */
+  async #forget(stored: OutboxRecord[]): Promise<void> {
+    await this.#store.deleteOutbox(stored.map((r) => r.id));
+    this.#pending.splice(0, stored.length);
+  }
+
+  #reportFailure(batch: OutboxRecord[], error: unknown): void {
+    this.#logger.warn('status events not published yet, will retry', {
+      key: batch[0]!.key,
+      events: batch.length,
+      reason: toAIFlowError(error).message,
+    });
   }
 }
 
-/** Up to `count` consecutive batches from the head of `pending`, each within BATCH_BYTES and LIMITS.maxSendBatch. */
-export function nextBatches(pending: readonly OutboxRecord[], count: number): OutboxRecord[][] {
-  const batches: OutboxRecord[][] = [];
-  let i = 0;
-  while (batches.length < count && i < pending.length) {
-    const batch: OutboxRecord[] = [];
-    let bytes = 0;
-    while (i < pending.length && batch.length < LIMITS.maxSendBatch) {
-      const size = recordBytes(pending[i]!);
-      // One event always makes a batch, whatever its size (alone, it is what `events.send` would carry).
-      if (batch.length > 0 && bytes + size > BATCH_BYTES) break;
-      batch.push(pending[i]!);
-      bytes += size;
-      i++;
-    }
-    batches.push(batch);
+/** The batch that starts at `from` in `pending`: within BATCH_BYTES and LIMITS.maxSendBatch, in outbox order. */
+export function nextBatch(pending: readonly OutboxRecord[], from: number): OutboxRecord[] {
+  const batch: OutboxRecord[] = [];
+  let bytes = 0;
+  for (let i = from; i < pending.length && batch.length < LIMITS.maxSendBatch; i++) {
+    const size = recordBytes(pending[i]!);
+    // One event always makes a batch, whatever its size (alone, it is what `events.send` would carry).
+    if (batch.length > 0 && bytes + size > BATCH_BYTES) break;
+    batch.push(pending[i]!);
+    bytes += size;
   }
-  return batches;
+  return batch;
 }
 
 /** What a record weighs in a request: its fields as JSON, escapes and UTF-8 included, plus the sender. */

@@ -208,6 +208,41 @@ test('the event feed carries every namespace in offset order; nobody may publish
   assert.equal((await broker.log.list({})).length, 600, 'stored events are untouched');
 });
 
+test('commits of thousands of events reach topic subscribers and the feed whole and in offset order', async (t) => {
+  const broker = await startTestBroker(t);
+  const subscriber = await rawClient(t, broker.url);
+  await subscriber.subscribeAsync('ns/default/#', { qos: 1 });
+  const reader = await rawClient(t, broker.url);
+  await reader.subscribeAsync('$aiflow/feed', { qos: 1 });
+  const viaTopics: number[] = [];
+  const viaFeed: number[] = [];
+  const total = 5_000;
+  const all = [deferred(), deferred()];
+  subscriber.on('message', (_topic, payload) => {
+    viaTopics.push(decodeEvent(payload).offset);
+    if (viaTopics.length === total) all[0]!.resolve();
+  });
+  reader.on('message', (_topic, payload) => {
+    viaFeed.push(...decodeEventBatch(payload).map((e) => e.offset));
+    if (viaFeed.length === total) all[1]!.resolve();
+  });
+  // Appended in one go: the log commits them in a few large commits, each fanned out in several turns.
+  const appends = Array.from({ length: total }, (_, i) =>
+    broker.log.append({
+      namespace: 'default',
+      key: `k${i % 7}`,
+      value: String(i),
+      sender: 'test',
+      context: null,
+    }),
+  );
+  await Promise.all(appends);
+  await Promise.all(all.map((d) => d.promise));
+  const expected = Array.from({ length: total }, (_, i) => i + 1);
+  assert.deepEqual(viaTopics, expected);
+  assert.deepEqual(viaFeed, expected);
+});
+
 test('reserved topics cannot be subscribed to, except a reply topic', async (t) => {
   const broker = await startTestBroker(t);
   const client = await rawClient(t, broker.url);

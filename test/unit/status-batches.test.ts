@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LIMITS } from '../../protocol/limits.ts';
-import { nextBatches } from '../../scheduler/status-publisher.ts';
+import { nextBatch } from '../../scheduler/status-publisher.ts';
+
+/** Consecutive batches from the head of `pending`, as the publisher sends them. */
+function batchesOf(pending: readonly OutboxRecord[], count: number): OutboxRecord[][] {
+  const batches: OutboxRecord[][] = [];
+  for (let from = 0; batches.length < count && from < pending.length; ) {
+    const batch = nextBatch(pending, from);
+    batches.push(batch);
+    from += batch.length;
+  }
+  return batches;
+}
 import type { OutboxRecord } from '../../scheduler/store/records.ts';
 
 const record = (id: number, value = 'stopped'): OutboxRecord => ({
@@ -15,7 +26,7 @@ const record = (id: number, value = 'stopped'): OutboxRecord => ({
 
 test('batches keep the outbox order, each within the request size, and never more than asked for', () => {
   const pending = Array.from({ length: 2_000 }, (_, i) => record(i + 1, 'x'.repeat(100)));
-  const batches = nextBatches(pending, 3);
+  const batches = batchesOf(pending, 3);
   assert.equal(batches.length, 3);
   const ids = batches.flat().map((r) => r.id);
   assert.deepEqual(
@@ -31,7 +42,7 @@ test('batches keep the outbox order, each within the request size, and never mor
 test('an event larger than a batch travels alone', () => {
   const pending = [record(1), record(2, 'x'.repeat(100_000)), record(3)];
   assert.deepEqual(
-    nextBatches(pending, 5).map((b) => b.map((r) => r.id)),
+    batchesOf(pending, 5).map((b) => b.map((r) => r.id)),
     [[1], [2], [3]],
   );
 });

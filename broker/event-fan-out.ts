@@ -1,0 +1,81 @@
+import type { Aedes, PublishPacket } from 'aedes';
+import { encodeEvent, type Event } from '../protocol/event.ts';
+import { eventTopic, isReservedKey } from '../protocol/topics.ts';
+import { feedPackets } from './event-feed.ts';
+import type { Logger } from './logger.ts';
+
+/** Events handed to Aedes in one turn of the event loop, at most. */
+const CHUNK = 256;
+
+/**
+ * Fans stored events out from one place, in offset order: each as a JSON envelope on its own topic, and a chunk of
+ * them at a time on the event feed. Commits are queued and handed over a chunk per turn of the event loop, so a
+ * commit of many thousand events (one event to 10,000 executions is 10,000 status events) never holds the loop for
+ * all of them: the sockets are read and the PUBACKs of the publishes stored meanwhile are sent between chunks.
+ */
+export class EventFanOut {
+  readonly #broker: Aedes;
+  readonly #logger: Logger;
+  #queue: Event[] = [];
+  #next = 0;
+  #scheduled = false;
+
+  constructor(broker: Aedes, logger: Logger) {
+    this.#broker = broker;
+    this.#logger = logger;
+  }
+
+  /** Queues the events of one commit (in offset order) behind those not fanned out yet. */
+  add(events: readonly Event[]): void {
+    for (const event of events) this.#queue.push(event);
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    setImmediate(() => this.#drain());
+  }
+
+  #drain(): void {
+    const end = Math.min(this.#next + CHUNK, this.#queue.length);
+    const envelopes: Buffer[] = [];
+    for (let i = this.#next; i < end; i++) {
+      const event = this.#queue[i]!;
+      this.#logger.debug('event routed', {
+        offset: event.offset,
+        namespace: event.namespace,
+        key: event.key,
+        sender: event.sender,
+      });
+      const envelope = encodeEvent(event);
+      envelopes.push(envelope);
+      this.#broker.publish(envelopePacket(event, envelope), (error) => this.#failed(event, error));
+    }
+    const first = this.#queue[this.#next]!;
+    for (const packet of feedPackets(envelopes)) {
+      this.#broker.publish(packet, (error) => this.#failed(first, error));
+    }
+    this.#next = end;
+    if (this.#next < this.#queue.length) {
+      setImmediate(() => this.#drain());
+      return;
+    }
+    this.#queue = [];
+    this.#next = 0;
+    this.#scheduled = false;
+  }
+
+  #failed(event: Event, error: Error | undefined): void {
+    if (error) this.#logger.error('fan-out failed', { offset: event.offset, reason: error.message });
+  }
+}
+
+function envelopePacket(event: Event, envelope: Buffer): PublishPacket {
+  return {
+    cmd: 'publish',
+    topic: eventTopic(event.namespace, event.key),
+    payload: envelope,
+    // Events are durable, so subscribers get them at up to QoS 1, whatever QoS the producer used.
+    qos: 1,
+    // Status events are retained: one per workflow and task, so a new subscriber sees the last status at once.
+    retain: isReservedKey(event.key),
+    dup: false,
+  };
+}
