@@ -6,7 +6,7 @@ import { nextBatch } from '../../scheduler/status-publisher.ts';
 /** Consecutive batches from the head of `pending`, as the publisher sends them. */
 function batchesOf(pending: readonly OutboxRecord[], count: number): OutboxRecord[][] {
   const batches: OutboxRecord[][] = [];
-  for (let from = 0; batches.length < count && from < pending.length; ) {
+  for (let from = 0; batches.length < count && from < pending.length;) {
     const batch = nextBatch(pending, from);
     batches.push(batch);
     from += batch.length;
