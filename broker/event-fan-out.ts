@@ -1,6 +1,6 @@
 import type { Aedes, PublishPacket } from 'aedes';
 import { encodeEvent, type Event } from '../protocol/event.ts';
-import { eventTopic, isReservedKey } from '../protocol/topics.ts';
+import { EVENT_TOPIC_ROOT, isReservedKey } from '../protocol/topics.ts';
 import { feedPackets } from './event-feed.ts';
 import type { Logger } from './logger.ts';
 
@@ -36,14 +36,17 @@ export class EventFanOut {
   #drain(): void {
     const end = Math.min(this.#next + CHUNK, this.#queue.length);
     const envelopes: Buffer[] = [];
+    const debug = this.#logger.enabled('debug');
     for (let i = this.#next; i < end; i++) {
       const event = this.#queue[i]!;
-      this.#logger.debug('event routed', {
-        offset: event.offset,
-        namespace: event.namespace,
-        key: event.key,
-        sender: event.sender,
-      });
+      if (debug) {
+        this.#logger.debug('event routed', {
+          offset: event.offset,
+          namespace: event.namespace,
+          key: event.key,
+          sender: event.sender,
+        });
+      }
       const envelope = encodeEvent(event);
       envelopes.push(envelope);
       this.#broker.publish(envelopePacket(event, envelope), (error) => this.#failed(event, error));
@@ -70,7 +73,8 @@ export class EventFanOut {
 function envelopePacket(event: Event, envelope: Buffer): PublishPacket {
   return {
     cmd: 'publish',
-    topic: eventTopic(event.namespace, event.key),
+    // A stored event's namespace and key were validated before the append: not checked again per delivery.
+    topic: `${EVENT_TOPIC_ROOT}/${event.namespace}/${event.key}`,
     payload: envelope,
     // Events are durable, so subscribers get them at up to QoS 1, whatever QoS the producer used.
     qos: 1,

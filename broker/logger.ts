@@ -18,6 +18,8 @@ export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  /** Whether records of `level` are kept: a caller skips building what would be dropped (a hot path's debug). */
+  enabled(level: LogLevel): boolean;
 }
 
 /**
@@ -33,7 +35,13 @@ export function createLogger(
     (message: string, fields: Record<string, unknown> = {}) => {
       if (ORDER[l] >= ORDER[level]) sink({ level: l, message, fields: withErrorCodes(fields) });
     };
-  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+  return {
+    debug: log('debug'),
+    info: log('info'),
+    warn: log('warn'),
+    error: log('error'),
+    enabled: (l) => ORDER[l] >= ORDER[level],
+  };
 }
 
 /** A sink that writes each record as one line of `format` on `write` (stderr by default). */

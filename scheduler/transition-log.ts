@@ -26,12 +26,16 @@ export class TransitionLog {
   }
 
   record(records: readonly OutboxRecord[]): void {
+    // Below `info` nothing would be written: no context parsed, no execution read.
+    if (!this.#logger.enabled('info')) return;
     const at = this.#now();
-    for (const record of records) {
-      this.#tail = this.#tail
-        .then(() => this.#describe(record, at))
-        .catch((error: unknown) => this.#logger.warn('transition not logged', { key: record.key, error }));
-    }
+    this.#tail = this.#tail.then(async () => {
+      for (const record of records) {
+        await this.#describe(record, at).catch((error: unknown) =>
+          this.#logger.warn('transition not logged', { key: record.key, error }),
+        );
+      }
+    });
   }
 
   async #describe(record: OutboxRecord, at: number): Promise<void> {

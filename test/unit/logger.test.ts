@@ -38,3 +38,15 @@ test('the default format is pretty on a terminal and JSON otherwise', () => {
   assert.equal(defaultLogFormat(true), 'pretty');
   assert.equal(defaultLogFormat(false), 'json');
 });
+
+test('enabled says which levels a logger keeps, so hot paths skip what it would drop', () => {
+  const kept: string[] = [];
+  const logger = createLogger('warn', (record) => kept.push(record.level));
+  assert.deepEqual(
+    (['debug', 'info', 'warn', 'error'] as const).map((level) => logger.enabled(level)),
+    [false, false, true, true],
+  );
+  logger.info('dropped');
+  logger.warn('kept');
+  assert.deepEqual(kept, ['warn']);
+});
