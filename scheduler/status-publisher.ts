@@ -12,7 +12,7 @@ const RETRY_MS = 1_000;
  * status events (one event to 10,000 executions) reaches the event log a few commits at a time and other clients'
  * publishes are stored between them; a new request leaves as soon as the oldest is answered.
  */
-const WINDOW = 4;
+const WINDOW = 2;
 /**
  * Bytes of events in one request, at most: below the broker's frame allowance on top of its payload limit, so a
  * request is never refused for its size whatever payload limit the server has.
