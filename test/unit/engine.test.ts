@@ -1,5 +1,6 @@
 // The scheduler's engine driven without MQTT or processes: a real SQLite store, a fake executor, a manual clock.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { SchedulerEngine } from '../../scheduler/engine/engine.ts';
 import type { MetadataStore } from '../../scheduler/store/metadata-store.ts';
@@ -7,7 +8,10 @@ import type { WorkflowRecord } from '../../scheduler/store/records.ts';
 import { runId } from '../../scheduler/task-request.ts';
 import { MeetAllCondition, SingleEventCondition, TaskAction, Workflow } from '../../workflow/index.ts';
 import { ManualClock } from '../manual-clock.ts';
-import { engineWith, event, lastOffset } from './engine-fixture.ts';
+import { SqliteMetadataStore } from '../../scheduler/store/sqlite-metadata-store.ts';
+import { toSpec } from '../../workflow/index.ts';
+import { tempDir } from '../helpers.ts';
+import { engineOn, engineWith, event, lastOffset } from './engine-fixture.ts';
 
 async function startExecutions(
   engine: SchedulerEngine,
@@ -39,6 +43,28 @@ test('a burst of 1,000 events no rule expects writes nothing of its own; the che
   await engine.close();
   assert.equal(store.commits, quiet + 1, 'closing stores the checkpoint that moved without a write');
   assert.equal((await store.loadRecovery()).checkpoint, lastOffset());
+});
+
+test('an execution a trigger starts reacts to the next event of the same page, not to earlier ones', async (t) => {
+  // One page: `door/open` starts an execution by trigger, and that execution waits for `go`, the next event.
+  const store = SqliteMetadataStore.open(join(tempDir(t), 'metadata.db'));
+  t.after(() => store.close());
+  const wf = new Workflow('door');
+  wf.bash('t', 'true').actionOnEventReceived(TaskAction.START, 'go');
+  const { workflow } = await store.saveUpload({ fileName: 'w.ts', source: '', spec: toSpec(wf) });
+  await store.addTrigger(workflow.id, { type: 'event', key: 'door/open' }, 'cli');
+  const { engine, runner } = await engineOn(t, store);
+  await engine.events([event('go'), event('door/open'), event('go'), event('unrelated')]);
+  assert.equal(runner.submits.length, 1, 'the first go reached nothing; the second one started t');
+  const [execution] = await store.listWorkflowExecutions(workflow.id);
+  assert.equal(execution?.runType, 'trigger');
+  assert.equal((await store.listTaskExecutions(execution.id))[0]?.status, 'queued');
+  await engine.close();
+  assert.equal(
+    (await store.loadRecovery()).checkpoint,
+    lastOffset(),
+    'the checkpoint moved past the whole page',
+  );
 });
 
 test('one event reaching 200 waiting executions is one commit, and the task starts follow it', async (t) => {
