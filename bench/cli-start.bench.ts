@@ -6,13 +6,13 @@
  *
  *   npm run bench:cli [-- --runs 20]
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger, startBroker } from '../broker/index.ts';
+import { installedEnv, timeNode } from './shared.ts';
 import { spread } from './stats.ts';
 
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
@@ -22,29 +22,10 @@ const runs = Number(values.runs);
 if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs must be a positive integer');
 if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first`);
 
-/** Wall time of one process, in milliseconds; fails if the process does. */
-function timeOnce(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const start = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const elapsed = performance.now() - start;
-      if (code === 0) resolve(elapsed);
-      else reject(new Error(`node ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
-    });
-  });
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'aiflow-cli-bench-'));
 const broker = await startBroker({ dbFile: join(dir, 'events.db'), port: 0, logger: createLogger('error') });
 try {
-  // No NODE_OPTIONS (the source condition) and no AIFLOW_* settings of the user's: the CLI as installed.
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('AIFLOW_') && name !== 'NODE_OPTIONS'),
-  );
+  const env = installedEnv();
   const commands: Array<[string, string[]]> = [
     ["node -e ''", ['-e', '']],
     ['aiflow --version', [CLI, '--version']],
@@ -56,7 +37,7 @@ try {
   const samples = new Map<string, number[]>(commands.map(([name]) => [name, []]));
   // Interleaved rounds: a load change on the machine weighs on every command alike.
   for (let round = 0; round < runs; round++) {
-    for (const [name, args] of commands) samples.get(name)!.push(await timeOnce(args, env));
+    for (const [name, args] of commands) samples.get(name)!.push(await timeNode(args, env));
   }
   const node = spread(samples.get("node -e ''")!).median;
   console.log(`runs: ${runs} of each (median, min-max, ms)`);

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
@@ -10,6 +11,29 @@ export function progress(message: string): void {
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The environment of the package as installed: no AIFLOW_* settings of the user's, no NODE_OPTIONS (the source condition). */
+export function installedEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('AIFLOW_') && name !== 'NODE_OPTIONS'),
+  );
+}
+
+/** Wall time of `node <args>` until it exits, in milliseconds; fails, with its stderr, if the process does. */
+export function timeNode(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const start = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const elapsed = performance.now() - start;
+      if (code === 0) resolve(elapsed);
+      else reject(new Error(`node ${args.join(' ')} exited with ${code}: ${stderr.trim()}`));
+    });
+  });
+}
 
 /** QoS 1 publishes of `payload(i)`, i = 0 … count - 1, keeping `window` unacknowledged; resolves when all are acked. */
 export function publishWindowed(

@@ -28,6 +28,7 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SchedulerClient } from '../client/scheduler-client.ts';
+import { installedEnv, timeNode } from './shared.ts';
 import { spread } from './stats.ts';
 
 const THIS_TREE = fileURLToPath(new URL('..', import.meta.url));
@@ -44,10 +45,7 @@ for (const root of roots) {
     throw new Error(`${root}: no dist/: run \`npm run build\` there`);
 }
 
-// No source condition and no AIFLOW_* settings of the user's: the package as installed.
-const env = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => !name.startsWith('AIFLOW_') && name !== 'NODE_OPTIONS'),
-);
+const env = installedEnv();
 const work = mkdtempSync(join(tmpdir(), 'aiflow-upload-bench-'));
 
 interface Tree {
@@ -58,21 +56,6 @@ interface Tree {
   client: SchedulerClient;
   upload: number[];
   taskStart: number[];
-}
-
-function run(args: string[]): Promise<number> {
-  const start = performance.now();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve(performance.now() - start)
-        : reject(new Error(`node ${args.join(' ')} exited with ${code}: ${stderr.trim()}`)),
-    );
-  });
 }
 
 /** A copy of the package as `npm install` lays it out, its dependencies linked. */
@@ -168,14 +151,10 @@ try {
       mkdirSync(dir);
       const module = writeModule(dir, stampFile);
       tree.upload.push(
-        await run([
-          join(tree.installed, 'bin/aiflow.js'),
-          'workflow',
-          'upload',
-          module,
-          '--server',
-          tree.url,
-        ]),
+        await timeNode(
+          [join(tree.installed, 'bin/aiflow.js'), 'workflow', 'upload', module, '--server', tree.url],
+          env,
+        ),
       );
       tree.taskStart.push(await measureTaskStart(tree, stampFile));
     }
