@@ -16,8 +16,8 @@ const CHUNK = 256;
 export class EventFanOut {
   readonly #broker: Aedes;
   readonly #logger: Logger;
+  /** Stored events not handed to Aedes yet, in offset order. */
   #queue: Event[] = [];
-  #next = 0;
   #scheduled = false;
 
   constructor(broker: Aedes, logger: Logger) {
@@ -34,11 +34,11 @@ export class EventFanOut {
   }
 
   #drain(): void {
-    const end = Math.min(this.#next + CHUNK, this.#queue.length);
+    // Taken off the queue chunk by chunk, so that under steady load the queue holds only what is still due.
+    const chunk = this.#queue.splice(0, CHUNK);
     const envelopes: Buffer[] = [];
     const debug = this.#logger.enabled('debug');
-    for (let i = this.#next; i < end; i++) {
-      const event = this.#queue[i]!;
+    for (const event of chunk) {
       if (debug) {
         this.#logger.debug('event routed', {
           offset: event.offset,
@@ -51,18 +51,11 @@ export class EventFanOut {
       envelopes.push(envelope);
       this.#broker.publish(envelopePacket(event, envelope), (error) => this.#failed(event, error));
     }
-    const first = this.#queue[this.#next]!;
     for (const packet of feedPackets(envelopes)) {
-      this.#broker.publish(packet, (error) => this.#failed(first, error));
+      this.#broker.publish(packet, (error) => this.#failed(chunk[0]!, error));
     }
-    this.#next = end;
-    if (this.#next < this.#queue.length) {
-      setImmediate(() => this.#drain());
-      return;
-    }
-    this.#queue = [];
-    this.#next = 0;
-    this.#scheduled = false;
+    if (this.#queue.length > 0) setImmediate(() => this.#drain());
+    else this.#scheduled = false;
   }
 
   #failed(event: Event, error: Error | undefined): void {
