@@ -9,6 +9,11 @@ import type { OutboxRecord } from '../store/records.ts';
 export interface TaskRunner {
   submit(request: SubmitRequest): Promise<void>;
   stop(runId: number): Promise<void>;
+  /**
+   * Takes back a try handed out but still waiting for a free process slot: true if it was waiting (it will never
+   * start, and no report follows); false if it started, ended, or is unknown.
+   */
+  withdraw(runId: number): boolean;
   adopt(records: AdoptRecord[]): Promise<void>;
 }
 

@@ -13,7 +13,7 @@ import type { Clock } from '../clock.ts';
 import type { LiveExecution, TaskSlot } from '../execution.ts';
 import { taskExecutionMachine, type TaskExecutionEvent } from '../machines/task-execution.machine.ts';
 import { MachineActor } from '../machines/machine-actor.ts';
-import { timeoutReason } from '../executor/outcome.ts';
+import { STOPPED_BEFORE_START, timeoutReason } from '../executor/outcome.ts';
 import type { TaskExecutionRecord } from '../store/records.ts';
 import { fromRunId, runId, taskRequest } from '../task-request.ts';
 import type { EngineState } from './engine-state.ts';
@@ -58,12 +58,23 @@ export class TaskLifecycle {
     this.#newTaskExecution(execution, task, 'start', cause);
   }
 
-  /** STOP: stops the live execution; a task that never ran is left alone (SPEC §3.4). */
+  /**
+   * STOP: stops the live execution; a task that never ran is left alone (SPEC §3.4). A try still waiting for a free
+   * process slot is taken back from the executor and is stopped at once: it has no process to wait for.
+   */
   stop(execution: LiveExecution, task: string, cause: TaskActionCause): void {
     const slot = execution.latest.get(task);
     // A stopping one is already being stopped: a second STOP changes nothing, and is no action.
     if (!slot?.actor || !execution.isTaskLive(task) || slot.record.status === 'stopping') return;
-    this.send(execution, slot, { type: 'task.stop' }, this.recordAction(slot, 'stop', cause));
+    const action = this.recordAction(slot, 'stop', cause);
+    // Taken back before the commit: if this input is undone, the reload finds the try queued and submits it again.
+    const withdrawn =
+      slot.record.status === 'queued' && this.#d.runner.withdraw(runId(slot.record.id, slot.record.attempt));
+    const event: TaskExecutionEvent = withdrawn
+      ? { type: 'task.stopped', reason: STOPPED_BEFORE_START }
+      : { type: 'task.stop' };
+    this.send(execution, slot, event, action);
+    if (!slot.actor) this.#d.ended(execution);
   }
 
   /**

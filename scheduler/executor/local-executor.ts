@@ -13,7 +13,7 @@ import {
   type ResolvedExecutorOptions,
   type SubmitRequest,
 } from './executor-options.ts';
-import { errorReason, exitOutcome, settleOutcome, timeoutReason } from './outcome.ts';
+import { errorReason, exitOutcome, settleOutcome, STOPPED_BEFORE_START, timeoutReason } from './outcome.ts';
 import { checkCrashPointEnv, crashPoint } from './crash-points.ts';
 import { findRunner, isRunnerAlive, signalGroup } from './process-group.ts';
 import {
@@ -154,7 +154,7 @@ export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
         status: 'stopped',
         exitCode: null,
         signal: null,
-        reason: 'stopped before start',
+        reason: STOPPED_BEFORE_START,
       });
       return;
     }
@@ -163,6 +163,11 @@ export class LocalTaskExecutor extends EventEmitter<LocalTaskExecutorEvents> {
     const finished = this.#waitFor(taskExecutionId);
     this.#kill(entry, { status: 'stopped', reason: 'stopped on request' });
     await finished;
+  }
+
+  /** Takes back a task execution still waiting for a free slot (see `TaskRunner.withdraw`): it never starts. */
+  withdraw(taskExecutionId: number): boolean {
+    return !this.#closed && this.#queue.delete(taskExecutionId);
   }
 
   /** Watches runners started by an earlier executor; they count against parallelism and can be stopped. */

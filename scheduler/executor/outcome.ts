@@ -26,6 +26,9 @@ export function timeoutReason(timeoutMs: number): string {
   return `timeout after ${timeoutMs} ms`;
 }
 
+/** Why a try that was still waiting for a free process slot ended: it never started. */
+export const STOPPED_BEFORE_START = 'stopped before start';
+
 /** The verdict of a runner that received SIGTERM without a stop request on file (someone else's signal). */
 export const DEFAULT_STOP: StopRequest = { status: 'stopped', reason: 'stopped by SIGTERM' };
 

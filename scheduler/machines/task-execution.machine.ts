@@ -64,7 +64,8 @@ export const taskExecutionMachine = setup({
         'task.failed': { target: 'failing', actions: 'recordReason' },
         // The process may already have been handed out: stop it and wait for the executor's confirmation.
         'task.stop': 'stopping',
-        'task.stopped': 'stopped',
+        // Taken back before it started (or stopped by the executor itself): there is no process to wait for.
+        'task.stopped': { target: 'stopped', actions: 'recordReason' },
       },
     },
     running: {

@@ -64,6 +64,7 @@ test('§3.6 a stopped queued task never runs; START while stopping does not star
     const [row] = await taskExecutions(server, queued);
     if (row?.status === 'stopped') {
       assert.equal(row.pid, null, 'it never started');
+      assert.equal(row.reason, 'stopped before start', 'taken back from the queue, not killed');
       break;
     }
     await t1.reached('stopped');

@@ -94,6 +94,24 @@ test('a queued task that is stopped finishes stopped and never starts', async (t
   assert.equal(existsSync(join(dataDir, '22.spec.json')), false);
 });
 
+test('a queued task taken back never starts and reports nothing; a started one cannot be taken back', async (t) => {
+  const { executor, events, dataDir } = createExecutor(t, { parallelism: 1 });
+  const marker = join(dataDir, 'ran');
+  await executor.submit({ taskExecutionId: 31, operator: bash('sleep 30'), env: {}, timeoutMs: null });
+  await executor.submit({ taskExecutionId: 32, operator: bash(`touch ${marker}`), env: {}, timeoutMs: null });
+  assert.equal(executor.withdraw(32), true);
+  assert.equal(executor.withdraw(32), false, 'already taken back');
+  assert.equal(executor.withdraw(31), false, 'it runs');
+  assert.equal(executor.queued, 0);
+  await executor.stop(31);
+  assert.deepEqual(events.order, ['start:31', 'finish:31'], 'no report for the one taken back');
+  assert.equal(existsSync(marker), false);
+  // Handed out again (a STOP undone), it runs like any other.
+  await executor.submit({ taskExecutionId: 32, operator: bash(`touch ${marker}`), env: {}, timeoutMs: null });
+  await events.waitFinished(32);
+  assert.equal(existsSync(marker), true);
+});
+
 test('stopping a running task kills its whole process group, grandchildren included', async (t) => {
   const { executor, events } = createExecutor(t);
   const probe = await taskProbe(t);

@@ -8,7 +8,7 @@ import { SchedulerEngine } from '../../scheduler/engine/engine.ts';
 import type { TaskRunner } from '../../scheduler/engine/ports.ts';
 import type { SubmitRequest } from '../../scheduler/executor/executor-options.ts';
 import type { MetadataStore } from '../../scheduler/store/metadata-store.ts';
-import type { OutboxRecord } from '../../scheduler/store/records.ts';
+import type { OutboxRecord, UnitOfWork } from '../../scheduler/store/records.ts';
 import { SqliteMetadataStore } from '../../scheduler/store/sqlite-metadata-store.ts';
 import { toSpec, type Workflow } from '../../workflow/index.ts';
 import { tempDir } from '../helpers.ts';
@@ -23,8 +23,17 @@ export class RecordingRunner implements TaskRunner {
     this.submits.push({ request, commitsBefore: this.store!.commits });
     this.onSubmit?.();
   }
-  async stop(): Promise<void> {}
+  /** Runs the engine asked to stop (after its commit). */
+  readonly stops: number[] = [];
+  async stop(runId: number): Promise<void> {
+    this.stops.push(runId);
+  }
   async adopt(): Promise<void> {}
+  /** Runs the tests hand out as still waiting for a process slot: `withdraw` takes them back. */
+  readonly waiting = new Set<number>();
+  withdraw(runId: number): boolean {
+    return this.waiting.delete(runId);
+  }
 }
 
 /** A loaded engine on `store` (closed after the test), with what it publishes. */
@@ -63,6 +72,23 @@ export async function engineWith(
   });
   const used = wrap ? wrap(store) : store;
   return { store, record, ...(await engineOn(t, used, clock)) };
+}
+
+/** Wraps a store so that a unit of work for which `fails` is true throws from `commit`, as a full disk would. */
+export function failingCommits(fails: (work: UnitOfWork) => boolean) {
+  return (real: MetadataStore): MetadataStore => {
+    const commit: MetadataStore['commit'] = async (work) => {
+      if (fails(work)) throw new Error('disk full');
+      return real.commit(work);
+    };
+    return new Proxy(real, {
+      get: (target, name) => {
+        if (name === 'commit') return commit;
+        const value: unknown = Reflect.get(target, name);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  };
 }
 
 let offset = 0;

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { SchedulerEngine } from '../../scheduler/engine/engine.ts';
-import type { MetadataStore } from '../../scheduler/store/metadata-store.ts';
 import type { WorkflowRecord } from '../../scheduler/store/records.ts';
 import { runId } from '../../scheduler/task-request.ts';
 import { MeetAllCondition, SingleEventCondition, TaskAction, Workflow } from '../../workflow/index.ts';
@@ -11,7 +10,7 @@ import { ManualClock } from '../manual-clock.ts';
 import { SqliteMetadataStore } from '../../scheduler/store/sqlite-metadata-store.ts';
 import { toSpec } from '../../workflow/index.ts';
 import { tempDir } from '../helpers.ts';
-import { engineOn, engineWith, event, lastOffset } from './engine-fixture.ts';
+import { engineOn, engineWith, event, failingCommits, lastOffset } from './engine-fixture.ts';
 
 async function startExecutions(
   engine: SchedulerEngine,
@@ -104,20 +103,12 @@ test('a failed input inside a batch is undone alone and recorded; the others of 
   const wf = new Workflow('partial');
   wf.bash('t', 'true').actionOnEventReceived(TaskAction.START, 'go');
   let uowCommits = 0;
-  const { engine, store, runner, record } = await engineWith(t, wf, (real) => {
-    const commit: MetadataStore['commit'] = async (work) => {
-      // The second task-creating unit of work fails, as a full disk would.
-      if (work.taskExecutions.length > 0 && ++uowCommits === 2) throw new Error('disk full');
-      return real.commit(work);
-    };
-    return new Proxy(real, {
-      get: (target, name) => {
-        if (name === 'commit') return commit;
-        const value: unknown = Reflect.get(target, name);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
-  });
+  const { engine, store, runner, record } = await engineWith(
+    t,
+    wf,
+    // The second task-creating unit of work fails, as a full disk would.
+    failingCommits((work) => work.taskExecutions.length > 0 && ++uowCommits === 2),
+  );
   const [a, b, c] = await startExecutions(engine, record, 3);
   const before = store.commits;
   const events = [a, b, c].map((id) => event('go', { workflowExecutionId: id }));
@@ -138,6 +129,59 @@ test('a failed input inside a batch is undone alone and recorded; the others of 
   // Memory was rebuilt without the failed input: the same event now starts the task.
   await engine.events([event('go', { workflowExecutionId: b })]);
   assert.equal((await store.listTaskExecutions(b!)).length, 1);
+});
+
+test('a STOP takes back a try still waiting for a process slot: stopped at once, with no process to wait for', async (t) => {
+  const wf = new Workflow('waits');
+  wf.bash('s', 'sleep 600').actionOnEventReceived(TaskAction.STOP, 'wake');
+  const { engine, store, runner, record, published } = await engineWith(t, wf);
+  const [running, waiting] = await startExecutions(engine, record, 2);
+  const [runningTry, waitingTry] = runner.submits.map((s) => s.request.taskExecutionId);
+  runner.waiting.add(waitingTry!); // the executor has a slot for the first one only
+  const before = store.commits;
+  await engine.events([event('wake')]);
+  assert.equal(store.commits, before + 1, 'one commit for both stops');
+  assert.deepEqual(runner.stops, [runningTry], 'only the started try is asked to stop');
+  const [stillRunning] = await store.listTaskExecutions(running!);
+  assert.equal(stillRunning?.status, 'stopping', 'a started try is stopping until its process exits');
+  const [taken] = await store.listTaskExecutions(waiting!);
+  assert.deepEqual([taken?.status, taken?.reason, taken?.pid], ['stopped', 'stopped before start', null]);
+  const statuses = published
+    .filter((r) => r.key === '$task/waits/s' && JSON.parse(r.context!).workflowExecutionId === waiting)
+    .map((r) => r.value);
+  assert.deepEqual(statuses, ['queued', 'stopped'], 'no stopping: nothing was running');
+  assert.ok(
+    (await store.listTaskActions(taken!.id)).some((a) => a.action === 'stop' && a.cause.kind === 'rule'),
+    'the stop is recorded with its rule',
+  );
+});
+
+test('a STOP undone after its try was taken back hands the try to the executor again', async (t) => {
+  const wf = new Workflow('waits');
+  wf.bash('s', 'sleep 600').actionOnEventReceived(TaskAction.STOP, 'wake');
+  let failed = false;
+  const { engine, store, runner, record } = await engineWith(
+    t,
+    wf,
+    // The stop's unit of work fails once, as a full disk would.
+    failingCommits((work) => !failed && (failed = work.taskExecutions.some((te) => te.status === 'stopped'))),
+  );
+  const [id] = await startExecutions(engine, record, 1);
+  const taskTry = runner.submits[0]!.request.taskExecutionId;
+  runner.waiting.add(taskTry);
+  const wake = event('wake');
+  await engine.events([wake]);
+  assert.ok(failed, 'the stop was undone');
+  assert.equal((await store.listTaskExecutions(id!))[0]?.status, 'queued', 'the store still has it queued');
+  assert.deepEqual(
+    runner.submits.map((s) => s.request.taskExecutionId),
+    [taskTry, taskTry],
+    'the reload handed the try back to the executor',
+  );
+  assert.deepEqual(
+    (await store.listFailedEvents()).map((f) => [f.offset, f.reason]),
+    [[wake.offset, 'disk full']],
+  );
 });
 
 /** Node's `setTimeout`: a delay over 2^31-1 ms fires after 1 ms. */
