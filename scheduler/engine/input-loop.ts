@@ -41,6 +41,11 @@ type Outcome = { queued: Queued; work: Work } & (
 
 /** Inputs of one turn, at most: bounds the memory and the delay of a batch's effects. */
 const MAX_BATCH = 1_000;
+/**
+ * Milliseconds of handling after which a turn takes no more inputs and commits: replies to the scheduler's own
+ * requests (its status events) and socket reads wait for the end of a turn, so a long one would hold them back.
+ */
+const TURN_MS = 8;
 /** Events handled without a write of their own before the checkpoint is written anyway (bounds a replay). */
 const CHECKPOINT_LAG = 1_000;
 
@@ -118,8 +123,15 @@ export class InputLoop {
     const started: number[] = [];
     try {
       await store.beginBatch();
-      for (const queued of batch) {
-        started.push(performance.now());
+      const turnStart = performance.now();
+      for (const [i, queued] of batch.entries()) {
+        const now = performance.now();
+        if (now - turnStart > TURN_MS) {
+          // The rest waits for the next turn, first in line.
+          this.#queue.unshift(...batch.splice(i));
+          break;
+        }
+        started.push(now);
         wrote = (await this.#handle(queued, outcomes)) || wrote;
         if (queued.input.event) lastEvent = queued.input.event.offset;
       }
