@@ -40,12 +40,21 @@ export interface WorkflowStatusContext {
 
 /** The workflow execution named by an event's context, if its context is JSON with `workflowExecutionId`. */
 export function contextWorkflowExecutionId(context: string | null): number | undefined {
+  return workflowExecutionIdIn(parseContext(context));
+}
+
+/** An event's context as JSON, or undefined when it has none or it is not JSON. */
+export function parseContext(context: string | null): unknown {
   if (context === null) return undefined;
   try {
-    const parsed = JSON.parse(context) as { workflowExecutionId?: unknown };
-    const id = parsed?.workflowExecutionId;
-    return Number.isSafeInteger(id) ? (id as number) : undefined;
+    return JSON.parse(context) as unknown;
   } catch {
     return undefined;
   }
+}
+
+/** The workflow execution named by a parsed context (see {@link parseContext}). */
+export function workflowExecutionIdIn(context: unknown): number | undefined {
+  const id = (context as { workflowExecutionId?: unknown } | null | undefined)?.workflowExecutionId;
+  return Number.isSafeInteger(id) ? (id as number) : undefined;
 }

@@ -9,6 +9,8 @@ import type { SnapshotRecord, TaskExecutionRecord, WorkflowExecutionRecord } fro
 export type TaskActor = MachineActor<typeof taskExecutionMachine>;
 export type ExecutionActor = MachineActor<typeof workflowExecutionMachine>;
 
+const keysBySpec = new WeakMap<WorkflowSpec, ReadonlySet<string>>();
+
 /** The latest execution of one task, with its actor while it is live. */
 export interface TaskSlot {
   record: TaskExecutionRecord;
@@ -58,10 +60,16 @@ export class LiveExecution {
     return status !== undefined && LIVE_TASK_STATUSES.has(status);
   }
 
-  /** Every event key any rule of this execution expects. */
-  expectedKeys(): Set<string> {
-    const keyOf = (task: string) => taskStatusKey(this.spec.name, task);
-    return new Set(this.spec.tasks.flatMap((t) => t.rules.flatMap((r) => expectedKeys(r.condition, keyOf))));
+  /** Every event key any rule of this execution expects (the same for every execution of a snapshot). */
+  expectedKeys(): ReadonlySet<string> {
+    const spec = this.spec;
+    let keys = keysBySpec.get(spec);
+    if (!keys) {
+      const keyOf = (task: string) => taskStatusKey(spec.name, task);
+      keys = new Set(spec.tasks.flatMap((t) => t.rules.flatMap((r) => expectedKeys(r.condition, keyOf))));
+      keysBySpec.set(spec, keys);
+    }
+    return keys;
   }
 
   /**

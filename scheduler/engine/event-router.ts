@@ -1,8 +1,9 @@
 import type { Logger } from '../../broker/logger.ts';
 import type { Event } from '../../protocol/event.ts';
 import {
-  contextWorkflowExecutionId,
+  parseContext,
   taskStatusKey,
+  workflowExecutionIdIn,
   type TaskStatusContext,
 } from '../../protocol/status-events.ts';
 import { causeEvent, type TaskActionCause } from '../../protocol/task-actions.ts';
@@ -51,7 +52,8 @@ export class EventRouter {
 
   async route(event: Event): Promise<void> {
     const { state } = this.#d;
-    const contextId = contextWorkflowExecutionId(event.context);
+    const context = parseContext(event.context);
+    const contextId = workflowExecutionIdIn(context);
     // Targets are fixed before triggers run: an execution a trigger starts does not see the event that started it.
     const targets = contextId !== undefined ? [contextId] : state.index.lookup(event.namespace, event.key);
     await this.#fireTriggers(event);
@@ -61,7 +63,7 @@ export class EventRouter {
       // Events never cross namespaces, and only running executions react.
       if (!execution || execution.record.namespace !== event.namespace) continue;
       if (execution.actor.getSnapshot().value !== 'running') continue;
-      this.#observe(execution, event);
+      this.#observe(execution, event, context);
       reached.push(execution);
     }
     // One execution's actions never change another's conditions, so all are decided at once: the custom
@@ -85,9 +87,9 @@ export class EventRouter {
   }
 
   /** Records a task status event of this execution's latest task execution (older runs' late events are ignored). */
-  #observe(execution: LiveExecution, event: Event): void {
-    if (!event.key.startsWith('$task/') || event.context === null) return;
-    const context = JSON.parse(event.context) as Partial<TaskStatusContext>;
+  #observe(execution: LiveExecution, event: Event, parsed: unknown): void {
+    if (!event.key.startsWith('$task/') || parsed === undefined) return;
+    const context = parsed as Partial<TaskStatusContext>;
     if (context.task === undefined || context.status === undefined) return;
     if (execution.latest.get(context.task)?.record.id !== context.taskExecutionId) return;
     execution.observed.set(context.task, context.status);
@@ -128,12 +130,12 @@ export class EventRouter {
 
   /** Every task is considered independently; within a task, the first matching rule that fires wins. */
   async #decide(execution: LiveExecution, event: Event): Promise<Decision[]> {
-    const scope = this.#executionScope(execution);
+    let scope: EvaluationScope | undefined; // made once a rule expects the event (most events reach none)
     const decisions: Decision[] = [];
     for (const task of execution.spec.tasks) {
       for (const [index, rule] of task.rules.entries()) {
         if (!this.#ruleKeys(execution, rule.condition).includes(event.key)) continue;
-        if (!(await isMet(rule.condition, event, scope))) continue;
+        if (!(await isMet(rule.condition, event, (scope ??= this.#executionScope(execution))))) continue;
         decisions.push({ task, rule, index });
         break;
       }
