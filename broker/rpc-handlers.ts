@@ -60,7 +60,7 @@ export const BROKER_HANDLERS: BrokerHandlers = {
     const stored = await Promise.all(
       events.map((p) => c.log.append({ ...p, sender: stampSender(c.caller, c.clientId, p.sender) })),
     );
-    return { events: stored };
+    return { events: stored.map(({ event, duplicate }) => ({ offset: event.offset, duplicate })) };
   },
   'events.list': async (p, c) => ({ events: await c.log.list(p, p.limit ?? LIMITS.defaultListLimit) }),
   'events.count': (p, c) => c.log.count(p),

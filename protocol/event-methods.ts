@@ -58,7 +58,7 @@ export const EVENT_METHODS = {
     role: 'publisher',
     summary:
       `stores up to ${LIMITS.maxSendBatch} events in the order given, in one request and one commit; all are ` +
-      'checked before any is stored; one result per event, in order',
+      'checked before any is stored; answers each one\'s offset and whether it was a duplicate, in order',
     params: Params({
       events: Type.Array(SendEvent, {
         minItems: 1,
@@ -66,7 +66,10 @@ export const EVENT_METHODS = {
         description: `an array of 1 to ${LIMITS.maxSendBatch} events`,
       }),
     }),
-    result: Type.Object({ events: Type.Array(Type.Object({ event: Event, duplicate: Type.Boolean() })) }),
+    // Offsets, not the events: a batch's reply stays small (the sender has the events; `events.list` reads them).
+    result: Type.Object({
+      events: Type.Array(Type.Object({ offset: Type.Integer(), duplicate: Type.Boolean() })),
+    }),
   }),
   'events.list': declare({
     service: 'broker',
