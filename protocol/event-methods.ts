@@ -58,7 +58,7 @@ export const EVENT_METHODS = {
     role: 'publisher',
     summary:
       `stores up to ${LIMITS.maxSendBatch} events in the order given, in one request and one commit; all are ` +
-      'checked before any is stored; answers each one\'s offset and whether it was a duplicate, in order',
+      "checked before any is stored; answers each one's offset and whether it was a duplicate, in order",
     params: Params({
       events: Type.Array(SendEvent, {
         minItems: 1,
