@@ -6,9 +6,10 @@ const SYSTEM_ROOT = '$SYS';
 /**
  * Why `caller` (on connection `clientId`) may not subscribe to `filter`, or null when it may. Event topics need
  * `viewer` in their namespace. A filter that can span namespaces (`ns/+/k`, `ns/#`, `#`, `+/…`) needs `viewer` in
- * every namespace, and so does the event feed (every event of every namespace): refused rather than granted and filtered at delivery, so a subscription either delivers all it
- * matches or is refused at once (SUBACK 0x80), and delivery stays free of per-message checks. `$SYS` is the
- * broker's internals: admins only. A reply topic is its owner's: the client whose id it names.
+ * every namespace, and so does the event feed (every event of every namespace): refused rather than granted and
+ * filtered at delivery, so a subscription either delivers all it matches or is refused at once (SUBACK 0x80), and
+ * delivery stays free of per-message checks. `$SYS` is the broker's internals: admins only. A reply topic is its
+ * owner's: the client whose id it names.
  */
 export function subscribeRefusal(caller: Caller, clientId: string, filter: string): string | null {
   const [first, second] = filter.split('/', 2);

@@ -74,7 +74,6 @@ export class TaskLifecycle {
       ? { type: 'task.stopped', reason: STOPPED_BEFORE_START }
       : { type: 'task.stop' };
     this.send(execution, slot, event, action);
-    if (!slot.actor) this.#d.ended(execution);
   }
 
   /**
@@ -150,12 +149,11 @@ export class TaskLifecycle {
           : { type: 'task.failed', reason: end.reason };
     this.send(found.execution, slot, event, cause);
     if (!slot.actor && state.retired.delete(taskExecutionId)) state.byTaskExecution.delete(taskExecutionId);
-    if (!slot.actor) this.#d.ended(found.execution);
   }
 
   /**
-   * Sends an event to a task execution's actor and records what changed (status, status event). `cause`: the
-   * action that sent it, named in the status event it leads to.
+   * Sends an event to a task execution's actor and records what changed (status, status event); a final status is
+   * reported to the execution. `cause`: the action that sent it, named in the status event it leads to.
    */
   send(
     execution: LiveExecution,
@@ -184,6 +182,7 @@ export class TaskLifecycle {
     }
     this.#d.state.current().uow.taskExecutions.push({ ...slot.record });
     if (status !== before) this.#emitStatus(execution, slot.record, cause);
+    if (finished) this.#d.ended(execution);
   }
 
   /** The executor killed a try of its own accord because it outran the task's time-out (not a STOP). */
