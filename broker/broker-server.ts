@@ -32,6 +32,7 @@ import { BrokerMetrics } from './broker-metrics.ts';
 import { EventGateway } from './event-gateway.ts';
 import { EventLog } from './event-log.ts';
 import { createFrameGuard, type FrameViolation } from './frame-guard.ts';
+import { coalesceWrites, flushWrites } from './write-coalescing.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { OutboundQueueLimit } from './outbound-queue-limit.ts';
 import { ResendFilter } from './resend-filter.ts';
@@ -191,10 +192,15 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   if (!identities) logger.debug('access control off: every client may do everything');
   const resends = new ResendFilter();
   const retained = new RetainedQuota(o.maxRetainedMessages, o.maxRetainedBytes);
-  const outbound = new OutboundQueueLimit(o.maxQueuedMessages, o.maxQueuedBytes, (client, reason) => {
-    logger.warn('slow consumer disconnected', { client: client.id, code: 'SLOW_CONSUMER', reason });
-    client.close();
-  });
+  const outbound = new OutboundQueueLimit(
+    o.maxQueuedMessages,
+    o.maxQueuedBytes,
+    (client, reason) => {
+      logger.warn('slow consumer disconnected', { client: client.id, code: 'SLOW_CONSUMER', reason });
+      client.close();
+    },
+    (client) => flushWrites(client.conn),
+  );
   const aedes = await Aedes.createBroker({ drainTimeout: 30_000 });
   onQos2Released(aedes, (client, messageId) => resends.released(client, messageId));
   const metrics = new BrokerMetrics(aedes, log);
@@ -316,6 +322,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerServer>
   const maxPacketBytes = o.maxPayloadBytes + FRAME_SLACK_BYTES;
   /** Hands a connection's byte stream to Aedes, behind the frame guard. */
   const serve = (stream: Socket | Duplex, remote: string | undefined, request?: IncomingMessage) => {
+    coalesceWrites(stream);
     aedes.handle(stream, request);
     // Attached after Aedes's 'readable' listener, so it observes the chunks Aedes reads without taking them.
     stream.on(

@@ -50,12 +50,20 @@ export class OutboundQueueLimit {
   readonly #maxMessages: number;
   readonly #maxBytes: number;
   readonly #onExceeded: (client: Client, reason: string) => void;
+  readonly #flush: (client: Client) => void;
   readonly #queues = new WeakMap<Client, OutboundQueue>();
 
-  constructor(maxMessages: number, maxBytes: number, onExceeded: (client: Client, reason: string) => void) {
+  /** `flush` hands the bytes a connection holds back in this turn (`coalesceWrites`) to its socket. */
+  constructor(
+    maxMessages: number,
+    maxBytes: number,
+    onExceeded: (client: Client, reason: string) => void,
+    flush: (client: Client) => void = () => {},
+  ) {
     this.#maxMessages = maxMessages;
     this.#maxBytes = maxBytes;
     this.#onExceeded = onExceeded;
+    this.#flush = flush;
   }
 
   /** Accounts for one delivery to `client`; false once the client is over its bound (it is then cut). */
@@ -63,12 +71,18 @@ export class OutboundQueueLimit {
     let queue = this.#queues.get(client);
     if (!queue) this.#queues.set(client, (queue = new OutboundQueue()));
     if (queue.cut) return false;
-    const buffered = client.conn.writableLength;
+    let buffered = client.conn.writableLength;
     queue.dropFlushed(buffered);
     const size =
       PUBLISH_OVERHEAD_BYTES +
       Buffer.byteLength(packet.topic) +
       (typeof packet.payload === 'string' ? Buffer.byteLength(packet.payload) : packet.payload.length);
+    if (queue.messages >= this.#maxMessages || buffered + size > this.#maxBytes) {
+      // Bytes held back only until the end of this turn are not the client's fault: the socket gets them first.
+      this.#flush(client);
+      buffered = client.conn.writableLength;
+      queue.dropFlushed(buffered);
+    }
     queue.push(size);
     if (queue.messages <= this.#maxMessages && buffered + size <= this.#maxBytes) return true;
     queue.cut = true;

@@ -49,3 +49,44 @@ test('cuts a client whose buffered bytes pass the byte bound, whatever the messa
   other.conn.writableLength = 900;
   assert.ok(limit.admit(other, message), 'bounds are per client');
 });
+
+test('hands bytes held back for the turn to the socket before counting them against the client', () => {
+  const cut: string[] = [];
+  const flushed: string[] = [];
+  const client = fakeClient();
+  // The socket takes whatever it is handed: only the coalesced writes of this turn were buffered.
+  const limit = new OutboundQueueLimit(
+    3,
+    1_000_000,
+    (_c, reason) => cut.push(reason),
+    (c) => {
+      flushed.push(c.id);
+      client.conn.writableLength = 0;
+    },
+  );
+  for (let i = 0; i < 10; i += 1) {
+    assert.ok(limit.admit(client, message), `message ${i} is admitted`);
+    client.conn.writableLength += 100; // written, held back until the end of the turn
+  }
+  assert.deepEqual(cut, []);
+  assert.ok(flushed.length >= 2, 'flushed each time the bound was reached');
+});
+
+test('still cuts a client whose socket takes nothing when flushed', () => {
+  const cut: string[] = [];
+  let flushes = 0;
+  const limit = new OutboundQueueLimit(
+    3,
+    1_000_000,
+    (_c, reason) => cut.push(reason),
+    () => (flushes += 1),
+  );
+  const client = fakeClient();
+  for (let i = 0; i < 3; i += 1) {
+    assert.ok(limit.admit(client, message));
+    client.conn.writableLength += 100;
+  }
+  assert.equal(limit.admit(client, message), false);
+  assert.equal(flushes, 1);
+  assert.deepEqual(cut, ['4 messages / 400 bytes queued, the limit is 3 / 1000000']);
+});
