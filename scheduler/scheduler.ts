@@ -89,6 +89,7 @@ export class Scheduler {
       server: this.#o.server,
       taskSecret: options.taskKey ?? schedulerSecret(options.token),
       publish: (outbox) => void this.#statuses.publish(outbox),
+      statusBacklog: () => this.#statuses.caughtUp(),
       ...(onCommitted ? { onCommitted } : {}),
       ...(options.metrics ? { metrics: options.metrics } : {}),
     });

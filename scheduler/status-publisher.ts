@@ -33,6 +33,12 @@ export class StatusPublisher {
   readonly #transitions: TransitionLog;
   #connection: SchedulerConnection | null = null;
   readonly #pending: OutboxRecord[] = [];
+  /** Records at the head of #pending already in a request. */
+  #queued = 0;
+  /** Set while a failed request waits to be tried again. */
+  #failing = false;
+  /** Resolved once nothing committed waits for a request any more (see `caughtUp`). */
+  #caughtUp: { promise: Promise<void>; resolve: () => void } | null = null;
   #running: Promise<void> | null = null;
   #retry: NodeJS.Timeout | undefined;
   #closed = false;
@@ -59,6 +65,36 @@ export class StatusPublisher {
   close(): void {
     this.#closed = true;
     clearTimeout(this.#retry);
+    this.#release();
+  }
+
+  /**
+   * Null when every status event committed so far is in a request; otherwise resolves once they all are. The
+   * engine waits on it before a turn: while the broker is behind, new inputs would only queue their events behind
+   * these, and their handling would take the processor from the replies that let the next requests leave (so the
+   * status events of one input to N executions reach the log later). A publisher whose request failed and that waits
+   * to try again holds nothing back, nor does a closed one.
+   */
+  caughtUp(): Promise<void> | null {
+    if (!this.#behind()) return null;
+    if (!this.#caughtUp) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.#caughtUp = { promise, resolve };
+    }
+    return this.#caughtUp.promise;
+  }
+
+  #behind(): boolean {
+    return (
+      !this.#closed && !this.#failing && this.#connection !== null && this.#queued < this.#pending.length
+    );
+  }
+
+  #release(): void {
+    if (this.#behind() || !this.#caughtUp) return;
+    this.#caughtUp.resolve();
+    this.#caughtUp = null;
   }
 
   #flush(): Promise<void> {
@@ -77,17 +113,19 @@ export class StatusPublisher {
    */
   async #drain(connection: SchedulerConnection): Promise<void> {
     const inFlight: { batch: OutboxRecord[]; sent: Promise<void> }[] = [];
-    let queued = 0; // records at the head of #pending already in a request
+    this.#queued = 0;
+    this.#failing = false;
     let answered: OutboxRecord[] = [];
     let failure: unknown;
     const fill = () => {
-      while (failure === undefined && inFlight.length < WINDOW && queued < this.#pending.length) {
-        const batch = nextBatch(this.#pending, queued);
-        queued += batch.length;
+      while (failure === undefined && inFlight.length < WINDOW && this.#queued < this.#pending.length) {
+        const batch = nextBatch(this.#pending, this.#queued);
+        this.#queued += batch.length;
         const sent = connection.sendStatuses(batch.map((record) => ({ ...record, id: record.eventId })));
         sent.catch(() => undefined); // observed below, in order
         inFlight.push({ batch, sent });
       }
+      this.#release();
     };
     while (!this.#closed) {
       fill();
@@ -99,11 +137,13 @@ export class StatusPublisher {
       } catch (error) {
         if (failure === undefined) this.#reportFailure(oldest.batch, error);
         failure ??= error;
+        this.#failing = true;
+        this.#release();
       }
       fill(); // the next requests leave before the outbox delete
       if (answered.length > 0 && (inFlight.length === 0 || answered.length >= FORGET_EVERY)) {
         await this.#forget(answered);
-        queued -= answered.length;
+        this.#queued -= answered.length;
         answered = [];
       }
     }

@@ -79,6 +79,7 @@ export class SchedulerEngine implements RequestTarget {
       logger: deps.logger,
       reload: () => this.#reload(),
       publish: deps.publish,
+      ...(deps.statusBacklog ? { statusBacklog: deps.statusBacklog } : {}),
       ...(deps.onCommitted ? { onCommitted: deps.onCommitted } : {}),
       ...(deps.metrics ? { metrics: deps.metrics } : {}),
     });

@@ -25,6 +25,8 @@ export interface InputLoopDeps {
   reload: () => Promise<void>;
   /** Hands committed status events to the publisher. */
   publish: (outbox: OutboxRecord[]) => void;
+  /** See `EngineDeps.statusBacklog`. */
+  statusBacklog?: () => Promise<void> | null;
   onCommitted?: (labels: readonly string[]) => void;
   metrics?: EngineMetrics;
 }
@@ -96,6 +98,8 @@ export class InputLoop {
     await null;
     try {
       while (this.#queue.length > 0) {
+        const backlog = this.#d.statusBacklog?.();
+        if (backlog) await backlog;
         await this.#runBatch(this.#take());
         // A batch runs in promise jobs only (the store is synchronous), and the MQTT client writes its packets on
         // the next tick, which runs only once no promise job is left: without a turn of the event loop here, the

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { createLogger } from '../../broker/logger.ts';
 import type { Event } from '../../protocol/event.ts';
 import { SchedulerConnection } from '../../scheduler/scheduler-connection.ts';
@@ -55,16 +55,28 @@ test('the status events of one input reach the broker in one request, stored in 
   assert.deepEqual((await store.loadRecovery()).outbox, []);
 });
 
-test('status events beyond one request travel in several, stored in order; a repeat of them is stored once', async (t) => {
+/** A broker, and a store whose outbox holds about 600 KB of status events: more than one request carries. */
+async function largeOutbox(t: TestContext) {
   const broker = await startTestBroker(t, { schedulerToken: TOKEN });
   const store = SqliteMetadataStore.open(join(tempDir(t), 'metadata.db'));
   t.after(() => store.close());
-  // About 600 KB of events: more than one request carries.
   const records = statusRecords(1_500).map((r) => ({ ...r, value: `${r.value} ${'x'.repeat(300)}` }));
   await store.commit({ ...emptyUnitOfWork(), outbox: records });
   const connection = await SchedulerConnection.connect(broker.url, TOKEN, async () => null);
   t.after(() => connection.close());
+  return { broker, store, records, connection };
+}
 
+/** The same, with a publisher not attached yet. */
+async function publisherWithLargeOutbox(t: TestContext) {
+  const outbox = await largeOutbox(t);
+  const publisher = new StatusPublisher(outbox.store, createLogger('error'));
+  t.after(() => publisher.close());
+  return { ...outbox, publisher };
+}
+
+test('status events beyond one request travel in several, stored in order; a repeat of them is stored once', async (t) => {
+  const { broker, store, records, connection } = await largeOutbox(t);
   for (const round of [1, 2]) {
     const publisher = new StatusPublisher(store, createLogger('error'));
     await publisher.attach(connection);
@@ -132,4 +144,39 @@ test('events.sendBatch: checked whole before anything is stored; a status key ne
   const empty = await call('empty', []);
   assert.equal((empty.error as { code: string }).code, 'INVALID_REQUEST');
   assert.equal((await broker.log.count({})).total, 2);
+});
+
+test('caughtUp: null while every committed status event is in a request; otherwise resolves once all are', async (t) => {
+  const { broker, records, connection, publisher } = await publisherWithLargeOutbox(t);
+  assert.equal(publisher.caughtUp(), null, 'nothing committed waits before the connection is attached');
+  await publisher.attach(connection);
+  assert.equal(publisher.caughtUp(), null, 'nothing to send');
+
+  const stored: number[] = [];
+  broker.log.onCommitted((events) => stored.push(events.length));
+  const published = publisher.publish(records);
+  const backlog = publisher.caughtUp();
+  assert.ok(backlog, 'more events than the requests in flight carry: behind');
+  await withinHangGuard(backlog, 'the last status events leaving in a request');
+  const storedWhenCaughtUp = stored.reduce((sum, n) => sum + n, 0);
+  assert.ok(storedWhenCaughtUp < records.length, 'caught up once the last request left, before its answer');
+  assert.equal(publisher.caughtUp(), null);
+  await withinHangGuard(published, 'publishing 1,500 status events');
+  assert.equal(
+    stored.reduce((sum, n) => sum + n, 0),
+    records.length,
+  );
+});
+
+test('caughtUp: a publisher whose request failed holds nothing back while it waits to try again', async (t) => {
+  const { store, records, connection, publisher } = await publisherWithLargeOutbox(t);
+  await publisher.attach(connection);
+  const published = publisher.publish(records);
+  const backlog = publisher.caughtUp();
+  assert.ok(backlog);
+  await connection.close(); // the requests in flight fail
+  await withinHangGuard(backlog, 'the backlog released by the failure');
+  await withinHangGuard(published, 'the sending stopped by the failure');
+  assert.equal(publisher.caughtUp(), null, 'waiting to retry: not behind');
+  assert.ok((await store.loadRecovery()).outbox.length > 0, 'what was not stored stays in the outbox');
 });

@@ -7,7 +7,7 @@ import { InputLoop } from '../../scheduler/engine/input-loop.ts';
 import { SqliteMetadataStore } from '../../scheduler/store/sqlite-metadata-store.ts';
 import { tempDir } from '../helpers.ts';
 
-function newLoop(t: TestContext) {
+function newLoop(t: TestContext, statusBacklog?: () => Promise<void> | null) {
   const store = SqliteMetadataStore.open(join(tempDir(t), 'metadata.db'));
   t.after(() => store.close());
   const state = new EngineState();
@@ -18,6 +18,7 @@ function newLoop(t: TestContext) {
     logger,
     reload: async () => undefined,
     publish: () => undefined,
+    ...(statusBacklog ? { statusBacklog } : {}),
   });
   return { store, state, loop };
 }
@@ -63,4 +64,17 @@ test('a turn of slow inputs ends once it has run for a few milliseconds: the eve
   await Promise.all(inputs.map((input) => loop.submit({ ...input, run: () => (input.run(), handled++) })));
   assert.ok(store.commits - before >= 3, `${store.commits - before} commits for 6 inputs of 5 ms each`);
   assert.ok(turned >= 1 && turned < 6, `the event loop turned after ${turned} of 6 inputs`);
+});
+
+test('no turn starts while committed status events wait for a request; it starts once they have left', async (t) => {
+  let release!: () => void;
+  let backlog: Promise<void> | null = new Promise<void>((resolve) => (release = resolve));
+  const { loop } = newLoop(t, () => backlog);
+  let ran = false;
+  const handled = loop.submit({ label: 'waits', run: () => (ran = true) });
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(ran, false, 'held back while behind');
+  backlog = null;
+  release();
+  assert.equal(await handled, true);
 });
