@@ -1,7 +1,7 @@
 // `events`, not `node:events`: Node resolves it to its own module, a browser bundle to the `events` package.
 import { EventEmitter } from 'events';
 import type { MqttClient } from 'mqtt';
-import { randomId } from '../protocol/random-id.ts';
+import { randomId, timeOrderedId } from '../protocol/random-id.ts';
 import { AIFlowError, toAIFlowError } from '../protocol/errors.ts';
 import { decodeEvent, decodeEventBatch, type Event } from '../protocol/event.ts';
 import { LIMITS } from '../protocol/limits.ts';
@@ -161,7 +161,7 @@ export class AIFlowNotificationClient extends EventEmitter<NotificationClientEve
       value,
       sender: this.sender,
       context: options.context ?? this.context,
-      idempotencyId: randomId(),
+      idempotencyId: timeOrderedId(),
     });
     return event;
   }

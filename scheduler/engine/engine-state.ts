@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { timeOrderedId } from '../../protocol/random-id.ts';
 import { AIFlowError } from '../../protocol/errors.ts';
 import type { LiveExecution, TaskSlot } from '../execution.ts';
 import { RuleIndex } from '../rule-index.ts';
@@ -61,7 +61,7 @@ export class EngineState {
   outbox(namespace: string, key: string, value: string, context: object): void {
     this.current().uow.outbox.push({
       id: this.ids.outbox++,
-      eventId: randomUUID(),
+      eventId: timeOrderedId(),
       namespace,
       key,
       value,
