@@ -48,6 +48,11 @@ const MAX_BATCH = 1_000;
  * requests (its status events) and socket reads wait for the end of a turn, so a long one would hold them back.
  */
 const TURN_MS = 8;
+/**
+ * Milliseconds a turn waits, at most, for committed status events to leave (`statusBacklog`): while the broker is
+ * unreachable, requests wait for their time-out before they fail, and inputs (executor reports, timers) must not.
+ */
+const MAX_BACKLOG_WAIT_MS = 1_000;
 /** Events handled without a write of their own before the checkpoint is written anyway (bounds a replay). */
 const CHECKPOINT_LAG = 1_000;
 
@@ -99,7 +104,7 @@ export class InputLoop {
     try {
       while (this.#queue.length > 0) {
         const backlog = this.#d.statusBacklog?.();
-        if (backlog) await backlog;
+        if (backlog) await waitAtMost(backlog, MAX_BACKLOG_WAIT_MS);
         await this.#runBatch(this.#take());
         // A batch runs in promise jobs only (the store is synchronous), and the MQTT client writes its packets on
         // the next tick, which runs only once no promise job is left: without a turn of the event loop here, the
@@ -266,5 +271,15 @@ export class InputLoop {
         this.#d.logger.error('effect failed', { input: label, reason: toAIFlowError(error).message });
       }
     }
+  }
+}
+
+/** Resolves when `promise` does, or after `ms`, whichever comes first. */
+async function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -45,7 +45,8 @@ export interface EngineDeps {
   publish: (outbox: OutboxRecord[]) => void;
   /**
    * Null when every status event committed so far is on its way to the broker; otherwise resolves once they all
-   * are. The loop waits on it before a turn, so the events of a large reaction leave before more work is done.
+   * are. The loop waits on it before a turn (1 s at most), so the events of a large reaction leave before more work
+   * is done.
    */
   statusBacklog?: () => Promise<void> | null;
   /** Called after each batch is committed and before its effects run (crash-point tests hook in here). */

@@ -78,3 +78,8 @@ test('no turn starts while committed status events wait for a request; it starts
   release();
   assert.equal(await handled, true);
 });
+
+test('a backlog that never clears (requests waiting for their time-out) holds a turn back for a while only', async (t) => {
+  const { loop } = newLoop(t, () => new Promise<void>(() => undefined));
+  assert.equal(await loop.submit({ label: 'runs anyway', run: () => 'ran' }), 'ran');
+});
