@@ -35,7 +35,7 @@ export class StatusPublisher {
   readonly #pending: OutboxRecord[] = [];
   /** Records at the head of #pending already in a request. */
   #queued = 0;
-  /** Set while a failed request waits to be tried again. */
+  /** Set once a request of the current drain failed, until the next drain tries again. */
   #failing = false;
   /** Resolved once nothing committed waits for a request any more (see `caughtUp`). */
   #caughtUp: { promise: Promise<void>; resolve: () => void } | null = null;
@@ -116,9 +116,8 @@ export class StatusPublisher {
     this.#queued = 0;
     this.#failing = false;
     let answered: OutboxRecord[] = [];
-    let failure: unknown;
     const fill = () => {
-      while (failure === undefined && inFlight.length < WINDOW && this.#queued < this.#pending.length) {
+      while (!this.#failing && inFlight.length < WINDOW && this.#queued < this.#pending.length) {
         const batch = nextBatch(this.#pending, this.#queued);
         this.#queued += batch.length;
         const sent = connection.sendStatuses(batch.map((record) => ({ ...record, id: record.eventId })));
@@ -133,10 +132,9 @@ export class StatusPublisher {
       if (!oldest) break;
       try {
         await oldest.sent;
-        if (failure === undefined) answered.push(...oldest.batch);
+        if (!this.#failing) answered.push(...oldest.batch);
       } catch (error) {
-        if (failure === undefined) this.#reportFailure(oldest.batch, error);
-        failure ??= error;
+        if (!this.#failing) this.#reportFailure(oldest.batch, error);
         this.#failing = true;
         this.#release();
       }
@@ -147,7 +145,7 @@ export class StatusPublisher {
         answered = [];
       }
     }
-    if (failure !== undefined && !this.#closed) {
+    if (this.#failing && !this.#closed) {
       clearTimeout(this.#retry);
       this.#retry = setTimeout(() => void this.#flush(), RETRY_MS);
     }
